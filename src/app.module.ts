@@ -1,0 +1,46 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import { ApiKeysModule } from './api-keys/api-keys.module';
+import { AuthModule } from './auth/auth.module';
+import { CommonModule } from './common/common.module';
+import { RateLimitGuard, throttlerOptions } from './common/rate-limit/rate-limit';
+import { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { loggerParams } from './observability/logging';
+import { ObservabilityModule } from './observability/observability.module';
+import { TenantsModule } from './tenants/tenants.module';
+
+export interface AppModuleOptions {
+  config: AppConfig;
+  databaseUrl: string;
+  /** Where logs go (stdout when unset); tests capture them here. */
+  logStream?: DestinationStream;
+}
+
+/** Wiring only: every feature lives in its own module. */
+@Module({})
+export class AppModule {
+  static forRoot({ config, databaseUrl, logStream }: AppModuleOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        CommonModule,
+        LoggerModule.forRoot(loggerParams(config, logStream)),
+        ThrottlerModule.forRoot(throttlerOptions(config)),
+        DatabaseModule.forRoot(databaseUrl, config),
+        ObservabilityModule,
+        AuthModule,
+        HealthModule,
+        TenantsModule,
+        ApiKeysModule,
+      ],
+      providers: [{ provide: APP_GUARD, useClass: RateLimitGuard }],
+    };
+  }
+}

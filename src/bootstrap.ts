@@ -1,0 +1,102 @@
+import { INestApplication, Logger as NestLogger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import { AppModule } from './app.module';
+import { GlobalExceptionFilter } from './common/errors/global-exception.filter';
+import { createValidationPipe } from './common/validation/validation.pipe';
+import { AppConfig } from './config/app-config';
+import { EmbeddedDatabase } from './database/embedded-postgres';
+import { requestIdOf } from './observability/logging';
+import { MetricsService } from './observability/metrics.service';
+import { setupOpenApi } from './openapi';
+
+export interface CreateAppOptions {
+  config: AppConfig;
+  /** Messages from configuration loading, logged once the logger exists. */
+  warnings?: string[];
+  logStream?: DestinationStream;
+}
+
+export interface TesseraApp {
+  app: NestFastifyApplication;
+  /** Human description of the database in use, for the start-up line. */
+  database: string;
+  /** Closes HTTP (in-flight requests finish), the pool, then the embedded engine. */
+  close(): Promise<void>;
+}
+
+/** Builds the whole service: database (embedded when DATABASE_URL is unset), Nest on Fastify, OpenAPI. */
+export async function createApp({ config, warnings = [], logStream }: CreateAppOptions): Promise<TesseraApp> {
+  let embedded: EmbeddedDatabase | undefined;
+  let databaseUrl = config.database.url;
+  let database: string;
+  if (databaseUrl) {
+    database = `Postgres at ${redactUrl(databaseUrl)} (DATABASE_URL)`;
+  } else {
+    embedded = new EmbeddedDatabase({
+      dataDir: config.dataDir,
+      password: config.database.embeddedPassword!,
+      port: config.database.embeddedPort,
+      log: (m) => new NestLogger('EmbeddedPostgres').warn(m),
+    });
+    databaseUrl = await embedded.start();
+    database = `embedded Postgres, data in ${embedded.directory} (127.0.0.1:${new URL(databaseUrl).port})`;
+  }
+
+  try {
+    const adapter = new FastifyAdapter({
+      bodyLimit: config.bodyLimitBytes,
+      trustProxy: config.trustProxy,
+      genReqId: requestIdOf,
+      // Tokens are at most 8 KB; longer headers are refused by Node (431) before the app.
+      routerOptions: { maxParamLength: 500 },
+    });
+    const app = await NestFactory.create<NestFastifyApplication>(
+      AppModule.forRoot({ config, databaseUrl, logStream }),
+      adapter,
+      { bufferLogs: true, abortOnError: false },
+    );
+    app.useLogger(app.get(Logger));
+    app.useGlobalPipes(createValidationPipe());
+    app.useGlobalFilters(new GlobalExceptionFilter());
+
+    const fastify = app.getHttpAdapter().getInstance();
+    // JSON only on the admin API: a text/plain body is 415, not a string the DTO rejects.
+    fastify.removeContentTypeParser('text/plain');
+    const metrics = app.get(MetricsService);
+    fastify.addHook('onResponse', (request, reply, done) => {
+      metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+      done();
+    });
+    setupOpenApi(app, config);
+
+    const logger = app.get(Logger);
+    for (const warning of warnings) logger.warn(warning, 'Config');
+
+    return {
+      app,
+      database,
+      close: async () => {
+        await app.close();
+        await embedded?.stop();
+      },
+    };
+  } catch (error) {
+    await embedded?.stop();
+    throw error;
+  }
+}
+
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'postgres://***';
+  }
+}
+
+export type { INestApplication };

@@ -1,0 +1,55 @@
+import type { SigningAlgorithm } from './env.schema';
+
+/**
+ * The validated, typed configuration. Built once at start-up by `loadConfig()`
+ * and injected everywhere else; durations are whole seconds.
+ */
+export class AppConfig {
+  nodeEnv: 'development' | 'production' | 'test';
+  host: string;
+  port: number;
+  /** The issuer (`iss`) and base of every published URL; no trailing slash. */
+  publicUrl: string;
+  database: {
+    /** Set when DATABASE_URL is given; otherwise the embedded engine is started. */
+    url?: string;
+    poolSize: number;
+    migrationsRun: boolean;
+    embeddedPort: number;
+    /** Password of the embedded engine's superuser, kept in DATA_DIR/secrets.json. */
+    embeddedPassword?: string;
+  };
+  dataDir: string;
+  adminApiKey: string;
+  /** Current AES-256-GCM key for private keys at rest. */
+  keyEncryptionKey: Buffer;
+  /** Older encryption keys, still accepted for decryption while rows are re-encrypted. */
+  previousKeyEncryptionKeys: Buffer[];
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  refreshFamilyMaxLifetimeSeconds: number;
+  refreshReuseGraceSeconds: number;
+  signingAlgorithm: SigningAlgorithm;
+  /** 0 switches scheduled rotation off. */
+  keyRotationIntervalSeconds: number;
+  jwksMaxAgeSeconds: number;
+  keyPublishDelaySeconds: number;
+  defaultAudience: string;
+  verifyAudiences: string[];
+  clockToleranceSeconds: number;
+  maxRegisteredKeysPerTenant: number;
+  logLevel: string;
+  bodyLimitBytes: number;
+  rateLimit: {
+    windowSeconds: number;
+    /** 0 switches a limit off. */
+    perIp: number;
+    perApiKey: number;
+    credentialsPerIp: number;
+    publicPerIp: number;
+  };
+  trustProxy: boolean;
+
+  /** Secret derived for a purpose (HKDF over the key-encryption key), e.g. refresh-token derivation. */
+  derivedSecrets: { refreshToken: Buffer };
+}

@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { parseDurationSeconds } from './duration';
+
+/**
+ * Every environment variable Tessera reads, with its type, range and default.
+ * Nothing outside `src/config` reads `process.env`; everything else injects AppConfig.
+ */
+
+const durationText = (min: number, max: number) =>
+  z.string().transform((value, ctx) => {
+    const seconds = parseDurationSeconds(value);
+    if (seconds === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'must be a duration such as 600, 90s, 10m, 12h or 30d' });
+      return z.NEVER;
+    }
+    if (seconds < min || seconds > max) {
+      ctx.addIssue({ code: 'custom', message: `must be between ${min} and ${max} seconds` });
+      return z.NEVER;
+    }
+    return seconds;
+  });
+
+const duration = (fallback: string, min = 0, max = 10 * 365 * 86400) =>
+  z.string().default(fallback).pipe(durationText(min, max));
+
+const int = (fallback: number, min: number, max: number) =>
+  z.coerce.number().int(`must be a whole number`).min(min).max(max).default(fallback);
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const url = z.url({ message: 'must be an absolute http(s) URL', protocol: /^https?$/ });
+
+const csv = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+
+/** 32 bytes as 64 hex characters or as base64/base64url (43–44 characters). */
+const encryptionKey = z.string().refine((v) => decodeKey(v) !== undefined, {
+  message: 'must be 32 bytes, written as 64 hex characters or base64',
+});
+
+export function decodeKey(text: string): Buffer | undefined {
+  const trimmed = text.trim();
+  if (/^[0-9a-f]{64}$/i.test(trimmed)) return Buffer.from(trimmed, 'hex');
+  if (/^[A-Za-z0-9+/_-]{43}={0,1}$/.test(trimmed)) {
+    const buf = Buffer.from(trimmed.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+    return buf.length === 32 ? buf : undefined;
+  }
+  return undefined;
+}
+
+export const SIGNING_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;
+export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: int(3000, 0, 65535),
+  PUBLIC_URL: url.optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  DATABASE_POOL_SIZE: int(10, 1, 200),
+  MIGRATIONS_RUN: bool(true),
+  DATA_DIR: z.string().min(1).default('./.tessera'),
+  EMBEDDED_POSTGRES_PORT: int(0, 0, 65535),
+  ADMIN_API_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  KEY_ENCRYPTION_KEY: encryptionKey.optional(),
+  KEY_ENCRYPTION_KEYS_PREVIOUS: csv.pipe(z.array(encryptionKey)).default([]),
+  ACCESS_TOKEN_TTL: duration('600', 10, 86400),
+  REFRESH_TOKEN_TTL: duration('14d', 60),
+  REFRESH_FAMILY_MAX_LIFETIME: duration('90d', 60),
+  REFRESH_REUSE_GRACE_SECONDS: int(5, 0, 60),
+  SIGNING_ALGORITHM: z.enum(SIGNING_ALGORITHMS).default('RS256'),
+  KEY_ROTATION_INTERVAL: duration('90d', 0),
+  JWKS_MAX_AGE: duration('600', 0, 86400),
+  KEY_PUBLISH_DELAY: durationText(0, 7 * 86400).optional(),
+  DEFAULT_AUDIENCE: z.string().min(1).optional(),
+  VERIFY_AUDIENCES: csv.optional(),
+  CLOCK_TOLERANCE_SECONDS: int(30, 0, 300),
+  MAX_REGISTERED_KEYS_PER_TENANT: int(20, 1, 1000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  BODY_LIMIT_BYTES: int(100 * 1024, 1024, 10 * 1024 * 1024),
+  RATE_LIMIT_WINDOW_SECONDS: int(60, 1, 3600),
+  RATE_LIMIT_PER_IP: int(600, 0, 10_000_000),
+  RATE_LIMIT_PER_API_KEY: int(1200, 0, 10_000_000),
+  RATE_LIMIT_CREDENTIALS_PER_IP: int(30, 0, 10_000_000),
+  RATE_LIMIT_PUBLIC_PER_IP: int(6000, 0, 10_000_000),
+  TRUST_PROXY: bool(false),
+});
+
+export type RawEnv = z.input<typeof envSchema>;
+export type ParsedEnv = z.output<typeof envSchema>;

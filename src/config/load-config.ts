@@ -1,0 +1,96 @@
+import { hkdfSync } from 'node:crypto';
+import { resolve } from 'node:path';
+import { AppConfig } from './app-config';
+import { ConfigError } from './config-error';
+import { decodeKey, envSchema } from './env.schema';
+import { loadOrCreateSecrets, secretsFile } from './secrets';
+
+export interface LoadedConfig {
+  config: AppConfig;
+  /** Messages to log once at start-up (generated secrets and the like). */
+  warnings: string[];
+}
+
+const SECRET_VARIABLES = new Set(['ADMIN_API_KEY', 'KEY_ENCRYPTION_KEY', 'KEY_ENCRYPTION_KEYS_PREVIOUS', 'DATABASE_URL']);
+
+/**
+ * Validates the environment once. Throws ConfigError with one line per bad variable,
+ * naming the variable and the rule; secret values are never echoed.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  // Empty strings count as unset, as in most twelve-factor tools.
+  const input = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(input);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? 'environment');
+      const got = SECRET_VARIABLES.has(name) || input[name] === undefined ? '' : ` (got "${String(input[name]).slice(0, 60)}")`;
+      return `Invalid configuration: ${name} ${issue.message}${got}`;
+    });
+    throw new ConfigError(lines);
+  }
+  const e = parsed.data;
+  const warnings: string[] = [];
+  const dataDir = resolve(e.DATA_DIR);
+
+  const missing = (['ADMIN_API_KEY', 'KEY_ENCRYPTION_KEY'] as const).filter((name) => !e[name]);
+  if (missing.length > 0 && e.NODE_ENV === 'production') {
+    throw new ConfigError(missing.map((name) => `Invalid configuration: ${name} is required when NODE_ENV=production`));
+  }
+  const wanted = [...missing, ...(e.DATABASE_URL ? [] : (['EMBEDDED_POSTGRES_PASSWORD'] as const))];
+  const { secrets, created } = loadOrCreateSecrets(dataDir, wanted);
+  for (const name of created.filter((n) => n !== 'EMBEDDED_POSTGRES_PASSWORD')) {
+    warnings.push(
+      `${name} was not set: generated one and stored it in ${secretsFile(dataDir)} (set ${name} yourself in production)`,
+    );
+  }
+
+  const port = e.PORT;
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  const defaultAudience = e.DEFAULT_AUDIENCE ?? publicUrl;
+  const keyEncryptionKey = decodeKey(e.KEY_ENCRYPTION_KEY ?? secrets.KEY_ENCRYPTION_KEY!)!;
+
+  const config = Object.assign(new AppConfig(), {
+    nodeEnv: e.NODE_ENV,
+    host: e.HOST,
+    port,
+    publicUrl,
+    database: {
+      url: e.DATABASE_URL,
+      poolSize: e.DATABASE_POOL_SIZE,
+      migrationsRun: e.MIGRATIONS_RUN,
+      embeddedPort: e.EMBEDDED_POSTGRES_PORT,
+      embeddedPassword: secrets.EMBEDDED_POSTGRES_PASSWORD,
+    },
+    dataDir,
+    adminApiKey: e.ADMIN_API_KEY ?? secrets.ADMIN_API_KEY!,
+    keyEncryptionKey,
+    previousKeyEncryptionKeys: e.KEY_ENCRYPTION_KEYS_PREVIOUS.map((k) => decodeKey(k)!),
+    accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL,
+    refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL,
+    refreshFamilyMaxLifetimeSeconds: e.REFRESH_FAMILY_MAX_LIFETIME,
+    refreshReuseGraceSeconds: e.REFRESH_REUSE_GRACE_SECONDS,
+    signingAlgorithm: e.SIGNING_ALGORITHM,
+    keyRotationIntervalSeconds: e.KEY_ROTATION_INTERVAL,
+    jwksMaxAgeSeconds: e.JWKS_MAX_AGE,
+    keyPublishDelaySeconds: e.KEY_PUBLISH_DELAY ?? e.JWKS_MAX_AGE,
+    defaultAudience,
+    verifyAudiences: e.VERIFY_AUDIENCES?.length ? e.VERIFY_AUDIENCES : [defaultAudience],
+    clockToleranceSeconds: e.CLOCK_TOLERANCE_SECONDS,
+    maxRegisteredKeysPerTenant: e.MAX_REGISTERED_KEYS_PER_TENANT,
+    logLevel: e.LOG_LEVEL,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    rateLimit: {
+      windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS,
+      perIp: e.RATE_LIMIT_PER_IP,
+      perApiKey: e.RATE_LIMIT_PER_API_KEY,
+      credentialsPerIp: e.RATE_LIMIT_CREDENTIALS_PER_IP,
+      publicPerIp: e.RATE_LIMIT_PUBLIC_PER_IP,
+    },
+    trustProxy: e.TRUST_PROXY,
+    derivedSecrets: {
+      refreshToken: Buffer.from(hkdfSync('sha256', keyEncryptionKey, 'tessera', 'refresh-token-derivation', 32)),
+    },
+  } satisfies AppConfig);
+  return { config, warnings };
+}

@@ -1,0 +1,43 @@
+import 'reflect-metadata';
+import { Logger } from 'nestjs-pino';
+import { createApp } from './bootstrap';
+import { ConfigError } from './config/config-error';
+import { loadConfig } from './config/load-config';
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const { config, warnings } = loadConfig();
+  const tessera = await createApp({ config, warnings });
+  await tessera.app.listen({ port: config.port, host: config.host });
+  const logger = tessera.app.get(Logger);
+  logger.log(
+    `Tessera listening on http://${config.host}:${config.port} (issuer ${config.publicUrl}) in ${Date.now() - started} ms; database: ${tessera.database}`,
+    'Main',
+  );
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal} received: finishing in-flight requests, then stopping`, 'Main');
+    tessera.close().then(
+      () => process.exit(0),
+      (error) => {
+        logger.error(`Shutdown failed: ${String(error)}`, 'Main');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  // One line, no stack: configuration and start-up problems are for people, not debuggers.
+  if (error instanceof ConfigError) {
+    for (const line of error.lines) process.stderr.write(`${line}\n`);
+  } else {
+    process.stderr.write(`Tessera failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Params } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import { AppConfig } from '../config/app-config';
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * Paths pino replaces with "[redacted]": credentials in headers, and any body or error
+ * field that could hold a token or secret should one ever be logged.
+ */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'req.headers.cookie',
+  'req.headers["proxy-authorization"]',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.secret',
+  '*.clientSecret',
+  '*.client_secret',
+  '*.key',
+  '*.token',
+  '*.access_token',
+  '*.refresh_token',
+  '*.assertion',
+  '*.privateKey',
+  '*.publicKeyPem',
+];
+
+/** A request id: the caller's `x-request-id` when it is sane, otherwise a new UUID. */
+export function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+export function loggerParams(config: AppConfig, stream?: DestinationStream): Params {
+  const options = {
+        level: config.logLevel,
+        redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+        genReqId: (req: IncomingMessage, res: ServerResponse) => {
+          const id = (req as { id?: string }).id ?? requestIdOf(req);
+          res.setHeader('x-request-id', id);
+          return id;
+        },
+        // The query string may carry anything a client puts there; log the path only.
+        serializers: {
+          req: (req: { id: string; method: string; url: string; headers: Record<string, unknown> }) => ({
+            id: req.id,
+            method: req.method,
+            url: String(req.url).split('?')[0],
+            userAgent: req.headers?.['user-agent'],
+          }),
+          res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+        },
+        customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
+          err || res.statusCode >= 500 ? 'error' : 'info',
+        autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health/live' || req.url === '/metrics' },
+  };
+  return { pinoHttp: stream ? [options, stream] : options };
+}

@@ -1,0 +1,24 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+
+export class CreateTenantDto {
+  @ApiProperty({ example: 'acme', maxLength: 200 })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  name: string;
+
+  @ApiPropertyOptional({ example: 600, minimum: 10, maximum: 86400, description: 'Longest access-token TTL a request may ask for, in seconds' })
+  @IsOptional()
+  @IsInt()
+  @Min(10)
+  @Max(86400)
+  accessTokenMaxTtl?: number;
+
+  @ApiPropertyOptional({ example: 600, minimum: 10, maximum: 86400, description: 'Longest exp − iat accepted on tokens signed by this tenant’s registered keys, in seconds' })
+  @IsOptional()
+  @IsInt()
+  @Min(10)
+  @Max(86400)
+  registeredTokenMaxTtl?: number;
+}

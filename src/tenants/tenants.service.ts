@@ -1,0 +1,82 @@
+import { Injectable } from '@nestjs/common';
+import { AppException } from '../common/errors/app.exception';
+import { isUniqueViolation } from '../common/errors/database-errors';
+import { ErrorCode } from '../common/errors/error-code';
+import { CreateTenantDto } from './dto/create-tenant.dto';
+import { TenantResponseDto } from './dto/tenant-response.dto';
+import { UpdateTenantDto } from './dto/update-tenant.dto';
+import { TenantEntity } from './tenant.entity';
+import { TenantsRepository } from './tenants.repository';
+
+/** Settings other modules need about a live tenant. */
+export interface TenantSettings {
+  id: string;
+  isDisabled: boolean;
+  accessTokenMaxTtl: number;
+  registeredTokenMaxTtl: number;
+}
+
+@Injectable()
+export class TenantsService {
+  constructor(private readonly repository: TenantsRepository) {}
+
+  async create(dto: CreateTenantDto): Promise<TenantResponseDto> {
+    try {
+      return this.map(await this.repository.create(dto));
+    } catch (error) {
+      throw this.conflictOr(error, dto.name);
+    }
+  }
+
+  async list(limit: number, offset: number): Promise<TenantResponseDto[]> {
+    return (await this.repository.listLive(limit, offset)).map((t) => this.map(t));
+  }
+
+  async get(id: string): Promise<TenantResponseDto> {
+    return this.map(await this.findOrThrow(id));
+  }
+
+  /** A live (not deleted) tenant, or 404. Disabled tenants are returned; callers decide. */
+  async settings(id: string): Promise<TenantSettings> {
+    const t = await this.findOrThrow(id);
+    return { id: t.id, isDisabled: t.isDisabled, accessTokenMaxTtl: t.accessTokenMaxTtl, registeredTokenMaxTtl: t.registeredTokenMaxTtl };
+  }
+
+  async update(id: string, dto: UpdateTenantDto): Promise<TenantResponseDto> {
+    const { disabled, ...rest } = dto;
+    try {
+      const updated = await this.repository.update(id, { ...rest, ...(disabled === undefined ? {} : { isDisabled: disabled }) });
+      if (!updated) throw new AppException(ErrorCode.NOT_FOUND, 'Tenant not found');
+      return this.map(updated);
+    } catch (error) {
+      throw this.conflictOr(error, dto.name);
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    if (!(await this.repository.softDelete(id))) throw new AppException(ErrorCode.NOT_FOUND, 'Tenant not found');
+  }
+
+  private async findOrThrow(id: string): Promise<TenantEntity> {
+    const tenant = await this.repository.findLive(id);
+    if (!tenant) throw new AppException(ErrorCode.NOT_FOUND, 'Tenant not found');
+    return tenant;
+  }
+
+  private conflictOr(error: unknown, name?: string): unknown {
+    return isUniqueViolation(error, 'tenants_name_live_uq')
+      ? new AppException(ErrorCode.CONFLICT, `A tenant named "${name}" already exists`)
+      : error;
+  }
+
+  private map(t: TenantEntity): TenantResponseDto {
+    return {
+      id: t.id,
+      name: t.name,
+      disabled: t.isDisabled,
+      accessTokenMaxTtl: t.accessTokenMaxTtl,
+      registeredTokenMaxTtl: t.registeredTokenMaxTtl,
+      createdAt: t.createdAt.toISOString(),
+    };
+  }
+}
