@@ -1,0 +1,3 @@
+export default async function globalTeardown() {
+  await globalThis.__TESSERA_EMBEDDED_PG__?.stop();
+}
