@@ -24,6 +24,7 @@ const common = {
 
 module.exports = {
   verbose: false,
+  testTimeout: 60000,
   projects: [
     { ...common, displayName: 'unit', rootDir: 'src', testMatch: ['**/*.spec.ts'] },
     {
@@ -33,7 +34,7 @@ module.exports = {
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/test/utils/global-setup.mjs',
       globalTeardown: '<rootDir>/test/utils/global-teardown.mjs',
-      testTimeout: 60000,
+      setupFilesAfterEnv: ['<rootDir>/test/utils/jest-setup.ts'],
     },
   ],
 };

@@ -65,14 +65,33 @@ export async function createApp({ config, warnings = [], logStream }: CreateAppO
     const fastify = app.getHttpAdapter().getInstance();
     // JSON only on the admin API: a text/plain body is 415, not a string the DTO rejects.
     fastify.removeContentTypeParser('text/plain');
+    // One request id for Fastify, the pino request log and the caller (echoed as x-request-id).
+    fastify.addHook('onRequest', (request, reply, done) => {
+      (request.raw as { id?: string }).id = request.id;
+      reply.header('x-request-id', request.id);
+      done();
+    });
     const metrics = app.get(MetricsService);
+    const logger = app.get(Logger);
     fastify.addHook('onResponse', (request, reply, done) => {
-      metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+      const route = request.routeOptions.url ?? 'unmatched';
+      metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+      if (route !== '/health/live' && route !== '/metrics') {
+        const line = {
+          reqId: request.id,
+          method: request.method,
+          url: request.url.split('?')[0],
+          route,
+          statusCode: reply.statusCode,
+          responseTimeMs: Math.round(reply.elapsedTime * 100) / 100,
+        };
+        if (reply.statusCode >= 500) logger.error({ ...line, msg: 'request failed' }, 'HTTP');
+        else logger.log({ ...line, msg: 'request completed' }, 'HTTP');
+      }
       done();
     });
     setupOpenApi(app, config);
 
-    const logger = app.get(Logger);
     for (const warning of warnings) logger.warn(warning, 'Config');
 
     return {

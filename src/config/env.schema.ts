@@ -24,7 +24,7 @@ const duration = (fallback: string, min = 0, max = 10 * 365 * 86400) =>
   z.string().default(fallback).pipe(durationText(min, max));
 
 const int = (fallback: number, min: number, max: number) =>
-  z.coerce.number().int(`must be a whole number`).min(min).max(max).default(fallback);
+  z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(min).max(max).default(fallback);
 
 const bool = (fallback: boolean) =>
   z

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppConfig } from '../config/app-config';
@@ -39,24 +39,11 @@ export function loggerParams(config: AppConfig, stream?: DestinationStream): Par
   const options = {
         level: config.logLevel,
         redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-        genReqId: (req: IncomingMessage, res: ServerResponse) => {
-          const id = (req as { id?: string }).id ?? requestIdOf(req);
-          res.setHeader('x-request-id', id);
-          return id;
-        },
-        // The query string may carry anything a client puts there; log the path only.
-        serializers: {
-          req: (req: { id: string; method: string; url: string; headers: Record<string, unknown> }) => ({
-            id: req.id,
-            method: req.method,
-            url: String(req.url).split('?')[0],
-            userAgent: req.headers?.['user-agent'],
-          }),
-          res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-        },
-        customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
-          err || res.statusCode >= 500 ? 'error' : 'info',
-        autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health/live' || req.url === '/metrics' },
+        // Fastify assigns the id (genReqId: requestIdOf) and bootstrap copies it onto the raw request.
+        genReqId: (req: IncomingMessage) => (req as { id?: string }).id ?? requestIdOf(req),
+        // Request lines are written by the Fastify onResponse hook (bootstrap.ts): one line per
+        // request with id, method, route path (never the query string), status and time.
+        autoLogging: false,
   };
   return { pinoHttp: stream ? [options, stream] : options };
 }
