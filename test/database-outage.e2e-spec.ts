@@ -1,0 +1,80 @@
+import { createServer, Server, Socket } from 'node:net';
+import { waitFor } from './utils/process';
+import { createTestDatabase, startTestApp, TestApp } from './utils/test-app';
+
+/** A TCP proxy the test owns, so the database can "go away" without touching the shared server. */
+class Outage {
+  private server?: Server;
+  private readonly sockets = new Set<Socket>();
+  constructor(
+    private readonly target: { host: string; port: number },
+    readonly port = 0,
+  ) {}
+
+  async up(): Promise<number> {
+    this.server = createServer((client) => {
+      const upstream = new Socket();
+      upstream.connect(this.target.port, this.target.host);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => s.destroy());
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
+    (this as { port: number }).port = (this.server.address() as { port: number }).port;
+    return this.port;
+  }
+
+  async down(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+  }
+}
+
+describe('database outage (e2e)', () => {
+  let t: TestApp;
+  let proxy: Outage;
+  let dropDb: () => Promise<void>;
+
+  beforeAll(async () => {
+    const db = await createTestDatabase();
+    dropDb = db.drop;
+    const real = new URL(db.url);
+    proxy = new Outage({ host: real.hostname, port: Number(real.port) });
+    const proxied = new URL(db.url);
+    proxied.port = String(await proxy.up());
+    t = await startTestApp({ databaseUrl: proxied.toString() });
+  });
+  afterAll(async () => {
+    await t.close();
+    await proxy.down().catch(() => undefined);
+    await dropDb();
+  });
+
+  it('answers 503 SERVICE_UNAVAILABLE while the database is away and recovers by itself', async () => {
+    const admin = { 'x-api-key': t.adminKey };
+    await t.http.post('/v1/tenants').set(admin).send({ name: 'before' }).expect(201);
+
+    await proxy.down();
+    const during = await t.http.get('/v1/tenants').set(admin);
+    expect(during.status).toBe(503);
+    expect(during.body).toEqual({
+      statusCode: 503,
+      error: 'service_unavailable',
+      code: 'SERVICE_UNAVAILABLE',
+      message: expect.stringContaining('database'),
+    });
+    expect(JSON.stringify(during.body)).not.toMatch(/ECONN|SELECT|postgres:\/\//);
+    const ready = await t.http.get('/health/ready');
+    expect(ready.status).toBe(503);
+    expect(ready.body.code).toBe('SERVICE_UNAVAILABLE');
+    await t.http.get('/health/live').expect(200);
+
+    await proxy.up();
+    await waitFor(async () => (await t.http.get('/health/ready')).status === 200, 20000, 'readiness after the database returns');
+    const after = await t.http.get('/v1/tenants').set(admin).expect(200);
+    expect(after.body.map((x: { name: string }) => x.name)).toContain('before');
+  });
+});
