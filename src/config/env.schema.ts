@@ -24,7 +24,12 @@ const duration = (fallback: string, min = 0, max = 10 * 365 * 86400) =>
   z.string().default(fallback).pipe(durationText(min, max));
 
 const int = (fallback: number, min: number, max: number) =>
-  z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(min).max(max).default(fallback);
+  z.coerce
+    .number({ error: (issue) => (issue.code === 'invalid_type' ? 'must be a number' : undefined) })
+    .int('must be a whole number')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`)
+    .default(fallback);
 
 const bool = (fallback: boolean) =>
   z
