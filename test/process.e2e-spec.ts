@@ -37,8 +37,12 @@ describe('the built service as a process (e2e)', () => {
       const base = `http://127.0.0.1:${port}`;
       await waitFor(() => p.output().includes('Tessera listening'), 30000, 'start-up');
       expect(p.output()).toContain('database: Postgres at');
-      // The URL's password is masked in the start-up line.
-      expect(p.output()).toMatch(/Postgres at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1/);
+      // The URL's password, when there is one, is masked in the start-up line.
+      const password = new URL(db.url).password;
+      if (password) {
+        expect(p.output()).toContain(':***@');
+        expect(p.output()).not.toContain(`:${password}@`);
+      }
 
       const post = (path: string, body: unknown, key: string) =>
         fetch(base + path, { method: 'POST', headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: JSON.stringify(body) });
