@@ -1,16 +1,8 @@
 import { mkdtempSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
-import { runMain, waitFor } from './utils/process';
+import { freePort, runMain, waitFor } from './utils/process';
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 
 describe('npm start with nothing configured (embedded Postgres)', () => {
   it('starts on a real embedded Postgres, stops cleanly, and finds its data on the next start', async () => {

@@ -1,18 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase } from './utils/test-app';
-import { runMain, waitFor } from './utils/process';
+import { freePort, runMain, waitFor } from './utils/process';
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 
 describe('the built service as a process (e2e)', () => {
   it('stops at start with one line naming a bad variable, and no stack', async () => {
