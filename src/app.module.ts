@@ -13,6 +13,7 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { loggerParams } from './observability/logging';
 import { ObservabilityModule } from './observability/observability.module';
+import { RegisteredKeysModule } from './registered-keys/registered-keys.module';
 import { TenantsModule } from './tenants/tenants.module';
 
 export interface AppModuleOptions {
@@ -39,6 +40,7 @@ export class AppModule {
         HealthModule,
         TenantsModule,
         ApiKeysModule,
+        RegisteredKeysModule,
       ],
       providers: [{ provide: APP_GUARD, useClass: RateLimitGuard }],
     };

@@ -1,0 +1,81 @@
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { TenantAccess } from '../auth/api-key.decorators';
+import { ErrorResponseDto } from '../common/http/error-response.dto';
+import { PaginationQueryDto } from '../common/http/pagination.dto';
+import { UuidParam } from '../common/http/uuid-param.pipe';
+import { PublicDocument } from '../common/rate-limit/rate-limit';
+import { CreateRegisteredKeyDto } from './dto/create-registered-key.dto';
+import { JwksResponseDto, RegisteredKeyResponseDto } from './dto/registered-key-response.dto';
+import { UpdateRegisteredKeyDto } from './dto/update-registered-key.dto';
+import { RegisteredKeysService } from './registered-keys.service';
+
+/** Public keys a tenant registers so that tokens its backend signs are accepted (the Ampersand flow). */
+@ApiTags('jwt-keys')
+@ApiNotFoundResponse({ type: ErrorResponseDto, description: 'NOT_FOUND: no such tenant or key' })
+@Controller('v1/tenants/:tenantId')
+export class RegisteredKeysController {
+  constructor(private readonly keys: RegisteredKeysService) {}
+
+  @Post('jwt-keys')
+  @TenantAccess()
+  @ApiOperation({ summary: 'Register a public key (PEM or JWK); its kid is the RFC 7638 thumbprint' })
+  @ApiCreatedResponse({ type: RegisteredKeyResponseDto })
+  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'VALIDATION_FAILED: unreadable or private key, wrong type or size for the algorithm, bad label' })
+  @ApiConflictResponse({ type: ErrorResponseDto, description: 'CONFLICT: the key is already registered (by any tenant, deleted or not), or the tenant has reached its key limit' })
+  register(@Param('tenantId', UuidParam) tenantId: string, @Body() dto: CreateRegisteredKeyDto): Promise<RegisteredKeyResponseDto> {
+    return this.keys.register(tenantId, dto);
+  }
+
+  @Get('jwt-keys')
+  @TenantAccess()
+  @ApiOperation({ summary: 'List the tenant’s registered keys (not deleted), oldest first' })
+  @ApiOkResponse({ type: [RegisteredKeyResponseDto] })
+  list(@Param('tenantId', UuidParam) tenantId: string, @Query() page: PaginationQueryDto): Promise<RegisteredKeyResponseDto[]> {
+    return this.keys.list(tenantId, page.limit, page.offset);
+  }
+
+  @Get('jwt-keys/:kid')
+  @TenantAccess()
+  @ApiOperation({ summary: 'Read one registered key' })
+  @ApiOkResponse({ type: RegisteredKeyResponseDto })
+  get(@Param('tenantId', UuidParam) tenantId: string, @Param('kid') kid: string): Promise<RegisteredKeyResponseDto> {
+    return this.keys.get(tenantId, kid);
+  }
+
+  @Patch('jwt-keys/:kid')
+  @TenantAccess()
+  @ApiOperation({ summary: 'Rename a key, or switch it off and on (an inactive key verifies nothing)' })
+  @ApiOkResponse({ type: RegisteredKeyResponseDto })
+  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'VALIDATION_FAILED' })
+  update(@Param('tenantId', UuidParam) tenantId: string, @Param('kid') kid: string, @Body() dto: UpdateRegisteredKeyDto): Promise<RegisteredKeyResponseDto> {
+    return this.keys.update(tenantId, kid, dto);
+  }
+
+  @Delete('jwt-keys/:kid')
+  @TenantAccess()
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Revoke a key for good: tokens signed with it fail from now on, and it cannot be registered again' })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  async remove(@Param('tenantId', UuidParam) tenantId: string, @Param('kid') kid: string): Promise<void> {
+    await this.keys.remove(tenantId, kid);
+  }
+
+  @Get('jwks.json')
+  @PublicDocument()
+  @Header('Cache-Control', 'public, max-age=60')
+  @ApiOperation({ summary: 'The tenant’s active registered keys as a JWKS (public, no API key)' })
+  @ApiOkResponse({ type: JwksResponseDto })
+  jwks(@Param('tenantId', UuidParam) tenantId: string): Promise<JwksResponseDto> {
+    return this.keys.jwks(tenantId);
+  }
+}
