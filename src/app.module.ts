@@ -10,7 +10,9 @@ import { RateLimitGuard, throttlerOptions } from './common/rate-limit/rate-limit
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { DiscoveryModule } from './discovery/discovery.module';
 import { HealthModule } from './health/health.module';
+import { KeysModule } from './keys/keys.module';
 import { loggerParams } from './observability/logging';
 import { ObservabilityModule } from './observability/observability.module';
 import { RegisteredKeysModule } from './registered-keys/registered-keys.module';
@@ -41,6 +43,8 @@ export class AppModule {
         TenantsModule,
         ApiKeysModule,
         RegisteredKeysModule,
+        KeysModule,
+        DiscoveryModule,
       ],
       providers: [{ provide: APP_GUARD, useClass: RateLimitGuard }],
     };

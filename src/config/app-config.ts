@@ -34,6 +34,8 @@ export class AppConfig {
   keyRotationIntervalSeconds: number;
   jwksMaxAgeSeconds: number;
   keyPublishDelaySeconds: number;
+  /** How often each replica reloads the key set and runs due lifecycle transitions. */
+  keyCheckIntervalSeconds: number;
   defaultAudience: string;
   verifyAudiences: string[];
   clockToleranceSeconds: number;

@@ -85,6 +85,7 @@ export const envSchema = z.object({
   KEY_ROTATION_INTERVAL: duration('90d', 0),
   JWKS_MAX_AGE: duration('600', 0, 86400),
   KEY_PUBLISH_DELAY: durationText(0, 7 * 86400).optional(),
+  KEY_CHECK_INTERVAL: duration('10', 1, 3600),
   DEFAULT_AUDIENCE: z.string().min(1).optional(),
   VERIFY_AUDIENCES: csv.optional(),
   CLOCK_TOLERANCE_SECONDS: int(30, 0, 300),

@@ -74,6 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
     keyRotationIntervalSeconds: e.KEY_ROTATION_INTERVAL,
     jwksMaxAgeSeconds: e.JWKS_MAX_AGE,
     keyPublishDelaySeconds: e.KEY_PUBLISH_DELAY ?? e.JWKS_MAX_AGE,
+    keyCheckIntervalSeconds: e.KEY_CHECK_INTERVAL,
     defaultAudience,
     verifyAudiences: e.VERIFY_AUDIENCES?.length ? e.VERIFY_AUDIENCES : [defaultAudience],
     clockToleranceSeconds: e.CLOCK_TOLERANCE_SECONDS,

@@ -1,4 +1,7 @@
 import { createHash, createPublicKey, JsonWebKey, KeyObject } from 'node:crypto';
+import { jwkThumbprint, PublicJwk, toPublicJwk } from '../common/crypto/jwk';
+
+export { jwkThumbprint, type PublicJwk };
 
 /** Algorithms a tenant may register a key for (RFC 7518 §3.1, RFC 8037 for EdDSA); never HS* or none. */
 export const REGISTERED_KEY_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'] as const;
@@ -11,9 +14,6 @@ export const MAX_RSA_BITS = 16384;
 
 /** JWK members that carry private (or symmetric) key material (RFC 7518 §6.2.2, §6.3.2, §6.4). */
 export const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
-
-/** The public members of a key, as in a JWKS entry without kid/alg/use. */
-export type PublicJwk = { kty: 'RSA'; n: string; e: string } | { kty: 'EC'; crv: string; x: string; y: string } | { kty: 'OKP'; crv: string; x: string };
 
 export interface ParsedPublicKey {
   /** RFC 7638 JWK thumbprint (SHA-256, base64url). */
@@ -61,13 +61,6 @@ export function parsePublicKey(input: PublicKeyInput): ParsedPublicKey {
     fingerprint: spkiFingerprint(keyObject),
     keyObject,
   };
-}
-
-/** RFC 7638 §3: SHA-256 over the required members, in lexicographic order, without whitespace. */
-export function jwkThumbprint(jwk: PublicJwk): string {
-  const required =
-    jwk.kty === 'RSA' ? { e: jwk.e, kty: jwk.kty, n: jwk.n } : jwk.kty === 'EC' ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y } : { crv: jwk.crv, kty: jwk.kty, x: jwk.x };
-  return createHash('sha256').update(JSON.stringify(required)).digest('base64url');
 }
 
 export function spkiFingerprint(key: KeyObject): string {
@@ -124,11 +117,4 @@ function checkFitsAlgorithm(key: KeyObject, algorithm: RegisteredKeyAlgorithm): 
     return;
   }
   if (type !== 'ed25519') throw new PublicKeyError('EdDSA needs an Ed25519 key');
-}
-
-function toPublicJwk(key: KeyObject): PublicJwk {
-  const jwk = key.export({ format: 'jwk' });
-  if (jwk.kty === 'RSA') return { kty: 'RSA', n: jwk.n!, e: jwk.e! };
-  if (jwk.kty === 'EC') return { kty: 'EC', crv: jwk.crv!, x: jwk.x!, y: jwk.y! };
-  return { kty: 'OKP', crv: jwk.crv!, x: jwk.x! };
 }
