@@ -164,6 +164,27 @@ describe('signing keys (e2e)', () => {
     expect(decodeProtectedHeader(await signer.sign({ sub: 'x' })).kid).toBe(res.body.kid);
   });
 
+  it('publishes RFC 8414 metadata at both discovery paths, naming only what exists', async () => {
+    const { t } = await app({ PUBLIC_URL: 'https://auth.example.test' });
+    const res = await t.http.get('/.well-known/oauth-authorization-server').expect(200);
+    expect(res.headers['cache-control']).toBe('public, max-age=300');
+    expect(res.body).toEqual({
+      issuer: 'https://auth.example.test',
+      jwks_uri: 'https://auth.example.test/.well-known/jwks.json',
+      token_endpoint: 'https://auth.example.test/oauth/token',
+      revocation_endpoint: 'https://auth.example.test/oauth/revoke',
+      introspection_endpoint: 'https://auth.example.test/oauth/introspect',
+      grant_types_supported: ['client_credentials', 'refresh_token', 'urn:ietf:params:oauth:grant-type:jwt-bearer'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      response_types_supported: [],
+      service_documentation: 'https://auth.example.test/docs',
+      access_token_signing_alg_values_supported: ['RS256'],
+    });
+    await t.http.get('/.well-known/openid-configuration').expect(200, res.body);
+  });
+
   it('refuses tenant keys on the admin routes', async () => {
     const { t } = await app();
     const tenant = await t.http.post('/v1/tenants').set('x-api-key', t.adminKey).send({ name: 'not-admin' }).expect(201);
