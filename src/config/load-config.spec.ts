@@ -28,7 +28,7 @@ describe('loadConfig', () => {
     expect(config.refreshTokenTtlSeconds).toBe(14 * 86400);
     expect(config.refreshReuseGraceSeconds).toBe(5);
     expect(config.signingAlgorithm).toBe('RS256');
-    expect(config.keyPublishDelaySeconds).toBe(config.jwksMaxAgeSeconds);
+    expect(config.keyPublishDelaySeconds).toBe(600 + 10);
     expect(config.clockToleranceSeconds).toBe(30);
   });
 

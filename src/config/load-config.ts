@@ -73,7 +73,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
     signingAlgorithm: e.SIGNING_ALGORITHM,
     keyRotationIntervalSeconds: e.KEY_ROTATION_INTERVAL,
     jwksMaxAgeSeconds: e.JWKS_MAX_AGE,
-    keyPublishDelaySeconds: e.KEY_PUBLISH_DELAY ?? e.JWKS_MAX_AGE,
+    // A replica may serve a JWKS up to one check interval old, and a verifier caches it for max-age.
+    keyPublishDelaySeconds: e.KEY_PUBLISH_DELAY ?? e.JWKS_MAX_AGE + e.KEY_CHECK_INTERVAL,
     keyCheckIntervalSeconds: e.KEY_CHECK_INTERVAL,
     defaultAudience,
     verifyAudiences: e.VERIFY_AUDIENCES?.length ? e.VERIFY_AUDIENCES : [defaultAudience],
