@@ -1,0 +1,24 @@
+import { INestApplication, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import type { JwtGuardModuleOptions } from '../../src/guard';
+import { ConsumerModule } from './consumer.module';
+
+export interface ConsumerAppOptions extends JwtGuardModuleOptions {
+  adapter: 'fastify' | 'express';
+  /** More controllers to mount (tests use this for routes the example does not need). */
+  extraControllers?: Type[];
+  /** Nest's logger; off by default so tests and benchmarks stay quiet. */
+  logger?: false | ('log' | 'error' | 'warn' | 'debug' | 'verbose')[];
+}
+
+/** Builds and initialises the example consumer on either HTTP adapter (not listening yet). */
+export async function createConsumerApp(options: ConsumerAppOptions): Promise<INestApplication> {
+  const { adapter, extraControllers, logger = false, ...guard } = options;
+  const httpAdapter = adapter === 'fastify' ? new FastifyAdapter() : new ExpressAdapter();
+  const app = await NestFactory.create(ConsumerModule.register(guard, extraControllers), httpAdapter, { logger, abortOnError: false });
+  await app.init();
+  if (adapter === 'fastify') await (app.getHttpAdapter().getInstance() as { ready(): Promise<unknown> }).ready();
+  return app;
+}

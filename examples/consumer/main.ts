@@ -1,0 +1,73 @@
+import type { JwtIssuerOptions } from '../../src/guard';
+import { createConsumerApp } from './create-consumer-app';
+
+/**
+ * Runs the example consumer against a Tessera instance (see README.md here):
+ *   TESSERA_URL=http://localhost:3000 PORT=4000 node -r ./examples/consumer/swc-register.cjs examples/consumer/main.ts
+ *
+ * TESSERA_URL is Tessera's PUBLIC_URL (its `iss`); the JWKS is $TESSERA_URL/.well-known/jwks.json.
+ * AUDIENCE defaults to TESSERA_URL (Tessera's DEFAULT_AUDIENCE); ADAPTER=express switches adapters;
+ * HOST defaults to 0.0.0.0.
+ * TENANT_IDS (comma-separated) also accepts tokens signed by those tenants' registered keys:
+ * issuer = the tenant id, keys from $TESSERA_URL/v1/tenants/<id>/jwks.json, typ absent, JWT or at+jwt.
+ * Optional guard tuning: JWKS_CACHE_MAX_AGE_MS and JWKS_REQUESTS_PER_MINUTE (every issuer),
+ * TENANT_JWKS_CACHE_MAX_AGE_MS (tenants' JWKS; default JWKS_CACHE_MAX_AGE_MS), VERIFIED_CACHE_SIZE,
+ * VERIFIED_CACHE_TTL_MS.
+ */
+async function main(): Promise<void> {
+  const env = process.env;
+  const tessera = (env.TESSERA_URL ?? 'http://localhost:3000').replace(/\/+$/, '');
+  const audience = env.AUDIENCE ?? tessera;
+  const tuning: Partial<JwtIssuerOptions> = {
+    jwksCacheMaxAgeMs: optionalInteger('JWKS_CACHE_MAX_AGE_MS'),
+    jwksRequestsPerMinute: optionalInteger('JWKS_REQUESTS_PER_MINUTE'),
+  };
+  const tenantIssuers: JwtIssuerOptions[] = (env.TENANT_IDS ?? '')
+    .split(',')
+    .map((id) => id.trim())
+    .filter((id) => id.length > 0)
+    .map((tenantId) => ({
+      issuer: tenantId,
+      audience,
+      algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+      jwksUri: `${tessera}/v1/tenants/${encodeURIComponent(tenantId)}/jwks.json`,
+      requiredTyp: false,
+      ...tuning,
+      jwksCacheMaxAgeMs: optionalInteger('TENANT_JWKS_CACHE_MAX_AGE_MS') ?? tuning.jwksCacheMaxAgeMs,
+    }));
+
+  const app = await createConsumerApp({
+    adapter: env.ADAPTER === 'express' ? 'express' : 'fastify',
+    logger: ['warn', 'error'],
+    verifiedCacheSize: optionalInteger('VERIFIED_CACHE_SIZE'),
+    verifiedCacheTtlMs: optionalInteger('VERIFIED_CACHE_TTL_MS'),
+    issuers: [
+      {
+        issuer: tessera,
+        audience,
+        algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+        jwksUri: `${tessera}/.well-known/jwks.json`,
+        ...tuning,
+      },
+      ...tenantIssuers,
+    ],
+  });
+  app.enableShutdownHooks();
+  const host = env.HOST ?? '0.0.0.0';
+  const port = Number(env.PORT ?? 4000);
+  await app.listen(port, host);
+  console.log(`Consumer listening on http://${host}:${port} (${env.ADAPTER === 'express' ? 'express' : 'fastify'}), trusting ${tessera}`);
+}
+
+/** An integer from the environment, or undefined when unset (the guard checks the range). */
+function optionalInteger(name: string): number | undefined {
+  const value = process.env[name];
+  if (value === undefined || value === '') return undefined;
+  if (!/^\d+$/.test(value)) throw new Error(`${name} must be a whole number (got "${value}")`);
+  return Number(value);
+}
+
+main().catch((error: unknown) => {
+  console.error(`Consumer failed to start: ${(error as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,68 @@
+import { HttpException } from '@nestjs/common';
+import { defaultTokenErrorMessage, TokenErrorCode } from './token-errors';
+
+export type BearerErrorCode = TokenErrorCode | 'INSUFFICIENT_SCOPE' | 'SERVICE_UNAVAILABLE';
+
+export interface BearerErrorBody {
+  statusCode: number;
+  error: string;
+  code: BearerErrorCode;
+  message: string;
+}
+
+/**
+ * What the guard throws: the response body is already the design's JSON, so Nest's default
+ * exception handling sends it as is on Express and on Fastify, and `headers` holds the
+ * RFC 6750 challenge (the guard also sets it on the response itself, because a consumer's
+ * own exception filter may rebuild the body but keeps headers already set).
+ */
+export class BearerAuthException extends HttpException {
+  readonly code: BearerErrorCode;
+  readonly headers: Record<string, string>;
+
+  constructor(code: BearerErrorCode, message: string, status: number, headers: Record<string, string>) {
+    const body: BearerErrorBody = { statusCode: status, error: reasonOf(status), code, message };
+    super(body, status);
+    this.code = code;
+    this.headers = headers;
+  }
+
+  /** 401 with `WWW-Authenticate: Bearer error="invalid_token", error_description="…"`. */
+  static invalidToken(code: TokenErrorCode, message: string = defaultTokenErrorMessage(code)): BearerAuthException {
+    return new BearerAuthException(code, message, 401, {
+      'www-authenticate': `Bearer error="invalid_token", error_description="${quoted(message)}"`,
+    });
+  }
+
+  /** 403 with `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"` (RFC 6750 §3.1). */
+  static insufficientScope(required: readonly string[]): BearerAuthException {
+    const message = 'Token lacks a required scope';
+    return new BearerAuthException('INSUFFICIENT_SCOPE', message, 403, {
+      'www-authenticate': `Bearer error="insufficient_scope", error_description="${message}", scope="${quoted(required.join(' '))}"`,
+    });
+  }
+
+  /** 503: a revocation check that could not answer; the token is not let through. */
+  static revocationUnavailable(): BearerAuthException {
+    return new BearerAuthException('SERVICE_UNAVAILABLE', 'Token revocation status is unavailable', 503, { 'retry-after': '5' });
+  }
+}
+
+function reasonOf(status: number): string {
+  return status === 401 ? 'unauthorized' : status === 403 ? 'forbidden' : 'service_unavailable';
+}
+
+/** RFC 6750 §3: error_description and scope are quoted-strings without '"' or '\'. */
+function quoted(value: string): string {
+  return value.replace(/["\\]/g, "'").replace(/[^\x20-\x7e]/g, '?');
+}
+
+/** Sets headers on an Express response or a Fastify reply. */
+export function setResponseHeaders(response: unknown, headers: Record<string, string>): void {
+  const target = response as { setHeader?: (n: string, v: string) => void; header?: (n: string, v: string) => void; sent?: boolean; headersSent?: boolean };
+  if (!target || target.sent || target.headersSent) return;
+  for (const [name, value] of Object.entries(headers)) {
+    if (typeof target.setHeader === 'function') target.setHeader(name, value); // Express (http.ServerResponse)
+    else if (typeof target.header === 'function') target.header(name, value); // Fastify reply
+  }
+}

@@ -1,0 +1,15 @@
+export { JwtGuardModule } from './jwt-guard.module';
+export { JwtAuthGuard } from './jwt-auth.guard';
+export { JwtGuardService } from './jwt-guard.service';
+export { Auth, Public, Principal, TenantId } from './guard.decorators';
+export { BearerAuthException } from './bearer-auth.exception';
+export type { BearerErrorBody, BearerErrorCode } from './bearer-auth.exception';
+export { JwtGuardConfigError } from './jwt-guard.options';
+export type { JwtGuardModuleAsyncOptions, JwtGuardModuleOptions, JwtIssuerOptions, ResolvedKey, RevocationCheck } from './jwt-guard.options';
+export type { TokenPrincipal } from './token-principal';
+export { TokenError } from './token-errors';
+export type { TokenErrorCode } from './token-errors';
+export { inspectJwt } from './token-inspection';
+export type { InspectedJwt } from './token-inspection';
+export { tesseraIntrospection, TesseraIntrospection, IntrospectionUnavailableError } from './revocation/tessera-introspection';
+export type { IntrospectionApiKeyEndpoint, IntrospectionClientEndpoint, IntrospectionEndpoint, IntrospectionOptions } from './revocation/tessera-introspection';

@@ -1,0 +1,225 @@
+import type { KeyObject } from 'node:crypto';
+import type { ModuleMetadata } from '@nestjs/common';
+import { isHmacAlgorithm, minimumHmacKeyBytes, SUPPORTED_ALGORITHMS } from './keys/key-algorithm';
+
+export const JWT_GUARD_OPTIONS = Symbol('JWT_GUARD_OPTIONS');
+
+/** A key found by a local key source: the key, and the algorithm it is pinned to when known. */
+export type ResolvedKey = KeyObject | { key: KeyObject; alg?: string };
+
+export interface RevocationCheck {
+  /**
+   * True when the (already verified) token must be refused (TOKEN_REVOKED); a throw or a
+   * rejection answers 503 SERVICE_UNAVAILABLE. `token` is the raw bearer token (e.g. for
+   * introspection, see `tesseraIntrospection`), `tokenHash` its SHA-256 (base64url), a cache key
+   * the guard has already computed. Never log either.
+   */
+  isRevoked(claims: Record<string, unknown>, token: string, tokenHash: string): boolean | Promise<boolean>;
+  /** How long a "not revoked" answer is reused per `jti` (default 5000 ms; 0 = ask every time). */
+  cacheTtlMs?: number;
+}
+
+export interface JwtIssuerOptions {
+  /** Exact `iss` value. The token's (unverified) `iss` picks the issuer; an unknown one is refused without any fetch. */
+  issuer: string;
+  /** Accepted audience(s): the token's `aud` must contain one of them. */
+  audience: string | string[];
+  /** Accepted algorithms, required. `none` is refused, and HS* cannot be mixed with asymmetric algorithms. */
+  algorithms: string[];
+  /** Exactly one key source: a JWKS URL, */
+  jwksUri?: string;
+  /** a shared HMAC secret (HS256/384/512; at least as long as the hash output), */
+  secret?: string | Buffer;
+  /** or a local resolver (kid → key; undefined when unknown), e.g. a service's own key store. */
+  keyResolver?: (kid: string) => Promise<ResolvedKey | undefined> | ResolvedKey | undefined;
+  /** Allowed clock skew for exp/nbf, in seconds (default 30). */
+  clockToleranceSec?: number;
+  /** JWKS fetches allowed per minute, however many unknown kids arrive (default 10). */
+  jwksRequestsPerMinute?: number;
+  /** How long a fetched JWKS is trusted before it is fetched again (default 600 000 ms). */
+  jwksCacheMaxAgeMs?: number;
+  /** JWKS request timeout (default 5000 ms). */
+  jwksTimeoutMs?: number;
+  /** Required JWT `typ` header (default 'at+jwt', RFC 9068). `false` accepts absent, 'JWT' or 'at+jwt'. */
+  requiredTyp?: string | false;
+  /** Optional revocation check, run after verification (and on verified-cache hits). */
+  revocation?: RevocationCheck;
+}
+
+export interface JwtGuardModuleOptions {
+  issuers: JwtIssuerOptions[];
+  /** Install the guard for every route (APP_GUARD); `@Public()` opts a route out. Default false. */
+  global?: boolean;
+  /** Also read the token from this cookie when there is no Authorization header. */
+  cookieName?: string;
+  /** Entries in the verified-token cache (default 10 000; 0 disables it). */
+  verifiedCacheSize?: number;
+  /** Longest life of a verified-token cache entry (default 60 000 ms); never past the token's exp. */
+  verifiedCacheTtlMs?: number;
+  /** Largest token accepted, in bytes (default 8192). */
+  maxTokenBytes?: number;
+}
+
+export interface JwtGuardModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+  inject?: unknown[];
+  useFactory: (...args: any[]) => JwtGuardModuleOptions | Promise<JwtGuardModuleOptions>;
+  /** Install the guard for every route. Decided here because providers are fixed before the factory runs. */
+  global?: boolean;
+}
+
+export type KeySourceKind = 'jwks' | 'secret' | 'resolver';
+
+/** An issuer with every default filled in and every rule checked. */
+export interface NormalizedIssuer {
+  issuer: string;
+  audience: string[];
+  algorithms: string[];
+  keySource: KeySourceKind;
+  jwksUri?: string;
+  secret?: Buffer;
+  keyResolver?: JwtIssuerOptions['keyResolver'];
+  clockToleranceSec: number;
+  jwksRequestsPerMinute: number;
+  jwksCacheMaxAgeMs: number;
+  jwksTimeoutMs: number;
+  acceptedTyps: ReadonlySet<string> | null;
+  revocation?: { isRevoked: RevocationCheck['isRevoked']; cacheTtlMs: number };
+}
+
+export interface NormalizedGuardOptions {
+  issuers: NormalizedIssuer[];
+  cookieName?: string;
+  verifiedCacheSize: number;
+  verifiedCacheTtlMs: number;
+  maxTokenBytes: number;
+}
+
+export class JwtGuardConfigError extends Error {
+  constructor(message: string) {
+    super(`JwtGuardModule: ${message}`);
+    this.name = 'JwtGuardConfigError';
+  }
+}
+
+/** Checks the options once, at module init; a wrong set-up stops the application with one clear line. */
+export function normalizeGuardOptions(options: JwtGuardModuleOptions): NormalizedGuardOptions {
+  if (!options || !Array.isArray(options.issuers) || options.issuers.length === 0) {
+    throw new JwtGuardConfigError('at least one issuer is required');
+  }
+  const seen = new Set<string>();
+  const issuers = options.issuers.map((issuer, index) => {
+    const normalized = normalizeIssuer(issuer, index);
+    if (seen.has(normalized.issuer)) throw new JwtGuardConfigError(`issuer "${normalized.issuer}" is listed twice`);
+    seen.add(normalized.issuer);
+    return normalized;
+  });
+  if (options.cookieName !== undefined && (typeof options.cookieName !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(options.cookieName))) {
+    throw new JwtGuardConfigError('cookieName must be a cookie name');
+  }
+  return {
+    issuers,
+    cookieName: options.cookieName,
+    verifiedCacheSize: nonNegativeInteger(options.verifiedCacheSize, 10_000, 'verifiedCacheSize'),
+    verifiedCacheTtlMs: nonNegativeInteger(options.verifiedCacheTtlMs, 60_000, 'verifiedCacheTtlMs'),
+    maxTokenBytes: positiveInteger(options.maxTokenBytes, 8192, 'maxTokenBytes'),
+  };
+}
+
+function normalizeIssuer(options: JwtIssuerOptions, index: number): NormalizedIssuer {
+  const where = `issuers[${index}]`;
+  if (typeof options?.issuer !== 'string' || options.issuer.length === 0) throw new JwtGuardConfigError(`${where}.issuer is required`);
+  const name = `issuer "${options.issuer}"`;
+
+  const audience = typeof options.audience === 'string' ? [options.audience] : options.audience;
+  if (!Array.isArray(audience) || audience.length === 0 || audience.some((a) => typeof a !== 'string' || a.length === 0)) {
+    throw new JwtGuardConfigError(`${name}: audience is required (a string or a non-empty array of strings)`);
+  }
+
+  const algorithms = options.algorithms;
+  if (!Array.isArray(algorithms) || algorithms.length === 0) throw new JwtGuardConfigError(`${name}: algorithms is required and cannot be empty`);
+  for (const alg of algorithms) {
+    if (typeof alg === 'string' && alg.toLowerCase() === 'none') throw new JwtGuardConfigError(`${name}: algorithm "none" can never be accepted`);
+    if (!SUPPORTED_ALGORITHMS.includes(alg)) {
+      throw new JwtGuardConfigError(`${name}: unsupported algorithm "${String(alg)}" (supported: ${SUPPORTED_ALGORITHMS.join(', ')})`);
+    }
+  }
+  const hmac = algorithms.filter(isHmacAlgorithm);
+  if (hmac.length > 0 && hmac.length < algorithms.length) {
+    // RFC 8725 §3.1: one key must never verify under both a MAC and a signature algorithm.
+    throw new JwtGuardConfigError(`${name}: HMAC algorithms (HS*) cannot be mixed with asymmetric ones`);
+  }
+  const isHmacIssuer = hmac.length > 0;
+
+  const sources = (['jwksUri', 'secret', 'keyResolver'] as const).filter((k) => options[k] !== undefined);
+  if (sources.length !== 1) throw new JwtGuardConfigError(`${name}: exactly one of jwksUri, secret or keyResolver is required`);
+  const keySource: KeySourceKind = sources[0] === 'jwksUri' ? 'jwks' : sources[0] === 'secret' ? 'secret' : 'resolver';
+
+  let secret: Buffer | undefined;
+  if (keySource === 'secret') {
+    if (!isHmacIssuer) throw new JwtGuardConfigError(`${name}: a secret can only be used with HS256/HS384/HS512`);
+    secret = typeof options.secret === 'string' ? Buffer.from(options.secret, 'utf8') : options.secret;
+    if (!Buffer.isBuffer(secret)) throw new JwtGuardConfigError(`${name}: secret must be a string or a Buffer`);
+    const needed = Math.max(...hmac.map(minimumHmacKeyBytes));
+    if (secret.length < needed) throw new JwtGuardConfigError(`${name}: secret must be at least ${needed} bytes for ${hmac.join('/')}`);
+  }
+  if (keySource === 'jwks') {
+    if (isHmacIssuer) throw new JwtGuardConfigError(`${name}: a JWKS cannot be used with HMAC algorithms`);
+    let url: URL;
+    try {
+      url = new URL(options.jwksUri as string);
+    } catch {
+      throw new JwtGuardConfigError(`${name}: jwksUri is not a URL`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new JwtGuardConfigError(`${name}: jwksUri must be http(s)`);
+  }
+  if (keySource === 'resolver' && typeof options.keyResolver !== 'function') throw new JwtGuardConfigError(`${name}: keyResolver must be a function`);
+
+  let revocation: NormalizedIssuer['revocation'];
+  if (options.revocation !== undefined) {
+    if (typeof options.revocation?.isRevoked !== 'function') throw new JwtGuardConfigError(`${name}: revocation.isRevoked must be a function`);
+    revocation = {
+      isRevoked: options.revocation.isRevoked.bind(options.revocation),
+      cacheTtlMs: nonNegativeInteger(options.revocation.cacheTtlMs, 5000, `${name}: revocation.cacheTtlMs`),
+    };
+  }
+
+  return {
+    issuer: options.issuer,
+    audience,
+    algorithms: [...algorithms],
+    keySource,
+    jwksUri: options.jwksUri,
+    secret,
+    keyResolver: options.keyResolver,
+    clockToleranceSec: nonNegativeInteger(options.clockToleranceSec, 30, `${name}: clockToleranceSec`),
+    jwksRequestsPerMinute: positiveInteger(options.jwksRequestsPerMinute, 10, `${name}: jwksRequestsPerMinute`),
+    jwksCacheMaxAgeMs: positiveInteger(options.jwksCacheMaxAgeMs, 600_000, `${name}: jwksCacheMaxAgeMs`),
+    jwksTimeoutMs: positiveInteger(options.jwksTimeoutMs, 5000, `${name}: jwksTimeoutMs`),
+    acceptedTyps: acceptedTyps(options.requiredTyp, name),
+    revocation,
+  };
+}
+
+/** The accepted `typ` values, lower-cased; null means "absent, JWT or at+jwt". */
+function acceptedTyps(requiredTyp: string | false | undefined, name: string): ReadonlySet<string> | null {
+  if (requiredTyp === false) return null;
+  if (typeof requiredTyp !== 'undefined' && (typeof requiredTyp !== 'string' || requiredTyp.length === 0)) {
+    throw new JwtGuardConfigError(`${name}: requiredTyp must be a non-empty string or false`);
+  }
+  const typ = (requiredTyp ?? 'at+jwt').toLowerCase();
+  // RFC 7515 §4.1.9: "application/" may be omitted from a typ media type; compare case-insensitively.
+  const bare = typ.startsWith('application/') ? typ.slice('application/'.length) : typ;
+  return new Set([bare, `application/${bare}`]);
+}
+
+function nonNegativeInteger(value: number | undefined, fallback: number, what: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 0) throw new JwtGuardConfigError(`${what} must be a non-negative integer`);
+  return value;
+}
+
+function positiveInteger(value: number | undefined, fallback: number, what: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value <= 0) throw new JwtGuardConfigError(`${what} must be a positive integer`);
+  return value;
+}

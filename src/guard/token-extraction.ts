@@ -1,0 +1,42 @@
+import { TokenError } from './token-errors';
+
+/**
+ * The bearer token of a request (RFC 6750 §2.1 `Authorization: Bearer <token>`; the scheme is
+ * case-insensitive), else the named cookie. Works on Express and Fastify requests alike:
+ * both expose lower-cased `headers`.
+ */
+export function extractToken(request: { headers?: Record<string, unknown> }, cookieName: string | undefined, maxTokenBytes: number): string {
+  const headers = request.headers ?? {};
+  const authorization = headers.authorization;
+  if (typeof authorization === 'string' && authorization.length > 0) {
+    if (authorization.length > maxTokenBytes + 64) throw new TokenError('MALFORMED_TOKEN', 'Token is too large');
+    if (authorization.length >= 6 && authorization.slice(0, 6).toLowerCase() === 'bearer') {
+      const token = authorization.slice(6).trim();
+      if (token.length === 0) throw new TokenError('MISSING_TOKEN', 'A bearer token is required');
+      if (authorization.charCodeAt(6) !== 0x20 || /\s/.test(token)) throw new TokenError('MALFORMED_TOKEN', 'Authorization header is not Bearer <token>');
+      return token;
+    }
+    // Another scheme (Basic, DPoP…): no bearer token here; fall through to the cookie.
+  }
+  if (cookieName) {
+    const token = cookieValue(headers.cookie, cookieName);
+    if (token !== undefined) {
+      if (token.length === 0) throw new TokenError('MISSING_TOKEN', 'A bearer token is required');
+      if (token.length > maxTokenBytes) throw new TokenError('MALFORMED_TOKEN', 'Token is too large');
+      return token;
+    }
+  }
+  throw new TokenError('MISSING_TOKEN', 'A bearer token is required');
+}
+
+function cookieValue(header: unknown, name: string): string | undefined {
+  if (typeof header !== 'string') return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0 || part.slice(0, eq).trim() !== name) continue;
+    let value = part.slice(eq + 1).trim();
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    return value;
+  }
+  return undefined;
+}

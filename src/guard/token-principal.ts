@@ -1,0 +1,29 @@
+/** The verified claims of the caller's token, as `@Principal()` hands them out (read-only). */
+export interface TokenPrincipal {
+  readonly iss: string;
+  readonly sub?: string;
+  readonly aud?: string | string[];
+  readonly exp: number;
+  readonly iat?: number;
+  readonly nbf?: number;
+  readonly jti?: string;
+  /** Space-separated scopes (RFC 9068 / RFC 8693). */
+  readonly scope?: string;
+  readonly client_id?: string;
+  readonly tenant_id?: string;
+  readonly [claim: string]: unknown;
+}
+
+/** Scopes granted by a token: `scope` (space-separated string) or `scp` (array or string). */
+export function grantedScopes(principal: TokenPrincipal): Set<string> {
+  const granted = new Set<string>();
+  const add = (value: unknown) => {
+    const list = typeof value === 'string' ? value.split(' ') : Array.isArray(value) ? value : [];
+    for (const scope of list) {
+      if (typeof scope === 'string' && scope.length > 0) granted.add(scope);
+    }
+  };
+  add(principal.scope);
+  add(principal.scp);
+  return granted;
+}

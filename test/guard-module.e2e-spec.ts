@@ -1,0 +1,369 @@
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { Controller, Get, INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import { createConsumerApp } from '../examples/consumer/create-consumer-app';
+import { createTestKey, signJwt, startTestIssuer, TestIssuer } from '../examples/consumer/test-issuer';
+import { Auth, JwtIssuerOptions, Principal, TenantId, TokenPrincipal } from '../src/guard';
+
+/** Routes the example does not have: an unmarked one (for the global mode) and two scopes at once. */
+@Controller('extra')
+class ExtraController {
+  @Get('unmarked')
+  unmarked(): { ok: true } {
+    return { ok: true };
+  }
+
+  @Auth('read', 'write')
+  @Get('write')
+  write(@Principal('sub') sub: string): { sub: string } {
+    return { sub };
+  }
+
+  @Auth()
+  @Get('me')
+  me(@Principal() principal: TokenPrincipal, @TenantId() tenantId: string | undefined): { claims: TokenPrincipal; tenantId: string | undefined } {
+    return { claims: principal, tenantId };
+  }
+}
+
+const HMAC_ISSUER = 'https://gateway.example.test';
+const HMAC_SECRET = 'a-shared-secret-of-at-least-32-bytes!!';
+const RESOLVER_ISSUER = 'https://local.example.test';
+const now = () => Math.floor(Date.now() / 1000);
+
+describe.each(['fastify', 'express'] as const)('JwtGuardModule on %s (e2e)', (adapter) => {
+  let jwks: TestIssuer;
+  let app: INestApplication;
+  let http: ReturnType<typeof request>;
+  const resolverKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const resolverCalls: string[] = [];
+  const revokedJtis = new Set<string>();
+  const revocationChecks: string[] = [];
+
+  const jwksIssuer = (): JwtIssuerOptions => ({
+    issuer: jwks.issuer,
+    audience: [jwks.audience, 'https://other-api.example.test'],
+    algorithms: ['RS256', 'PS256', 'EdDSA'],
+    jwksUri: jwks.jwksUri,
+    revocation: {
+      isRevoked: (claims) => {
+        revocationChecks.push(String(claims.jti));
+        return revokedJtis.has(String(claims.jti));
+      },
+      cacheTtlMs: 60_000,
+    },
+  });
+
+  beforeAll(async () => {
+    jwks = await startTestIssuer();
+    app = await createConsumerApp({
+      adapter,
+      extraControllers: [ExtraController],
+      cookieName: 'access_token',
+      issuers: [
+        jwksIssuer(),
+        { issuer: HMAC_ISSUER, audience: 'gateway', algorithms: ['HS256'], secret: HMAC_SECRET, requiredTyp: false },
+        {
+          issuer: RESOLVER_ISSUER,
+          audience: 'local',
+          algorithms: ['ES256'],
+          keyResolver: async (kid) => {
+            resolverCalls.push(kid);
+            return kid === 'local-1' ? { key: resolverKey.publicKey, alg: 'ES256' } : undefined;
+          },
+        },
+      ],
+    });
+    http = request(app.getHttpServer());
+  });
+  afterAll(async () => {
+    await app?.close();
+    await jwks?.close();
+  });
+
+  function expectTokenError(res: request.Response, code: string) {
+    expect({ status: res.status, body: res.body }).toEqual({
+      status: 401,
+      body: { statusCode: 401, error: 'unauthorized', code, message: expect.any(String) },
+    });
+    expect(res.headers['www-authenticate']).toBe(`Bearer error="invalid_token", error_description="${res.body.message}"`);
+  }
+  const get = (path: string, token?: string) => (token === undefined ? http.get(path) : http.get(path).set('authorization', `Bearer ${token}`));
+
+  it('lets a valid token through and hands the route its principal and tenant', async () => {
+    const res = await get('/guarded', jwks.token({ sub: 'alice', scope: 'read write', tenant_id: 't-42' })).expect(200);
+    expect(res.body).toEqual({ sub: 'alice', tenantId: 't-42', scope: 'read write' });
+    const me = await get('/extra/me', jwks.token({ sub: 'bob', custom: { a: 1 } })).expect(200);
+    expect(me.body.claims).toMatchObject({ iss: jwks.issuer, sub: 'bob', custom: { a: 1 }, tenant_id: 'tenant-1' });
+    expect(me.body.tenantId).toBe('tenant-1');
+  });
+
+  it('accepts an audience list containing any configured audience, and a PS256 key published without alg', async () => {
+    await get('/guarded', jwks.token({ aud: ['https://unrelated.test', 'https://other-api.example.test'] })).expect(200);
+    const pss = createTestKey('PS256', 'pss-key', false);
+    jwks.published.push(pss);
+    await get('/guarded', jwks.token({}, {}, pss)).expect(200);
+    jwks.published.pop();
+  });
+
+  it('verifies EdDSA (Ed25519) tokens with the same rules as the other algorithms', async () => {
+    const ed = createTestKey('EdDSA', 'ed-key');
+    jwks.published.push(ed);
+    try {
+      const res = await get('/guarded', jwks.token({ sub: 'eddie' }, {}, ed)).expect(200);
+      expect(res.body.sub).toBe('eddie');
+      const [h, , sig] = jwks.token({}, {}, ed).split('.');
+      const forged = Buffer.from(JSON.stringify({ iss: jwks.issuer, aud: jwks.audience, sub: 'admin', exp: now() + 60, scope: 'read' })).toString('base64url');
+      expectTokenError(await get('/guarded', `${h}.${forged}.${sig}`), 'INVALID_SIGNATURE');
+      expectTokenError(await get('/guarded', jwks.token({ exp: now() - 31 }, {}, ed)), 'TOKEN_EXPIRED');
+      await get('/guarded', jwks.token({ exp: now() - 5 }, {}, ed)).expect(200);
+      expectTokenError(await get('/guarded', jwks.token({ nbf: now() + 120 }, {}, ed)), 'TOKEN_NOT_YET_VALID');
+      expectTokenError(await get('/guarded', jwks.token({ aud: 'https://someone-else.test' }, {}, ed)), 'INVALID_AUDIENCE');
+      expectTokenError(await get('/guarded', jwks.token({ aud: undefined }, {}, ed)), 'INVALID_AUDIENCE');
+      // The Ed25519 key cannot verify RS256, and the RSA key cannot verify EdDSA.
+      expectTokenError(await get('/guarded', jwks.token({}, { alg: 'RS256' }, { ...jwks.published[0], kid: 'ed-key' })), 'ALGORITHM_NOT_ALLOWED');
+      expectTokenError(await get('/guarded', jwks.token({}, {}, { ...ed, kid: jwks.published[0].kid })), 'ALGORITHM_NOT_ALLOWED');
+    } finally {
+      jwks.published.pop();
+    }
+  });
+
+  it('leaves unguarded routes open and applies no guard without @Auth when not global', async () => {
+    await http.get('/hello').expect(200, { message: 'hello' });
+    await http.get('/extra/unmarked').expect(200, { ok: true });
+  });
+
+  it('answers MISSING_TOKEN without a bearer token (no header, another scheme, empty Bearer)', async () => {
+    expectTokenError(await http.get('/guarded'), 'MISSING_TOKEN');
+    expectTokenError(await http.get('/guarded').set('authorization', 'Basic dXNlcjpwYXNz'), 'MISSING_TOKEN');
+    expectTokenError(await http.get('/guarded').set('authorization', 'Bearer '), 'MISSING_TOKEN');
+  });
+
+  it('reads the token from the configured cookie, the Authorization header first', async () => {
+    await http.get('/guarded').set('cookie', `theme=dark; access_token=${jwks.token()}`).expect(200);
+    expectTokenError(await http.get('/guarded').set('cookie', 'access_token=not-a-jwt'), 'MALFORMED_TOKEN');
+    await http.get('/guarded').set('authorization', `Bearer ${jwks.token()}`).set('cookie', 'access_token=garbage').expect(200);
+  });
+
+  it.each([
+    ['garbage', () => 'not-a-jwt'],
+    ['a JWE (five parts)', () => `${jwks.token()}.a.b`],
+    ['a token over 8 KB', () => jwks.token({ pad: 'x'.repeat(9000) })],
+    ['duplicate payload members', () => signJwt({ alg: 'RS256', kid: jwks.published[0].kid, typ: 'at+jwt' }, `{"iss":"${jwks.issuer}","aud":"${jwks.audience}","exp":${now() + 60},"sub":"a","sub":"admin"}`, jwks.published[0].privateKey)],
+    ['an embedded jwk header', () => jwks.token({}, { jwk: jwks.published[0].jwk })],
+    ['a jku header', () => jwks.token({}, { jku: `${jwks.issuer}/evil-jwks.json` })],
+    ['an x5u header', () => jwks.token({}, { x5u: `${jwks.issuer}/evil.pem` })],
+    ['an unknown crit entry', () => jwks.token({}, { crit: ['urn:example:x'], 'urn:example:x': 1 })],
+    ['b64: false', () => jwks.token({}, { b64: false, crit: ['b64'] })],
+    ['exp as a string', () => jwks.token({ exp: String(now() + 60) })],
+    ['exp beyond 2^53', () => signJwt({ alg: 'RS256', kid: jwks.published[0].kid, typ: 'at+jwt' }, `{"iss":"${jwks.issuer}","aud":"${jwks.audience}","exp":9007199254740993}`, jwks.published[0].privateKey)],
+    ['no exp', () => jwks.token({ exp: undefined })],
+    ['a Bearer value with a space inside', () => `${jwks.token()} extra`],
+    ['base64 padding', () => `${jwks.token()}=`],
+    ['standard base64 characters (+/)', () => `${jwks.token().slice(0, -2)}+/`],
+    ['a non-JSON header', () => `${Buffer.from('{alg:RS256}').toString('base64url')}.${jwks.token().split('.')[1]}.c2ln`],
+    ['two algs in the header', () => signJwt({ alg: 'RS256', kid: jwks.published[0].kid, typ: 'at+jwt' }, { iss: jwks.issuer }, jwks.published[0].privateKey).replace(/^[^.]+/, Buffer.from(`{"alg":"RS256","kid":"${jwks.published[0].kid}","typ":"at+jwt","alg":"HS256"}`).toString('base64url'))],
+  ])('answers MALFORMED_TOKEN for %s, fetching nothing the token names', async (_name, make) => {
+    const before = jwks.otherRequests;
+    expectTokenError(await get('/guarded', make()), 'MALFORMED_TOKEN');
+    expect(jwks.otherRequests).toBe(before);
+  });
+
+  it('answers INVALID_SIGNATURE for a tampered payload or a signature by another key with the same kid', async () => {
+    const [h, , s] = jwks.token().split('.');
+    const forged = Buffer.from(JSON.stringify({ iss: jwks.issuer, aud: jwks.audience, sub: 'admin', exp: now() + 60 })).toString('base64url');
+    expectTokenError(await get('/guarded', `${h}.${forged}.${s}`), 'INVALID_SIGNATURE');
+    const impostor = createTestKey('RS256', jwks.published[0].kid);
+    expectTokenError(await get('/guarded', jwks.token({}, {}, impostor)), 'INVALID_SIGNATURE');
+  });
+
+  it('answers INVALID_SIGNATURE for an ES256 signature with r = s = 0', async () => {
+    const valid = signJwt({ alg: 'ES256', kid: 'local-1', typ: 'at+jwt' }, { iss: RESOLVER_ISSUER, aud: 'local', sub: 'x', exp: now() + 60, scope: 'read' }, resolverKey.privateKey);
+    const [h, p] = valid.split('.');
+    expectTokenError(await get('/guarded', `${h}.${p}.${Buffer.alloc(64).toString('base64url')}`), 'INVALID_SIGNATURE');
+    expectTokenError(await get('/guarded', `${h}.${p}.${Buffer.alloc(10).toString('base64url')}`), 'INVALID_SIGNATURE');
+  });
+
+  it('answers TOKEN_EXPIRED and TOKEN_NOT_YET_VALID beyond the 30 s tolerance, and accepts within it', async () => {
+    expectTokenError(await get('/guarded', jwks.token({ exp: now() - 31 })), 'TOKEN_EXPIRED');
+    expectTokenError(await get('/guarded', jwks.token({ nbf: now() + 120 })), 'TOKEN_NOT_YET_VALID');
+    await get('/guarded', jwks.token({ exp: now() - 5 })).expect(200);
+    await get('/guarded', jwks.token({ nbf: now() + 5 })).expect(200);
+  });
+
+  it('answers INVALID_ISSUER for an unknown or missing iss without fetching any JWKS', async () => {
+    const before = jwks.fetches;
+    expectTokenError(await get('/guarded', jwks.token({ iss: 'https://evil.example.test' }, { kid: randomUUID() })), 'INVALID_ISSUER');
+    expectTokenError(await get('/guarded', jwks.token({ iss: undefined }, { kid: randomUUID() })), 'INVALID_ISSUER');
+    expect(jwks.fetches).toBe(before);
+  });
+
+  it('answers INVALID_AUDIENCE for a foreign or missing aud', async () => {
+    expectTokenError(await get('/guarded', jwks.token({ aud: 'https://someone-else.test' })), 'INVALID_AUDIENCE');
+    expectTokenError(await get('/guarded', jwks.token({ aud: undefined })), 'INVALID_AUDIENCE');
+  });
+
+  it.each([['JWT'], ['dpop+jwt'], ['logout+jwt'], [undefined]])('answers INVALID_TOKEN_TYPE for typ %s where at+jwt is required', async (typ) => {
+    expectTokenError(await get('/guarded', jwks.token({}, { typ })), 'INVALID_TOKEN_TYPE');
+  });
+
+  it('accepts application/at+jwt in any case', async () => {
+    await get('/guarded', jwks.token({}, { typ: 'Application/AT+JWT' })).expect(200);
+  });
+
+  it('answers UNKNOWN_KEY for a missing, unknown or hostile kid', async () => {
+    expectTokenError(await get('/guarded', jwks.token({}, { kid: undefined })), 'UNKNOWN_KEY');
+    expectTokenError(await get('/guarded', jwks.token({}, { kid: 'no-such-key' })), 'UNKNOWN_KEY');
+    expectTokenError(await get('/guarded', jwks.token({}, { kid: '../../etc/passwd' })), 'UNKNOWN_KEY');
+    expectTokenError(await get('/guarded', jwks.token({}, { kid: "' OR '1'='1" })), 'UNKNOWN_KEY');
+    expectTokenError(await get('/guarded', jwks.token({}, { kid: 'a\nb' })), 'UNKNOWN_KEY');
+    expectTokenError(await get('/guarded', jwks.token({}, { kid: 'k'.repeat(300) })), 'UNKNOWN_KEY');
+  });
+
+  it('answers ALGORITHM_NOT_ALLOWED for alg none in any case, an algorithm the issuer does not list, and one its key is not pinned to', async () => {
+    for (const alg of ['none', 'None', 'NONE']) {
+      const [, payload] = jwks.token().split('.');
+      const header = Buffer.from(JSON.stringify({ alg, kid: jwks.published[0].kid, typ: 'at+jwt' })).toString('base64url');
+      expectTokenError(await get('/guarded', `${header}.${payload}.`), 'ALGORITHM_NOT_ALLOWED');
+    }
+    const rs512 = { ...jwks.published[0], alg: 'RS512' };
+    expectTokenError(await get('/guarded', jwks.token({}, {}, rs512)), 'ALGORITHM_NOT_ALLOWED');
+    // The published JWK says alg RS256; the same RSA key used with PS256 (which the issuer lists) is refused.
+    const ps256 = { ...jwks.published[0], alg: 'PS256' };
+    expectTokenError(await get('/guarded', jwks.token({}, {}, ps256)), 'ALGORITHM_NOT_ALLOWED');
+  });
+
+  it('refuses key confusion: HS256 signed with the RSA public key (PEM, JWK-derived, with leading whitespace) as the secret', async () => {
+    const pem = jwks.published[0].publicKey.export({ type: 'spki', format: 'pem' }) as string;
+    for (const secret of [pem, `  \n${pem}`, pem.trim()]) {
+      const forged = signJwt(
+        { alg: 'HS256', kid: jwks.published[0].kid, typ: 'at+jwt' },
+        { iss: jwks.issuer, aud: jwks.audience, sub: 'admin', exp: now() + 60, scope: 'read' },
+        secret,
+      );
+      expectTokenError(await get('/guarded', forged), 'ALGORITHM_NOT_ALLOWED');
+    }
+  });
+
+  it('verifies an HS256 issuer with its shared secret, without kid, and refuses a wrong secret', async () => {
+    const claims = { iss: HMAC_ISSUER, aud: 'gateway', sub: 'svc', exp: now() + 60, scope: 'read' };
+    const res = await get('/guarded', signJwt({ alg: 'HS256', typ: 'JWT' }, claims, HMAC_SECRET)).expect(200);
+    expect(res.body.sub).toBe('svc');
+    await get('/guarded', signJwt({ alg: 'HS256' }, claims, HMAC_SECRET)).expect(200);
+    expectTokenError(await get('/guarded', signJwt({ alg: 'HS256' }, claims, `${HMAC_SECRET}x`)), 'INVALID_SIGNATURE');
+    expectTokenError(await get('/guarded', signJwt({ alg: 'HS256', typ: 'dpop+jwt' }, claims, HMAC_SECRET)), 'INVALID_TOKEN_TYPE');
+    expectTokenError(await get('/guarded', signJwt({ alg: 'HS512' }, claims, HMAC_SECRET)), 'ALGORITHM_NOT_ALLOWED');
+  });
+
+  it('answers 403 INSUFFICIENT_SCOPE with the RFC 6750 challenge naming the scopes', async () => {
+    const res = await get('/guarded', jwks.token({ scope: 'write' }));
+    expect(res.status).toBe(403);
+    expect(res.body).toEqual({ statusCode: 403, error: 'forbidden', code: 'INSUFFICIENT_SCOPE', message: 'Token lacks a required scope' });
+    expect(res.headers['www-authenticate']).toBe('Bearer error="insufficient_scope", error_description="Token lacks a required scope", scope="read"');
+    const both = await get('/extra/write', jwks.token({ scope: 'read' }));
+    expect(both.status).toBe(403);
+    expect(both.headers['www-authenticate']).toContain('scope="read write"');
+    await get('/extra/write', jwks.token({ scope: 'write read' })).expect(200, { sub: 'user-1' });
+    await get('/extra/write', jwks.token({ scope: undefined, scp: ['read', 'write'] })).expect(200);
+  });
+
+  it('answers TOKEN_REVOKED when the revocation hook says so, and caches "not revoked" per jti', async () => {
+    const jti = randomUUID();
+    const token = jwks.token({ jti });
+    await get('/guarded', token).expect(200);
+    await get('/guarded', jwks.token({ jti })).expect(200); // another token, same jti: cached answer
+    expect(revocationChecks.filter((j) => j === jti)).toHaveLength(1);
+
+    const revoked = randomUUID();
+    revokedJtis.add(revoked);
+    expectTokenError(await get('/guarded', jwks.token({ jti: revoked })), 'TOKEN_REVOKED');
+    expectTokenError(await get('/guarded', jwks.token({ jti: revoked })), 'TOKEN_REVOKED');
+  });
+
+  it('serves a hot token from the verified-token cache: its key is looked up once', async () => {
+    const token = signJwt(
+      { alg: 'ES256', kid: 'local-1', typ: 'at+jwt' },
+      { iss: RESOLVER_ISSUER, aud: 'local', sub: 'cached', exp: now() + 60, scope: 'read' },
+      resolverKey.privateKey,
+    );
+    const before = resolverCalls.length;
+    for (let i = 0; i < 5; i++) await get('/guarded', token).expect(200);
+    expect(resolverCalls.length - before).toBe(1);
+    const another = signJwt({ alg: 'ES256', kid: 'local-1', typ: 'at+jwt' }, { iss: RESOLVER_ISSUER, aud: 'local', sub: 'other', exp: now() + 60, scope: 'read' }, resolverKey.privateKey);
+    await get('/guarded', another).expect(200);
+    expect(resolverCalls.length - before).toBe(2);
+    expectTokenError(await get('/guarded', signJwt({ alg: 'ES256', kid: 'local-2', typ: 'at+jwt' }, { iss: RESOLVER_ISSUER, aud: 'local', exp: now() + 60 }, resolverKey.privateKey)), 'UNKNOWN_KEY');
+  });
+
+  it('reuses a "not revoked" answer for revocation.cacheTtlMs (60 s here)', async () => {
+    const jti = randomUUID();
+    const token = jwks.token({ jti });
+    await get('/guarded', token).expect(200);
+    revokedJtis.add(jti);
+    await get('/guarded', token).expect(200);
+    // With cacheTtlMs: 0 the revocation is seen at once (global-mode suite below).
+  });
+});
+
+describe.each(['fastify', 'express'] as const)('JwtGuardModule global mode on %s (e2e)', (adapter) => {
+  let jwks: TestIssuer;
+  let app: INestApplication;
+  let http: ReturnType<typeof request>;
+  const revoked = new Set<string>();
+
+  beforeAll(async () => {
+    jwks = await startTestIssuer();
+    app = await createConsumerApp({
+      adapter,
+      global: true,
+      extraControllers: [ExtraController],
+      issuers: [
+        {
+          issuer: jwks.issuer,
+          audience: jwks.audience,
+          algorithms: ['RS256'],
+          jwksUri: jwks.jwksUri,
+          revocation: { isRevoked: async (claims) => revoked.has(String(claims.jti)), cacheTtlMs: 0 },
+        },
+      ],
+    });
+    http = request(app.getHttpServer());
+  });
+  afterAll(async () => {
+    await app?.close();
+    await jwks?.close();
+  });
+
+  it('guards unmarked routes, keeps @Public routes open and still checks @Auth scopes', async () => {
+    await http.get('/hello').expect(200);
+    const res = await http.get('/extra/unmarked');
+    expect(res.status).toBe(401);
+    expect(res.body.code).toBe('MISSING_TOKEN');
+    await http.get('/extra/unmarked').set('authorization', `Bearer ${jwks.token()}`).expect(200);
+    await http.get('/guarded').set('authorization', `Bearer ${jwks.token({ scope: 'other' })}`).expect(403);
+    await http.get('/guarded').set('authorization', `Bearer ${jwks.token()}`).expect(200);
+  });
+
+  it('refuses a verified, cached token as soon as the revocation hook reports it', async () => {
+    const jti = randomUUID();
+    const token = jwks.token({ jti });
+    await http.get('/guarded').set('authorization', `Bearer ${token}`).expect(200);
+    revoked.add(jti);
+    const res = await http.get('/guarded').set('authorization', `Bearer ${token}`);
+    expect(res.status).toBe(401);
+    expect(res.body.code).toBe('TOKEN_REVOKED');
+  });
+});
+
+describe('JwtGuardModule configuration (e2e)', () => {
+  const base = { issuer: 'https://issuer.test', audience: 'aud', jwksUri: 'https://issuer.test/jwks.json' };
+  it.each([
+    ['alg none', { ...base, algorithms: ['RS256', 'none'] }, /algorithm "none"/],
+    ['HS mixed with RS', { ...base, algorithms: ['RS256', 'HS256'] }, /cannot be mixed/],
+    ['no algorithms', { ...base, algorithms: [] }, /algorithms is required/],
+    ['two key sources', { ...base, algorithms: ['HS256'], secret: 'x'.repeat(32) }, /exactly one of/],
+    ['a short HMAC secret', { issuer: 'i', audience: 'a', algorithms: ['HS256'], secret: 'short' }, /at least 32 bytes/],
+  ])('refuses to start with %s', async (_name, issuer, message) => {
+    await expect(createConsumerApp({ adapter: 'fastify', issuers: [issuer as JwtIssuerOptions] })).rejects.toThrow(message);
+  });
+});
