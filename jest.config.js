@@ -1,6 +1,6 @@
 // Nest 12, @nestjs/* and jose are ESM-only; Jest on Node 20 cannot require ESM, so @swc/jest
 // compiles them to CommonJS along with our TypeScript (see ../shared/STACK-NOTES.md).
-const ESM_PACKAGES = ['@nestjs', 'jose', 'file-type', 'strtok3', 'token-types', '@tokenizer', 'uint8array-extras', 'load-esm', 'cookie', 'content-disposition', 'path-to-regexp', 'uid', '@borewit', 'fflate'];
+const ESM_PACKAGES = ['@nestjs', 'jose', 'file-type', 'strtok3', 'token-types', '@tokenizer', 'uint8array-extras', 'load-esm', 'cookie', 'content-disposition', 'path-to-regexp', 'uid', '@borewit', 'fflate', 'openid-client', 'oauth4webapi'];
 
 const transform = {
   '^.+\\.(t|j|mj)s$': ['@swc/jest', {

@@ -14,7 +14,8 @@ export function buildOpenApiDocument(app: INestApplication, config: AppConfig): 
     .setVersion('1')
     .addServer(config.publicUrl)
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Api-Key', description: 'ADMIN_API_KEY or a tenant API key' }, API_KEY_SECURITY)
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer');
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer')
+    .addBasicAuth({ type: 'http', scheme: 'basic', description: 'OAuth client_secret_basic: client_id and client_secret (form-urlencoded) as user and password' }, 'client-basic');
   return SwaggerModule.createDocument(app, builder.build());
 }
 

@@ -1,48 +1,17 @@
-import { createServer, Server, Socket } from 'node:net';
 import { waitFor } from './utils/process';
+import { TcpProxy } from './utils/tcp-proxy';
 import { createTestDatabase, startTestApp, TestApp } from './utils/test-app';
-
-/** A TCP proxy the test owns, so the database can "go away" without touching the shared server. */
-class Outage {
-  private server?: Server;
-  private readonly sockets = new Set<Socket>();
-  constructor(
-    private readonly target: { host: string; port: number },
-    readonly port = 0,
-  ) {}
-
-  async up(): Promise<number> {
-    this.server = createServer((client) => {
-      const upstream = new Socket();
-      upstream.connect(this.target.port, this.target.host);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => s.destroy());
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
-    (this as { port: number }).port = (this.server.address() as { port: number }).port;
-    return this.port;
-  }
-
-  async down(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
-  }
-}
 
 describe('database outage (e2e)', () => {
   let t: TestApp;
-  let proxy: Outage;
+  let proxy: TcpProxy;
   let dropDb: () => Promise<void>;
 
   beforeAll(async () => {
     const db = await createTestDatabase();
     dropDb = db.drop;
     const real = new URL(db.url);
-    proxy = new Outage({ host: real.hostname, port: Number(real.port) });
+    proxy = new TcpProxy({ host: real.hostname, port: Number(real.port) });
     const proxied = new URL(db.url);
     proxied.port = String(await proxy.up());
     t = await startTestApp({ databaseUrl: proxied.toString() });

@@ -121,6 +121,18 @@ describe('signing keys (e2e)', () => {
     await rotation.check();
     expect(await statuses(t)).toEqual({ [original.kid]: 'retired', [next]: 'active' });
     expect((await jwks(t)).keys.map((k) => k.kid)).toEqual([next]);
+
+    // Each step is in the audit log, with who asked for it.
+    const events = await t.sql<{ type: string; subject: string; actor: string; request_id: string | null }>(
+      `SELECT type, subject, actor, request_id FROM audit_events WHERE type LIKE 'signing_key.%' ORDER BY created_at, id`,
+    );
+    expect(events.map((e) => [e.type, e.subject, e.actor])).toEqual([
+      ['signing_key.created', original.kid, 'system'],
+      ['signing_key.created', next, 'admin'],
+      ['signing_key.activated', next, 'system'],
+      ['signing_key.retired', original.kid, 'system'],
+    ]);
+    expect(events[1].request_id).toEqual(expect.any(String));
   });
 
   it('keeps a retiring key as long as the longest tenant token lifetime', async () => {
@@ -210,6 +222,15 @@ describe('signing keys (e2e)', () => {
     expect(count).toBe('1');
     expect((await jwks(a.t)).keys).toHaveLength(2);
     expect((await jwks(b.t)).keys).toHaveLength(2);
+
+    // An emergency rotation on one replica reaches the other through NOTIFY (its periodic check is an hour away).
+    const emergency = await a.t.http.post('/v1/signing-keys/rotate?immediate=true').set('x-api-key', a.t.adminKey).expect(201);
+    const started = Date.now();
+    while (Date.now() - started < 2000 && decodeProtectedHeader(await b.signer.sign({ sub: 'x' })).kid !== emergency.body.kid) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect((await jwks(b.t)).keys.map((k) => k.kid)).toEqual([emergency.body.kid]);
   });
 
   it('stops start-up with one clear line on a wrong KEY_ENCRYPTION_KEY, and re-encrypts under a new one listed with the previous', async () => {

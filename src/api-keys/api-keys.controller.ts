@@ -1,6 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
 import { AdminOnly } from '../auth/api-key.decorators';
+import { actorOf, Caller, CurrentCaller } from '../auth/caller';
 import { ErrorResponseDto } from '../common/http/error-response.dto';
 import { PaginationQueryDto } from '../common/http/pagination.dto';
 import { UuidParam } from '../common/http/uuid-param.pipe';
@@ -19,8 +21,13 @@ export class ApiKeysController {
   @ApiOperation({ summary: 'Create an API key for a tenant; the key is shown in this answer only' })
   @ApiCreatedResponse({ type: CreatedApiKeyResponseDto })
   @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'VALIDATION_FAILED' })
-  create(@Param('tenantId', UuidParam) tenantId: string, @Body() dto: CreateApiKeyDto): Promise<CreatedApiKeyResponseDto> {
-    return this.apiKeys.create(tenantId, dto.label);
+  create(
+    @Param('tenantId', UuidParam) tenantId: string,
+    @Body() dto: CreateApiKeyDto,
+    @CurrentCaller() caller: Caller,
+    @Req() request: FastifyRequest,
+  ): Promise<CreatedApiKeyResponseDto> {
+    return this.apiKeys.create(tenantId, dto.label, actorOf(caller), request.id);
   }
 
   @Get()
@@ -33,7 +40,12 @@ export class ApiKeysController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Revoke an API key at once' })
   @ApiNoContentResponse({ description: 'Revoked' })
-  async revoke(@Param('tenantId', UuidParam) tenantId: string, @Param('id', UuidParam) id: string): Promise<void> {
-    await this.apiKeys.revoke(tenantId, id);
+  async revoke(
+    @Param('tenantId', UuidParam) tenantId: string,
+    @Param('id', UuidParam) id: string,
+    @CurrentCaller() caller: Caller,
+    @Req() request: FastifyRequest,
+  ): Promise<void> {
+    await this.apiKeys.revoke(tenantId, id, actorOf(caller), request.id);
   }
 }

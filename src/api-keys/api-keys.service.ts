@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service';
 import { generateApiKey } from '../auth/api-key-format';
 import { AppException } from '../common/errors/app.exception';
 import { isUniqueViolation } from '../common/errors/database-errors';
@@ -13,16 +14,18 @@ export class ApiKeysService {
   constructor(
     private readonly repository: ApiKeysRepository,
     private readonly tenants: TenantsService,
+    private readonly audit: AuditService,
   ) {}
 
   /** Creates a key and returns it once; only its SHA-256 is stored. */
-  async create(tenantId: string, label: string | undefined): Promise<CreatedApiKeyResponseDto> {
+  async create(tenantId: string, label: string | undefined, actor: string, requestId?: string): Promise<CreatedApiKeyResponseDto> {
     await this.tenants.settings(tenantId);
     // A prefix collision (48 random bits) is astronomically rare; the unique index makes it safe, one retry makes it invisible.
     for (let attempt = 0; ; attempt++) {
       const generated = generateApiKey();
       try {
         const row = await this.repository.create({ tenantId, label: label ?? null, prefix: generated.prefix, keyHash: generated.hash });
+        await this.audit.record({ tenantId, type: 'api_key.created', actor, subject: row.id, details: { label: row.label }, requestId });
         return { ...this.map(row), key: generated.key };
       } catch (error) {
         if (attempt > 0 || !isUniqueViolation(error, 'api_keys_prefix_uq')) throw error;
@@ -35,8 +38,9 @@ export class ApiKeysService {
     return (await this.repository.listLive(tenantId, limit, offset)).map((k) => this.map(k));
   }
 
-  async revoke(tenantId: string, id: string): Promise<void> {
+  async revoke(tenantId: string, id: string, actor: string, requestId?: string): Promise<void> {
     if (!(await this.repository.revoke(tenantId, id))) throw new AppException(ErrorCode.NOT_FOUND, 'API key not found');
+    await this.audit.record({ tenantId, type: 'api_key.deleted', actor, subject: id, requestId });
   }
 
   private map(k: ApiKeyEntity): ApiKeyResponseDto {

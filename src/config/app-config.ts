@@ -1,4 +1,5 @@
 import type { SigningAlgorithm } from './env.schema';
+import type { ClaimHeader, ForwardAuthRule } from '../forward-auth/forward-auth-config';
 
 /**
  * The validated, typed configuration. Built once at start-up by `loadConfig()`
@@ -29,6 +30,10 @@ export class AppConfig {
   refreshTokenTtlSeconds: number;
   refreshFamilyMaxLifetimeSeconds: number;
   refreshReuseGraceSeconds: number;
+  /** Backstop: every replica reloads the revocation denylist from Postgres this often (NOTIFY is the fast path). */
+  denylistReloadIntervalSeconds: number;
+  /** How often each replica deletes refresh families that can no longer be used; 0 switches the job off. */
+  refreshPurgeIntervalSeconds: number;
   signingAlgorithm: SigningAlgorithm;
   /** 0 switches scheduled rotation off. */
   keyRotationIntervalSeconds: number;
@@ -39,6 +44,14 @@ export class AppConfig {
   defaultAudience: string;
   verifyAudiences: string[];
   clockToleranceSeconds: number;
+  forwardAuth: {
+    /** Cookie read by GET /v1/auth/verify when there is no Authorization header. */
+    cookieName?: string;
+    /** Claim → response header of GET /v1/auth/verify. */
+    claimHeaders: ClaimHeader[];
+    /** Scope rules by forwarded method and path; empty when FORWARD_AUTH_RULES_FILE is unset. */
+    rules: ForwardAuthRule[];
+  };
   maxRegisteredKeysPerTenant: number;
   logLevel: string;
   bodyLimitBytes: number;

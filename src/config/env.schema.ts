@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDurationSeconds } from './duration';
+import { DEFAULT_FORWARD_AUTH_HEADERS, parseClaimHeaders } from '../forward-auth/forward-auth-config';
 
 /**
  * Every environment variable Tessera reads, with its type, range and default.
@@ -81,6 +82,8 @@ export const envSchema = z.object({
   REFRESH_TOKEN_TTL: duration('14d', 60),
   REFRESH_FAMILY_MAX_LIFETIME: duration('90d', 60),
   REFRESH_REUSE_GRACE_SECONDS: int(5, 0, 60),
+  DENYLIST_RELOAD_INTERVAL: duration('60', 1, 86400),
+  REFRESH_PURGE_INTERVAL: duration('1h', 0, 7 * 86400),
   SIGNING_ALGORITHM: z.enum(SIGNING_ALGORITHMS).default('RS256'),
   KEY_ROTATION_INTERVAL: duration('90d', 0),
   JWKS_MAX_AGE: duration('600', 0, 86400),
@@ -89,6 +92,19 @@ export const envSchema = z.object({
   DEFAULT_AUDIENCE: z.string().min(1).optional(),
   VERIFY_AUDIENCES: csv.optional(),
   CLOCK_TOLERANCE_SECONDS: int(30, 0, 300),
+  FORWARD_AUTH_COOKIE: z
+    .string()
+    .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,200}$/, 'must be a cookie name (letters, digits and !#$%&\'*+.^_`|~-)')
+    .optional(),
+  FORWARD_AUTH_HEADERS: z.string().default(DEFAULT_FORWARD_AUTH_HEADERS).transform((value, ctx) => {
+    try {
+      return parseClaimHeaders(value);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  }),
+  FORWARD_AUTH_RULES_FILE: z.string().min(1).optional(),
   MAX_REGISTERED_KEYS_PER_TENANT: int(20, 1, 1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT_BYTES: int(100 * 1024, 1024, 10 * 1024 * 1024),

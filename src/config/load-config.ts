@@ -4,6 +4,7 @@ import { AppConfig } from './app-config';
 import { ConfigError } from './config-error';
 import { decodeKey, envSchema } from './env.schema';
 import { loadOrCreateSecrets, secretsFile } from './secrets';
+import { ForwardAuthConfigError, ForwardAuthRule, loadForwardAuthRules } from '../forward-auth/forward-auth-config';
 
 export interface LoadedConfig {
   config: AppConfig;
@@ -70,6 +71,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL,
     refreshFamilyMaxLifetimeSeconds: e.REFRESH_FAMILY_MAX_LIFETIME,
     refreshReuseGraceSeconds: e.REFRESH_REUSE_GRACE_SECONDS,
+    denylistReloadIntervalSeconds: e.DENYLIST_RELOAD_INTERVAL,
+    refreshPurgeIntervalSeconds: e.REFRESH_PURGE_INTERVAL,
     signingAlgorithm: e.SIGNING_ALGORITHM,
     keyRotationIntervalSeconds: e.KEY_ROTATION_INTERVAL,
     jwksMaxAgeSeconds: e.JWKS_MAX_AGE,
@@ -79,6 +82,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
     defaultAudience,
     verifyAudiences: e.VERIFY_AUDIENCES?.length ? e.VERIFY_AUDIENCES : [defaultAudience],
     clockToleranceSeconds: e.CLOCK_TOLERANCE_SECONDS,
+    forwardAuth: {
+      cookieName: e.FORWARD_AUTH_COOKIE,
+      claimHeaders: e.FORWARD_AUTH_HEADERS,
+      rules: e.FORWARD_AUTH_RULES_FILE ? forwardAuthRules(e.FORWARD_AUTH_RULES_FILE) : [],
+    },
     maxRegisteredKeysPerTenant: e.MAX_REGISTERED_KEYS_PER_TENANT,
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
@@ -95,4 +103,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
     },
   } satisfies AppConfig);
   return { config, warnings };
+}
+
+function forwardAuthRules(file: string): ForwardAuthRule[] {
+  try {
+    return loadForwardAuthRules(resolve(file));
+  } catch (error) {
+    if (error instanceof ForwardAuthConfigError) throw new ConfigError([`Invalid configuration: FORWARD_AUTH_RULES_FILE ${error.message}`]);
+    throw error;
+  }
 }

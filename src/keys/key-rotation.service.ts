@@ -1,10 +1,22 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { AuditEvent, AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
+import { PgListener } from '../database/pg-listener';
 import { KeyEncryption } from './key-encryption';
 import { generateSigningKey } from './key-generation';
 import { KeysService } from './keys.service';
-import { SigningKeyStatus, SigningKeysRepository, SigningKeysTransaction } from './signing-keys.repository';
+import { KEYS_CHANNEL, SigningKeyStatus, SigningKeysRepository, SigningKeysTransaction } from './signing-keys.repository';
+
+/** Who asked for a change, for the audit log. */
+export interface Requester {
+  actor: string;
+  requestId?: string;
+}
+
+const SYSTEM: Requester = { actor: 'system' };
+
+type KeyEvent = Omit<AuditEvent, 'tenantId' | 'actor' | 'requestId'>;
 
 export interface RotationResult {
   kid: string;
@@ -24,6 +36,7 @@ export interface RotationResult {
 export class KeyRotationService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('SigningKeys');
   private timer?: NodeJS.Timeout;
+  private listener?: PgListener;
 
   constructor(
     private readonly repository: SigningKeysRepository,
@@ -31,20 +44,40 @@ export class KeyRotationService implements OnModuleInit, OnApplicationShutdown {
     private readonly encryption: KeyEncryption,
     private readonly config: AppConfig,
     private readonly clock: Clock,
+    private readonly audit: AuditService,
   ) {}
 
   async onModuleInit(): Promise<void> {
     // Waits for the lock: on a first start with several replicas, one creates the key and the others find it.
-    await this.repository.withLifecycleLock(true, (tx) => this.advance(tx));
+    await this.locked(true, SYSTEM, (tx, events) => this.advance(tx, events));
     await this.reencryptStaleKeys();
     // Decrypts the signing key: a wrong KEY_ENCRYPTION_KEY stops start-up here, with one line.
     await this.keys.reload();
     this.timer = setInterval(() => void this.check(), this.config.keyCheckIntervalSeconds * 1000);
     this.timer.unref();
+    // Another replica's change (an emergency rotation above all) reaches this one within a second.
+    this.listener = new PgListener(
+      { connectionString: this.repository.listenerConnectionString(), channel: KEYS_CHANNEL, applicationName: 'tessera-keys' },
+      {
+        onNotification: () => void this.reload(),
+        onListening: () => this.keys.reload(),
+        onLost: (reason, retryInMs) => this.logger.warn(`Key listener connection lost (${reason}); retrying in ${retryInMs} ms`),
+      },
+    );
+    await this.listener.start();
   }
 
-  onApplicationShutdown(): void {
+  async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
+    await this.listener?.stop();
+  }
+
+  private async reload(): Promise<void> {
+    try {
+      await this.keys.reload();
+    } catch (error) {
+      this.logger.warn(`Key reload failed, retrying in ${this.config.keyCheckIntervalSeconds} s: ${(error as Error).message}`);
+    }
   }
 
   /** The periodic step: due transitions (when this replica gets the lock), then a reload. */
@@ -59,7 +92,7 @@ export class KeyRotationService implements OnModuleInit, OnApplicationShutdown {
 
   /** Runs the transitions that are due, unless another replica is doing so right now. */
   async tick(): Promise<void> {
-    await this.repository.withLifecycleLock(false, (tx) => this.advance(tx));
+    await this.locked(false, SYSTEM, (tx, events) => this.advance(tx, events));
   }
 
   /**
@@ -68,21 +101,23 @@ export class KeyRotationService implements OnModuleInit, OnApplicationShutdown {
    * is the emergency path for a compromised key: the active and pending keys are retired
    * at once (their tokens stop verifying) and a new key signs from now on.
    */
-  async rotate(immediate: boolean): Promise<RotationResult> {
-    const result = await this.repository.withLifecycleLock(true, async (tx) => {
+  async rotate(immediate: boolean, requester: Requester = SYSTEM): Promise<RotationResult> {
+    const result = await this.locked(true, requester, async (tx, events) => {
       const now = this.clock.now();
       if (immediate) {
         const retired = await tx.retireSigningKeysNow(now);
         const kid = await this.createKey(tx, now, 'active');
         this.logger.warn(`Emergency rotation: retired ${retired.join(', ') || 'no key'}; ${kid} signs from now on`);
+        events.push({ type: 'signing_key.emergency_rotation', subject: kid, details: { algorithm: this.config.signingAlgorithm, retired } });
         return { kid, status: 'active' as const, activatesAt: now.toISOString(), isNew: true };
       }
-      await this.advance(tx);
+      await this.advance(tx, events);
       const pending = (await tx.listPublished()).find((k) => k.status === 'pending' && k.algorithm === this.config.signingAlgorithm);
       if (pending) return { kid: pending.kid, status: pending.status, activatesAt: pending.activatesAt.toISOString(), isNew: false };
       const kid = await this.createKey(tx, now, 'pending');
+      events.push({ type: 'signing_key.created', subject: kid, details: { algorithm: this.config.signingAlgorithm, reason: 'rotation requested' } });
       // With KEY_PUBLISH_DELAY=0 the new key is due at once.
-      await this.advance(tx);
+      await this.advance(tx, events);
       const created = (await tx.listPublished()).find((k) => k.kid === kid)!;
       return { kid, status: created.status, activatesAt: created.activatesAt.toISOString(), isNew: true };
     });
@@ -90,16 +125,29 @@ export class KeyRotationService implements OnModuleInit, OnApplicationShutdown {
     return result!;
   }
 
-  private async advance(tx: SigningKeysTransaction): Promise<void> {
+  /**
+   * One lifecycle change under the advisory lock; the audit events it collects are written
+   * once the transaction has committed (a rolled-back change leaves no trace).
+   */
+  private async locked<T>(wait: boolean, requester: Requester, work: (tx: SigningKeysTransaction, events: KeyEvent[]) => Promise<T>): Promise<T | undefined> {
+    const events: KeyEvent[] = [];
+    const result = await this.repository.withLifecycleLock(wait, (tx) => work(tx, events));
+    for (const event of events) await this.audit.record({ ...event, tenantId: null, actor: requester.actor, requestId: requester.requestId });
+    return result;
+  }
+
+  private async advance(tx: SigningKeysTransaction, events: KeyEvent[]): Promise<void> {
     const now = this.clock.now();
     const retired = await tx.retireDue(now);
-    if (retired > 0) this.logger.log(`${retired} retiring key(s) retired: every token they signed has expired`);
+    if (retired.length > 0) this.logger.log(`Key(s) ${retired.join(', ')} retired: every token they signed has expired`);
+    for (const kid of retired) events.push({ type: 'signing_key.retired', subject: kid });
 
     const due = (await tx.listPublished()).filter((k) => k.status === 'pending' && k.activatesAt <= now);
     for (const key of due.sort((a, b) => a.activatesAt.getTime() - b.activatesAt.getTime())) {
       const retireAt = new Date(now.getTime() + (await this.retentionSeconds(tx)) * 1000);
-      await tx.activate(key.kid, now, retireAt);
+      const retiring = await tx.activate(key.kid, now, retireAt);
       this.logger.log(`Key ${key.kid} (${key.algorithm}) is now active; the previous key is retiring until ${retireAt.toISOString()}`);
+      events.push({ type: 'signing_key.activated', subject: key.kid, details: { algorithm: key.algorithm, retiring, retireAt: retireAt.toISOString() } });
     }
 
     const keys = await tx.listPublished();
@@ -112,6 +160,7 @@ export class KeyRotationService implements OnModuleInit, OnApplicationShutdown {
       const isFirst = !keys.some((k) => k.status === 'active');
       const kid = await this.createKey(tx, now, isFirst ? 'active' : 'pending');
       this.logger.log(`Created ${isFirst ? 'the first signing key' : 'a pending key for the new algorithm'} ${kid} (${alg})`);
+      events.push({ type: 'signing_key.created', subject: kid, details: { algorithm: alg, reason: isFirst ? 'first key' : 'algorithm change' } });
       return;
     }
     const interval = this.config.keyRotationIntervalSeconds;
@@ -120,6 +169,7 @@ export class KeyRotationService implements OnModuleInit, OnApplicationShutdown {
     if (interval > 0 && active && !pending && active.activatedAt!.getTime() + (interval - delay) * 1000 <= now.getTime()) {
       const kid = await this.createKey(tx, now, 'pending');
       this.logger.log(`Scheduled rotation: key ${kid} (${alg}) published, signs in ${delay} s`);
+      events.push({ type: 'signing_key.created', subject: kid, details: { algorithm: alg, reason: 'scheduled rotation' } });
     }
   }
 

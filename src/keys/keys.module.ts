@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
 import { AppConfig } from '../config/app-config';
 import { JwksController } from './jwks.controller';
 import { KeyEncryption } from './key-encryption';
@@ -10,6 +11,7 @@ import { SigningService } from './signing.service';
 
 /** Tessera's own signing keys: lifecycle, JWKS, and the signer the token module uses. */
 @Module({
+  imports: [AuditModule],
   controllers: [SigningKeysController, JwksController],
   providers: [
     SigningKeysRepository,

@@ -1,6 +1,7 @@
-import { Controller, Get, HttpStatus, Post, Query, Res } from '@nestjs/common';
+import { Controller, Get, HttpStatus, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { actorOf, Caller, CurrentCaller } from '../auth/caller';
 import { AdminOnly } from '../auth/api-key.decorators';
 import { ErrorResponseDto } from '../common/http/error-response.dto';
 import { PaginationQueryDto } from '../common/http/pagination.dto';
@@ -36,8 +37,13 @@ export class SigningKeysController {
   @ApiCreatedResponse({ type: RotationResponseDto, description: 'A new key was created' })
   @ApiOkResponse({ type: RotationResponseDto, description: 'A rotation was already pending: its key' })
   @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'VALIDATION_FAILED: immediate is not true or false' })
-  async rotate(@Query() query: RotateQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<RotationResponseDto> {
-    const { isNew, ...result } = await this.rotation.rotate(query.immediate);
+  async rotate(
+    @Query() query: RotateQueryDto,
+    @CurrentCaller() caller: Caller,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<RotationResponseDto> {
+    const { isNew, ...result } = await this.rotation.rotate(query.immediate, { actor: actorOf(caller), requestId: request.id });
     reply.status(isNew ? HttpStatus.CREATED : HttpStatus.OK);
     return result;
   }

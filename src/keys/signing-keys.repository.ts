@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import type { PublicJwk } from '../common/crypto/jwk';
+import { connectionStringOf } from '../database/pg-listener';
 import type { SigningAlgorithm } from '../config/env.schema';
 import type { EncryptedPrivateKey } from './key-encryption';
 
@@ -50,6 +51,11 @@ export const KEYS_CHANNEL = 'tessera_signing_keys';
 @Injectable()
 export class SigningKeysRepository {
   constructor(private readonly dataSource: DataSource) {}
+
+  /** Where the dedicated LISTEN connection goes: the same database as the pool. */
+  listenerConnectionString(): string {
+    return connectionStringOf(this.dataSource);
+  }
 
   /** Pending, active and retiring keys: what the JWKS publishes. */
   async listPublished(): Promise<SigningKeyRecord[]> {
@@ -109,20 +115,25 @@ export class SigningKeysTransaction {
   }
 
   /** retiring → retired once every token the key signed has expired. */
-  async retireDue(now: Date): Promise<number> {
-    const [, count] = await this.m.query(`UPDATE signing_keys SET status = 'retired', retired_at = $1 WHERE status = 'retiring' AND retire_at <= $1 RETURNING kid`, [now]);
-    if (count > 0) await this.notify();
-    return count;
+  async retireDue(now: Date): Promise<string[]> {
+    const [rows] = await this.m.query(`UPDATE signing_keys SET status = 'retired', retired_at = $1 WHERE status = 'retiring' AND retire_at <= $1 RETURNING kid`, [now]);
+    const kids = (rows as { kid: string }[]).map((r) => r.kid);
+    if (kids.length > 0) await this.notify();
+    return kids;
   }
 
   /**
    * pending → active; every other active key → retiring until `retireAt`. The old key leaves
    * `active` first so the one-active-per-algorithm index never sees two.
    */
-  async activate(kid: string, now: Date, retireAt: Date): Promise<void> {
-    await this.m.query(`UPDATE signing_keys SET status = 'retiring', retiring_at = $1, retire_at = $2 WHERE status = 'active' AND kid <> $3`, [now, retireAt, kid]);
+  async activate(kid: string, now: Date, retireAt: Date): Promise<string[]> {
+    const [rows] = await this.m.query(
+      `UPDATE signing_keys SET status = 'retiring', retiring_at = $1, retire_at = $2 WHERE status = 'active' AND kid <> $3 RETURNING kid`,
+      [now, retireAt, kid],
+    );
     await this.m.query(`UPDATE signing_keys SET status = 'active', activated_at = $1 WHERE kid = $2 AND status = 'pending'`, [now, kid]);
     await this.notify();
+    return (rows as { kid: string }[]).map((r) => r.kid);
   }
 
   /** Emergency: active and pending keys leave the JWKS at once; their tokens stop verifying. */
@@ -146,7 +157,7 @@ export class SigningKeysTransaction {
   private async notify(): Promise<void> {
     if (this.changed) return;
     this.changed = true;
-    await this.m.query(`SELECT pg_notify('${KEYS_CHANNEL}', '')`);
+    await this.m.query(`SELECT pg_notify('${KEYS_CHANNEL}', 'changed')`);
   }
 }
 

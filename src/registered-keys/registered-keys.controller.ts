@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Header, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -9,7 +9,9 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
 import { TenantAccess } from '../auth/api-key.decorators';
+import { actorOf, Caller, CurrentCaller } from '../auth/caller';
 import { ErrorResponseDto } from '../common/http/error-response.dto';
 import { PaginationQueryDto } from '../common/http/pagination.dto';
 import { UuidParam } from '../common/http/uuid-param.pipe';
@@ -32,8 +34,13 @@ export class RegisteredKeysController {
   @ApiCreatedResponse({ type: RegisteredKeyResponseDto })
   @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'VALIDATION_FAILED: unreadable or private key, wrong type or size for the algorithm, bad label' })
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'CONFLICT: the key is already registered (by any tenant, deleted or not), or the tenant has reached its key limit' })
-  register(@Param('tenantId', UuidParam) tenantId: string, @Body() dto: CreateRegisteredKeyDto): Promise<RegisteredKeyResponseDto> {
-    return this.keys.register(tenantId, dto);
+  register(
+    @Param('tenantId', UuidParam) tenantId: string,
+    @Body() dto: CreateRegisteredKeyDto,
+    @CurrentCaller() caller: Caller,
+    @Req() request: FastifyRequest,
+  ): Promise<RegisteredKeyResponseDto> {
+    return this.keys.register(tenantId, dto, actorOf(caller), request.id);
   }
 
   @Get('jwt-keys')
@@ -57,8 +64,14 @@ export class RegisteredKeysController {
   @ApiOperation({ summary: 'Rename a key, or switch it off and on (an inactive key verifies nothing)' })
   @ApiOkResponse({ type: RegisteredKeyResponseDto })
   @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'VALIDATION_FAILED' })
-  update(@Param('tenantId', UuidParam) tenantId: string, @Param('kid') kid: string, @Body() dto: UpdateRegisteredKeyDto): Promise<RegisteredKeyResponseDto> {
-    return this.keys.update(tenantId, kid, dto);
+  update(
+    @Param('tenantId', UuidParam) tenantId: string,
+    @Param('kid') kid: string,
+    @Body() dto: UpdateRegisteredKeyDto,
+    @CurrentCaller() caller: Caller,
+    @Req() request: FastifyRequest,
+  ): Promise<RegisteredKeyResponseDto> {
+    return this.keys.update(tenantId, kid, dto, actorOf(caller), request.id);
   }
 
   @Delete('jwt-keys/:kid')
@@ -66,8 +79,13 @@ export class RegisteredKeysController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Revoke a key for good: tokens signed with it fail from now on, and it cannot be registered again' })
   @ApiNoContentResponse({ description: 'Deleted' })
-  async remove(@Param('tenantId', UuidParam) tenantId: string, @Param('kid') kid: string): Promise<void> {
-    await this.keys.remove(tenantId, kid);
+  async remove(
+    @Param('tenantId', UuidParam) tenantId: string,
+    @Param('kid') kid: string,
+    @CurrentCaller() caller: Caller,
+    @Req() request: FastifyRequest,
+  ): Promise<void> {
+    await this.keys.remove(tenantId, kid, actorOf(caller), request.id);
   }
 
   @Get('jwks.json')

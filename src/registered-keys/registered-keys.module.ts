@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuditModule } from '../audit/audit.module';
 import { TenantsModule } from '../tenants/tenants.module';
 import { RegisteredKeyEntity } from './registered-key.entity';
 import { RegisteredKeysController } from './registered-keys.controller';
@@ -7,7 +8,7 @@ import { RegisteredKeysRepository } from './registered-keys.repository';
 import { RegisteredKeysService } from './registered-keys.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([RegisteredKeyEntity]), TenantsModule],
+  imports: [TypeOrmModule.forFeature([RegisteredKeyEntity]), TenantsModule, AuditModule],
   controllers: [RegisteredKeysController],
   providers: [RegisteredKeysRepository, RegisteredKeysService],
   exports: [RegisteredKeysService],

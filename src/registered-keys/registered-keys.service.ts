@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { createPublicKey, KeyObject } from 'node:crypto';
+import { AuditService } from '../audit/audit.service';
 import { AppException } from '../common/errors/app.exception';
 import { isUniqueViolation } from '../common/errors/database-errors';
 import { ErrorCode } from '../common/errors/error-code';
@@ -26,9 +27,10 @@ export class RegisteredKeysService {
     private readonly repository: RegisteredKeysRepository,
     private readonly tenants: TenantsService,
     private readonly config: AppConfig,
+    private readonly audit: AuditService,
   ) {}
 
-  async register(tenantId: string, dto: CreateRegisteredKeyDto): Promise<RegisteredKeyResponseDto> {
+  async register(tenantId: string, dto: CreateRegisteredKeyDto, actor: string, requestId?: string): Promise<RegisteredKeyResponseDto> {
     await this.tenants.settings(tenantId);
     const parsed = this.parse(dto);
     const cap = this.config.maxRegisteredKeysPerTenant;
@@ -38,6 +40,10 @@ export class RegisteredKeysService {
         cap,
       );
       if (!row) throw new AppException(ErrorCode.CONFLICT, `This tenant already has ${cap} registered keys, the most allowed: delete one first`);
+      await this.audit.record({
+        tenantId, type: 'registered_key.created', actor, subject: row.kid,
+        details: { label: row.label, algorithm: row.algorithm, fingerprint: row.fingerprint }, requestId,
+      });
       return this.map(row);
     } catch (error) {
       // The kid is the primary key and survives a delete: a deleted key stays revoked for good.
@@ -60,13 +66,18 @@ export class RegisteredKeysService {
     return this.map(this.foundOrThrow(await this.repository.findLive(tenantId, kid)));
   }
 
-  async update(tenantId: string, kid: string, dto: UpdateRegisteredKeyDto): Promise<RegisteredKeyResponseDto> {
+  async update(tenantId: string, kid: string, dto: UpdateRegisteredKeyDto, actor: string, requestId?: string): Promise<RegisteredKeyResponseDto> {
     const values = { ...(dto.label === undefined ? {} : { label: dto.label }), ...(dto.active === undefined ? {} : { isActive: dto.active }) };
-    return this.map(this.foundOrThrow(await this.repository.update(tenantId, kid, values)));
+    const row = this.foundOrThrow(await this.repository.update(tenantId, kid, values));
+    // The fields the request set, with their new values (an empty PATCH changes nothing and is not recorded).
+    const changes = { ...(dto.label === undefined ? {} : { label: dto.label }), ...(dto.active === undefined ? {} : { active: dto.active }) };
+    if (Object.keys(changes).length > 0) await this.audit.record({ tenantId, type: 'registered_key.updated', actor, subject: kid, details: changes, requestId });
+    return this.map(row);
   }
 
-  async remove(tenantId: string, kid: string): Promise<void> {
+  async remove(tenantId: string, kid: string, actor: string, requestId?: string): Promise<void> {
     if (!(await this.repository.softDelete(tenantId, kid))) throw new AppException(ErrorCode.NOT_FOUND, 'Registered key not found');
+    await this.audit.record({ tenantId, type: 'registered_key.deleted', actor, subject: kid, requestId });
   }
 
   /** The tenant's active keys as a JWKS (RFC 7517 §5). */

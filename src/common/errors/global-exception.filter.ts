@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { BearerAuthException } from '../../guard/bearer-auth.exception';
 import { AppException } from './app.exception';
 import { isDatabaseUnavailable } from './database-errors';
 import { describeErrorCode, ErrorCode, reasonPhrase } from './error-code';
@@ -48,6 +49,11 @@ export class GlobalExceptionFilter implements ExceptionFilter {
     const request = ctx.getRequest<FastifyRequest>();
     const isOAuth = (request.url ?? '').startsWith('/oauth/');
 
+    // The guard module's errors already carry the design's body and the RFC 6750 challenge.
+    if (exception instanceof BearerAuthException) {
+      this.send(reply, exception.getStatus(), exception.headers, exception.getResponse());
+      return;
+    }
     if (exception instanceof OAuthException) {
       this.send(reply, exception.status, exception.headers, { error: exception.error, error_description: exception.description });
       return;

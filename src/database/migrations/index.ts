@@ -1,10 +1,22 @@
 import { CreateTenantsAndApiKeys1764000000000 } from './1764000000000-CreateTenantsAndApiKeys';
 import { CreateRegisteredKeys1764000001000 } from './1764000001000-CreateRegisteredKeys';
 import { CreateSigningKeys1764000002000 } from './1764000002000-CreateSigningKeys';
+import { CreateClients1764000003000 } from './1764000003000-CreateClients';
+import { CreateRevocations1764000004000 } from './1764000004000-CreateRevocations';
+import { CreateRefreshTokens1764000005000 } from './1764000005000-CreateRefreshTokens';
+import { CreateAuditEvents1764000006000 } from './1764000006000-CreateAuditEvents';
+import { CreateJwtBearerJtis1764000007000 } from './1764000007000-CreateJwtBearerJtis';
+import { AuditAppendOnly1764000008000 } from './1764000008000-AuditAppendOnly';
 
 /** Every migration, in order. A new migration is added here as well as in its file. */
 export const MIGRATIONS = [
   CreateTenantsAndApiKeys1764000000000,
   CreateRegisteredKeys1764000001000,
   CreateSigningKeys1764000002000,
+  CreateClients1764000003000,
+  CreateRevocations1764000004000,
+  CreateRefreshTokens1764000005000,
+  CreateAuditEvents1764000006000,
+  CreateJwtBearerJtis1764000007000,
+  AuditAppendOnly1764000008000,
 ];

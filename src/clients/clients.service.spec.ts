@@ -1,0 +1,79 @@
+import { AuditService } from '../audit/audit.service';
+import { hashSecret } from '../auth/api-key-format';
+import { AppException } from '../common/errors/app.exception';
+import { TenantsService } from '../tenants/tenants.service';
+import { ClientEntity } from './client.entity';
+import { ClientsRepository } from './clients.repository';
+import { ClientsService } from './clients.service';
+
+const TENANT = '11111111-1111-4111-8111-111111111111';
+const CLIENT_ID = 'tcl_0123456789abcdef01234567';
+
+function setup() {
+  const repository = { insert: jest.fn(), listLive: jest.fn(), softDelete: jest.fn(), findUsable: jest.fn() };
+  const tenants = { settings: jest.fn().mockResolvedValue({ id: TENANT, isDisabled: false, accessTokenMaxTtl: 600, registeredTokenMaxTtl: 600 }) };
+  const audit = { record: jest.fn().mockResolvedValue(undefined) };
+  const service = new ClientsService(repository as unknown as ClientsRepository, tenants as unknown as TenantsService, audit as unknown as AuditService);
+  return { service, repository, tenants, audit };
+}
+
+const row = (values: Partial<ClientEntity>): ClientEntity =>
+  Object.assign(new ClientEntity(), { clientId: CLIENT_ID, tenantId: TENANT, name: 'n', scopes: [], secretHash: Buffer.alloc(32), createdAt: new Date('2026-01-01T00:00:00Z'), deletedAt: null, ...values });
+
+describe('ClientsService', () => {
+  describe('create', () => {
+    it('stores the SHA-256 of a fresh 256-bit secret, answers the secret once and records an audit event without it', async () => {
+      const { service, repository, audit } = setup();
+      repository.insert.mockImplementation(async (v) => row(v));
+      const created = await service.create(TENANT, { name: 'worker', scopes: ['b', 'a', 'b'] }, 'admin', 'req-1');
+      const stored = repository.insert.mock.calls[0][0];
+      expect(stored.scopes).toEqual(['b', 'a']);
+      expect(stored.secretHash).toEqual(hashSecret(created.clientSecret));
+      expect(created).toEqual({ clientId: stored.clientId, name: 'worker', scopes: ['b', 'a'], clientSecret: expect.stringMatching(/^tcs_[A-Za-z0-9_-]{43}$/), createdAt: '2026-01-01T00:00:00.000Z' });
+      expect(audit.record).toHaveBeenCalledWith({ tenantId: TENANT, type: 'client.created', actor: 'admin', subject: stored.clientId, details: { name: 'worker', scopes: ['b', 'a'] }, requestId: 'req-1' });
+      expect(JSON.stringify(audit.record.mock.calls)).not.toContain(created.clientSecret);
+    });
+
+    it('retries once on an id collision with a new id and secret', async () => {
+      const { service, repository } = setup();
+      repository.insert.mockRejectedValueOnce({ code: '23505', constraint: 'clients_pkey' }).mockImplementation(async (v) => row(v));
+      await service.create(TENANT, { name: 'x', scopes: [] }, 'admin');
+      expect(repository.insert).toHaveBeenCalledTimes(2);
+      expect(repository.insert.mock.calls[0][0].clientId).not.toBe(repository.insert.mock.calls[1][0].clientId);
+    });
+  });
+
+  describe('remove', () => {
+    it('answers 404 when there is no live client of that tenant, and audits a deletion', async () => {
+      const { service, repository, audit } = setup();
+      repository.softDelete.mockResolvedValueOnce(false);
+      await expect(service.remove(TENANT, CLIENT_ID, 'admin')).rejects.toBeInstanceOf(AppException);
+      expect(audit.record).not.toHaveBeenCalled();
+      repository.softDelete.mockResolvedValueOnce(true);
+      await service.remove(TENANT, CLIENT_ID, 'api-key:k');
+      expect(audit.record).toHaveBeenCalledWith(expect.objectContaining({ type: 'client.deleted', subject: CLIENT_ID, actor: 'api-key:k' }));
+    });
+  });
+
+  describe('authenticate', () => {
+    it('answers the client for the right secret only, and never looks up ids that are not shaped like ours', async () => {
+      const { service, repository } = setup();
+      repository.findUsable.mockResolvedValue({ clientId: CLIENT_ID, tenantId: TENANT, scopes: ['a'], secretHash: hashSecret('right') });
+      expect(await service.authenticate(CLIENT_ID, 'right')).toEqual({ clientId: CLIENT_ID, tenantId: TENANT, scopes: ['a'] });
+      expect(await service.authenticate(CLIENT_ID, 'wrong')).toBeUndefined();
+      expect(await service.authenticate('tcl_x', 'right')).toBeUndefined();
+      expect(repository.findUsable).toHaveBeenCalledTimes(2);
+      repository.findUsable.mockResolvedValue(undefined);
+      expect(await service.authenticate(CLIENT_ID, 'right')).toBeUndefined();
+    });
+  });
+
+  describe('findForTenant', () => {
+    it('looks the client up within the tenant and never returns the hash', async () => {
+      const { service, repository } = setup();
+      repository.findUsable.mockResolvedValue({ clientId: CLIENT_ID, tenantId: TENANT, scopes: [], secretHash: Buffer.alloc(32) });
+      expect(await service.findForTenant(TENANT, CLIENT_ID)).toEqual({ clientId: CLIENT_ID, tenantId: TENANT, scopes: [] });
+      expect(repository.findUsable).toHaveBeenCalledWith(CLIENT_ID, TENANT);
+    });
+  });
+});

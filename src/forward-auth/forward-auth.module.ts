@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { VerificationModule } from '../verification/verification.module';
+import { ForwardAuthController } from './forward-auth.controller';
+import { ForwardAuthService } from './forward-auth.service';
+
+@Module({
+  imports: [VerificationModule],
+  controllers: [ForwardAuthController],
+  providers: [ForwardAuthService],
+})
+export class ForwardAuthModule {}

@@ -1,0 +1,16 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+
+/** RFC 7662 §2.1 request, as form parameters or a JSON object. For the OpenAPI document. */
+export class IntrospectRequestDto {
+  @ApiProperty({ description: 'The token to introspect: a Tessera access token or a token signed by one of the tenant’s registered keys' })
+  token: string;
+
+  @ApiPropertyOptional({ example: 'access_token', description: 'A hint only; any value is accepted and the token’s shape decides' })
+  token_type_hint?: string;
+
+  @ApiPropertyOptional({ example: 'tcl_5f0c9a1e2b3d4c5e6f708192', description: 'client_secret_post (instead of X-Api-Key)' })
+  client_id?: string;
+
+  @ApiPropertyOptional({ description: 'client_secret_post; never together with an Authorization: Basic header' })
+  client_secret?: string;
+}

@@ -1,0 +1,104 @@
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { parseScope } from '../../clients/scope';
+import { Clock } from '../../common/clock';
+import { OAuthException } from '../../common/errors/oauth.exception';
+import { AppConfig } from '../../config/app-config';
+import { TokenError } from '../../guard/token-errors';
+import { TenantsService } from '../../tenants/tenants.service';
+import { AccessTokenService } from '../../tokens/access-token.service';
+import { IssuedTokenResponseDto } from '../../tokens/dto/token-response.dto';
+import { TokenVerifierService } from '../../verification/token-verifier.service';
+import { JwtBearerJtiRepository } from './jwt-bearer-jti.repository';
+import { grantedScope, requiredParam, TokenGrant, TokenRequest } from './token-grant';
+
+export const JWT_BEARER_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+const MAX_JTI_LENGTH = 256;
+const PURGE_INTERVAL_MS = 10 * 60 * 1000;
+
+/**
+ * RFC 7523 §2.1: a tenant backend exchanges an assertion signed with one of its registered
+ * keys for a Tessera access token about the assertion's `sub`. The tenant is the key's, never
+ * a claim's. Each `jti` is accepted once (until the assertion expires). Scope: what the
+ * `scope` parameter asks, within the assertion's own `scope` claim when it has one and within
+ * the client's scopes when a client authenticated; by default the assertion's `scope` claim,
+ * else none. No refresh token: the backend signs a new assertion instead.
+ */
+@Injectable()
+export class JwtBearerGrant implements TokenGrant, OnModuleInit, OnModuleDestroy {
+  readonly grantType = JWT_BEARER_GRANT_TYPE;
+  readonly params = ['assertion', 'scope'] as const;
+  private readonly logger = new Logger('JwtBearerGrant');
+  private purgeTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly verifier: TokenVerifierService,
+    private readonly jtis: JwtBearerJtiRepository,
+    private readonly accessTokens: AccessTokenService,
+    private readonly tenants: TenantsService,
+    private readonly clock: Clock,
+    private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    // Idempotent DELETE: every replica may run it.
+    this.purgeTimer = setInterval(() => {
+      this.jtis.purgeExpired(this.clock.now()).catch((error: unknown) => this.logger.warn(`Purge of used assertion ids failed: ${String((error as Error)?.message)}`));
+    }, PURGE_INTERVAL_MS);
+    this.purgeTimer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.purgeTimer);
+  }
+
+  async handle(request: TokenRequest): Promise<IssuedTokenResponseDto> {
+    const assertion = requiredParam(request, 'assertion');
+    let verified;
+    try {
+      verified = await this.verifier.verifyAssertion(assertion);
+    } catch (error) {
+      if (error instanceof TokenError) throw new OAuthException('invalid_grant', `The assertion was refused: ${error.code}: ${error.message}`);
+      throw error;
+    }
+    const { tenantId, claims, kid } = verified;
+    const { client } = request;
+    if (client && client.tenantId !== tenantId) {
+      throw new OAuthException('invalid_grant', "The assertion was signed by another tenant's key than the client's");
+    }
+    const { jti, sub } = claims;
+    if (typeof jti !== 'string' || jti.length > MAX_JTI_LENGTH) {
+      throw new OAuthException('invalid_grant', `The assertion's jti must be a string of at most ${MAX_JTI_LENGTH} characters`);
+    }
+    if (typeof sub !== 'string') throw new OAuthException('invalid_grant', "The assertion's sub must be a string");
+
+    const scope = this.scope(request.params.scope, claims.scope, client?.scopes);
+    const now = this.clock.now();
+    // Kept until the assertion could no longer pass verification (exp plus the clock tolerance).
+    const usableUntil = new Date(((claims.exp as number) + this.config.clockToleranceSeconds) * 1000);
+    const [firstUse, tenant] = await Promise.all([this.jtis.consume(tenantId, jti, kid, usableUntil, now), this.tenants.settings(tenantId)]);
+    if (!firstUse) throw new OAuthException('invalid_grant', 'The assertion was already used (its jti is single-use)');
+    if (tenant.isDisabled) throw new OAuthException('invalid_grant', 'The tenant is disabled');
+
+    const access = await this.accessTokens.mint({
+      tenantId,
+      sub,
+      clientId: client?.clientId ?? null,
+      scope,
+      audience: [this.config.defaultAudience],
+      ttlSeconds: Math.min(this.config.accessTokenTtlSeconds, tenant.accessTokenMaxTtl),
+    });
+    return { access_token: access.accessToken, token_type: 'Bearer', expires_in: access.expiresIn, scope };
+  }
+
+  private scope(requested: string | undefined, assertionScope: unknown, clientScopes: string[] | undefined): string {
+    let fromAssertion: string[] | undefined;
+    if (assertionScope !== undefined) {
+      fromAssertion = typeof assertionScope === 'string' ? parseScope(assertionScope) : undefined;
+      if (!fromAssertion) throw new OAuthException('invalid_grant', "The assertion's scope claim must be space-separated scope tokens");
+    }
+    const allowed = fromAssertion && clientScopes ? fromAssertion.filter((s) => clientScopes.includes(s)) : (fromAssertion ?? clientScopes);
+    // By default, the assertion's scope (within the client's, when one authenticated), else none.
+    const asked = requested ?? (fromAssertion ? allowed!.join(' ') : undefined);
+    return grantedScope(asked, allowed, []);
+  }
+}

@@ -1,0 +1,41 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { OAuthException } from '../../common/errors/oauth.exception';
+import { IssuedTokenResponseDto } from '../../tokens/dto/token-response.dto';
+import { OAuthClientAuthenticator, singleParam } from '../client-authentication';
+import { TokenGrant } from './token-grant';
+
+export const TOKEN_GRANTS = Symbol('TOKEN_GRANTS');
+
+/**
+ * `POST /oauth/token` (RFC 6749 §3.2): reads the parameters, authenticates the client when
+ * credentials were sent, and hands the request to the grant named by grant_type.
+ */
+@Injectable()
+export class TokenEndpointService {
+  private readonly grants: ReadonlyMap<string, TokenGrant>;
+
+  constructor(
+    @Inject(TOKEN_GRANTS) grants: TokenGrant[],
+    private readonly authenticator: OAuthClientAuthenticator,
+  ) {
+    this.grants = new Map(grants.map((g) => [g.grantType, g]));
+  }
+
+  get grantTypes(): string[] {
+    return [...this.grants.keys()];
+  }
+
+  async handle(request: FastifyRequest, body: unknown): Promise<IssuedTokenResponseDto> {
+    if (body === undefined || body === null) body = {};
+    if (typeof body !== 'object' || Array.isArray(body)) throw new OAuthException('invalid_request', 'The body must be form parameters or a JSON object');
+    const fields = body as Record<string, unknown>;
+    const grantType = singleParam(fields, 'grant_type');
+    if (grantType === undefined) throw new OAuthException('invalid_request', 'grant_type is required');
+    const grant = this.grants.get(grantType);
+    if (!grant) throw new OAuthException('unsupported_grant_type', `grant_type must be one of: ${this.grantTypes.join(', ')}`);
+    const params = Object.fromEntries(grant.params.map((name) => [name, singleParam(fields, name)]));
+    const client = await this.authenticator.authenticate(request, fields);
+    return grant.handle({ params, client });
+  }
+}
