@@ -1,0 +1,69 @@
+// Tessera benchmarks: `npm run bench` (full: 3 runs × 10 s per measurement) or
+// `npm run bench:smoke` (CI: 1 run × 1 s, small data sets, proves the scripts work; no
+// timing is asserted). Options: --only=jwks,issuance  --runs=N  --duration=S  --connections=N
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { configure, measure, ratio, settings } from './lib/load.mjs';
+import { ROOT, startTessera } from './lib/tessera.mjs';
+
+const args = Object.fromEntries(
+  process.argv.slice(2).map((a) => {
+    const [k, v] = a.replace(/^--/, '').split('=');
+    return [k, v ?? 'true'];
+  }),
+);
+const smoke = args.smoke === 'true';
+configure({
+  smoke,
+  runs: Number(args.runs ?? (smoke ? 1 : 3)),
+  durationSec: Number(args.duration ?? (smoke ? 1 : 10)),
+  connections: Number(args.connections ?? (smoke ? 10 : 50)),
+});
+
+const ALL = ['jwks', 'issuance', 'refresh'];
+const only = args.only ? args.only.split(',') : ALL;
+const unknown = only.filter((n) => !ALL.includes(n));
+if (unknown.length) {
+  console.error(`Unknown scenario(s): ${unknown.join(', ')}. Known: ${ALL.join(', ')}`);
+  process.exit(2);
+}
+if (!existsSync(join(ROOT, 'dist', 'main.js'))) {
+  console.error('dist/main.js is missing: run `npm run build` first (npm run bench does it for you).');
+  process.exit(2);
+}
+
+const started = Date.now();
+const sections = [];
+let failed = false;
+for (const name of only) {
+  const scenario = (await import(`./scenarios/${name}.mjs`)).default;
+  process.stderr.write(`\n== ${scenario.title} (${name})\n`);
+  try {
+    const result = await scenario.run({ startTessera, measure, ratio, settings });
+    sections.push({ name, title: scenario.title, ...result });
+  } catch (error) {
+    failed = true;
+    process.stderr.write(`  FAILED: ${error.stack ?? error}\n`);
+    sections.push({ name, title: scenario.title, error: String(error.message ?? error), rows: [], goals: [] });
+  }
+}
+
+const fmt = (n, d = 0) => (typeof n === 'number' ? n.toFixed(d) : '—');
+let md = `Run ${new Date().toISOString()} · node ${process.version} · ${settings.runs} run(s) × ${settings.durationSec} s · ${settings.connections} connections${smoke ? ' · SMOKE (figures meaningless)' : ''}\n`;
+for (const s of sections) {
+  md += `\n### ${s.title}\n\n`;
+  if (s.error) md += `**failed**: ${s.error}\n`;
+  if (s.rows.length) {
+    md += '| measurement | req/s (median) | p50 ms | p99 ms | ratio | runs |\n| --- | --- | --- | --- | --- | --- |\n';
+    for (const r of s.rows) md += `| ${r.label} | ${fmt(r.rps)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${r.ratio === undefined ? '' : fmt(r.ratio, 2)} | ${(r.runs ?? []).join(' / ')} |\n`;
+  }
+  for (const g of s.goals ?? []) md += `- ${g.met ? '✅' : '❌'} ${g.text}: **${fmt(g.value, 2)}** (goal ${g.goal})\n`;
+  for (const n of s.notes ?? []) md += `- ${n}\n`;
+}
+process.stdout.write(`${md}\n`);
+const dir = join(ROOT, 'bench', 'results');
+mkdirSync(dir, { recursive: true });
+const file = join(dir, `${smoke ? 'smoke' : 'bench'}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, JSON.stringify({ settings, sections }, null, 2));
+process.stderr.write(`\nDone in ${Math.round((Date.now() - started) / 1000)} s; results in ${file}\n`);
+process.exit(failed ? 1 : 0);
