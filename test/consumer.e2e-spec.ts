@@ -18,6 +18,7 @@ const TESSERA_MAX_AGE_MS = 2000;
 const TENANT_MAX_AGE_MS = 500;
 const VERIFIED_TTL_MS = 500;
 const PER_MINUTE = 10;
+const INTROSPECTION_TTL_MS = 1000;
 const ADAPTERS = ['fastify', 'express'] as const;
 type Adapter = (typeof ADAPTERS)[number];
 
@@ -370,5 +371,62 @@ describe('Tessera and the example consumer as two processes over HTTP (e2e)', ()
     expect(consumer.child.exitCode).toBeNull();
     // eslint-disable-next-line no-console
     console.log(`unknown-kid storm: ${TOTAL} requests in ${elapsedMs} ms, ${fetches} JWKS fetches at Tessera (${fetchesBefore} before), ${steady.length} valid requests passed`);
+  });
+  describe('with Tessera’s introspection as the revocation check (INTROSPECTION_* env)', () => {
+    /** fastify authenticates with the tenant's X-Api-Key, express with a client of the tenant (client_secret_basic). */
+    const withIntrospection = {} as Record<Adapter, Consumer>;
+
+    beforeAll(async () => {
+      const client = await t.http.post(`/v1/tenants/${tenant.id}/clients`).set(tenant.apiKey).send({ name: 'consumer-introspection', scopes: ['read'] }).expect(201);
+      const common = { TESSERA_URL: tessera, TENANT_IDS: tenant.id, INTROSPECTION_CACHE_TTL_MS: String(INTROSPECTION_TTL_MS), INTROSPECTION_TIMEOUT_MS: '2000' };
+      const [fastify, express] = await Promise.all([
+        startConsumer('fastify', { ...common, INTROSPECTION_API_KEY: tenant.apiKey['x-api-key'] }),
+        startConsumer('express', { ...common, INTROSPECTION_CLIENT_ID: client.body.clientId, INTROSPECTION_CLIENT_SECRET: client.body.clientSecret }),
+      ]);
+      withIntrospection.fastify = fastify;
+      withIntrospection.express = express;
+    });
+    afterAll(() => Promise.all(ADAPTERS.map((adapter) => stopConsumer(withIntrospection[adapter]))));
+
+    it('refuses a token revoked with POST /oauth/revoke with 401 TOKEN_REVOKED within the introspection cache TTL; other tokens keep passing', async () => {
+      const revoked = await issue({ sub: 'to-revoke' });
+      const kept = await issue({ sub: 'kept' });
+      for (const adapter of ADAPTERS) {
+        expect(await guarded(withIntrospection[adapter], revoked)).toMatchObject({ status: 200, body: { sub: 'to-revoke' } });
+        expect(await guarded(withIntrospection[adapter], kept)).toMatchObject({ status: 200, body: { sub: 'kept' } });
+        // The consumers without introspection verify locally and accept it too.
+        expect((await guarded(consumers[adapter], revoked)).status).toBe(200);
+      }
+
+      await t.http.post('/oauth/revoke').set(tenant.apiKey).type('form').send(new URLSearchParams({ token: revoked }).toString()).expect(200);
+      const revokedAt = Date.now();
+      for (const adapter of ADAPTERS) {
+        await waitFor(async () => (await guarded(withIntrospection[adapter], revoked)).status === 401, INTROSPECTION_TTL_MS + 2000, `the revoked token to be refused on ${adapter}`);
+      }
+      expect(Date.now() - revokedAt).toBeLessThan(INTROSPECTION_TTL_MS + 2000);
+      for (const adapter of ADAPTERS) {
+        expectRefused(await guarded(withIntrospection[adapter], revoked), 'TOKEN_REVOKED');
+        expect(await guarded(withIntrospection[adapter], kept)).toMatchObject({ status: 200, body: { sub: 'kept' } });
+      }
+      // A token revoked before the consumer ever saw it is refused on first sight.
+      const revokedUnseen = await issue({ sub: 'revoked-unseen' });
+      await t.http.post('/oauth/revoke').set(tenant.apiKey).type('form').send(new URLSearchParams({ token: revokedUnseen }).toString()).expect(200);
+      for (const adapter of ADAPTERS) expectRefused(await guarded(withIntrospection[adapter], revokedUnseen), 'TOKEN_REVOKED');
+    });
+
+    it('accepts the tenant’s registered-key tokens through introspection too (active for the same tenant)', async () => {
+      // The registered key was deleted by an earlier test; register a new one for this check.
+      const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const reg = await t.http
+        .post(`/v1/tenants/${tenant.id}/jwt-keys`)
+        .set(tenant.apiKey)
+        .send({ label: 'backend-2', algorithm: 'RS256', publicKeyPem: pair.publicKey.export({ type: 'spki', format: 'pem' }) })
+        .expect(201);
+      const iat = now();
+      const token = signJwt({ alg: 'RS256', kid: reg.body.kid, typ: 'JWT' }, { iss: tenant.id, sub: 'backend-user', aud: tessera, iat, exp: iat + 300, scope: 'read' }, pair.privateKey);
+      for (const adapter of ADAPTERS) {
+        expect(await guarded(withIntrospection[adapter], token)).toMatchObject({ status: 200, body: { sub: 'backend-user' } });
+      }
+    });
   });
 });

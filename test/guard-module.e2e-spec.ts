@@ -1,9 +1,11 @@
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { Controller, Get, INestApplication } from '@nestjs/common';
+import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
+import { createServer, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Controller, Get, INestApplication, Logger } from '@nestjs/common';
 import request from 'supertest';
 import { createConsumerApp } from '../examples/consumer/create-consumer-app';
 import { createTestKey, signJwt, startTestIssuer, TestIssuer } from '../examples/consumer/test-issuer';
-import { Auth, JwtIssuerOptions, Principal, TenantId, TokenPrincipal } from '../src/guard';
+import { Auth, JwtIssuerOptions, Principal, TenantId, TokenPrincipal, tesseraIntrospection } from '../src/guard';
 
 /** Routes the example does not have: an unmarked one (for the global mode) and two scopes at once. */
 @Controller('extra')
@@ -310,6 +312,7 @@ describe.each(['fastify', 'express'] as const)('JwtGuardModule global mode on %s
   let app: INestApplication;
   let http: ReturnType<typeof request>;
   const revoked = new Set<string>();
+  const hookArguments: Array<[string, string]> = [];
 
   beforeAll(async () => {
     jwks = await startTestIssuer();
@@ -323,7 +326,13 @@ describe.each(['fastify', 'express'] as const)('JwtGuardModule global mode on %s
           audience: jwks.audience,
           algorithms: ['RS256'],
           jwksUri: jwks.jwksUri,
-          revocation: { isRevoked: async (claims) => revoked.has(String(claims.jti)), cacheTtlMs: 0 },
+          revocation: {
+            isRevoked: async (claims, token, tokenHash) => {
+              hookArguments.push([token, tokenHash]);
+              return revoked.has(String(claims.jti));
+            },
+            cacheTtlMs: 0,
+          },
         },
       ],
     });
@@ -352,6 +361,106 @@ describe.each(['fastify', 'express'] as const)('JwtGuardModule global mode on %s
     const res = await http.get('/guarded').set('authorization', `Bearer ${token}`);
     expect(res.status).toBe(401);
     expect(res.body.code).toBe('TOKEN_REVOKED');
+  });
+
+  it('passes the raw token and its SHA-256 (base64url) to the revocation hook, on misses and cache hits', async () => {
+    const token = jwks.token({ jti: randomUUID() });
+    const before = hookArguments.length;
+    await http.get('/guarded').set('authorization', `Bearer ${token}`).expect(200);
+    await http.get('/guarded').set('authorization', `Bearer ${token}`).expect(200);
+    const hash = createHash('sha256').update(token).digest('base64url');
+    expect(hookArguments.slice(before)).toEqual([[token, hash], [token, hash]]);
+  });
+});
+
+describe.each(['fastify', 'express'] as const)('JwtGuardModule with tesseraIntrospection on %s (e2e)', (adapter) => {
+  let jwks: TestIssuer;
+  let introspection: Server;
+  let url: string;
+  let down = false;
+  const inactive = new Set<string>();
+  let requests = 0;
+  const apps: INestApplication[] = [];
+
+  beforeAll(async () => {
+    jwks = await startTestIssuer();
+    // A stand-in for Tessera's POST /oauth/introspect (the two-process test uses the real one).
+    introspection = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk) => (body += String(chunk)));
+      req.on('end', () => {
+        requests++;
+        if (down || req.headers['x-api-key'] !== 'tenant-key') return void res.writeHead(down ? 503 : 401).end();
+        const token = new URLSearchParams(body).get('token') ?? '';
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ active: !inactive.has(token) }));
+      });
+    });
+    await new Promise<void>((resolve) => introspection.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(introspection.address() as AddressInfo).port}/oauth/introspect`;
+  });
+  beforeEach(() => {
+    down = false;
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+  });
+  afterEach(() => jest.restoreAllMocks());
+  afterAll(async () => {
+    await Promise.all(apps.map((app) => app.close()));
+    introspection.closeAllConnections();
+    await new Promise((resolve) => introspection.close(resolve));
+    await jwks?.close();
+  });
+
+  async function consumer(options: Parameters<typeof tesseraIntrospection>[1], apiKey = 'tenant-key') {
+    const app = await createConsumerApp({
+      adapter,
+      issuers: [{ issuer: jwks.issuer, audience: jwks.audience, algorithms: ['RS256'], jwksUri: jwks.jwksUri, revocation: tesseraIntrospection({ url, apiKey }, options) }],
+    });
+    apps.push(app);
+    return (token: string) => request(app.getHttpServer()).get('/guarded').set('authorization', `Bearer ${token}`);
+  }
+
+  it('lets an active token through, refuses an inactive one with 401 TOKEN_REVOKED, one request per token per cacheTtlMs', async () => {
+    const get = await consumer({ cacheTtlMs: 60_000 });
+    const live = jwks.token();
+    const dead = jwks.token();
+    inactive.add(dead);
+    const before = requests;
+    for (let i = 0; i < 3; i++) await get(live).expect(200);
+    for (let i = 0; i < 3; i++) {
+      const res = await get(dead);
+      expect({ status: res.status, body: res.body }).toEqual({
+        status: 401,
+        body: { statusCode: 401, error: 'unauthorized', code: 'TOKEN_REVOKED', message: 'Token has been revoked' },
+      });
+      expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token", error_description="Token has been revoked"');
+    }
+    expect(requests - before).toBe(2);
+  });
+
+  it('answers 503 SERVICE_UNAVAILABLE when the endpoint fails and onError is deny (the default), and cached answers keep working', async () => {
+    const get = await consumer({ cacheTtlMs: 60_000 });
+    const known = jwks.token();
+    await get(known).expect(200);
+    down = true;
+    const res = await get(jwks.token());
+    expect({ status: res.status, body: res.body }).toEqual({
+      status: 503,
+      body: { statusCode: 503, error: 'service_unavailable', code: 'SERVICE_UNAVAILABLE', message: 'Token revocation status is unavailable' },
+    });
+    expect(res.headers['retry-after']).toBe('5');
+    await get(known).expect(200);
+    // Wrong credentials are a failure too, never a silent pass.
+    const wrongKey = await consumer({}, 'another-key');
+    down = false;
+    expect((await wrongKey(jwks.token())).status).toBe(503);
+  });
+
+  it('lets verified tokens through when the endpoint fails and onError is allow', async () => {
+    const get = await consumer({ onError: 'allow' });
+    down = true;
+    await get(jwks.token()).expect(200);
+    const forged = `${jwks.token().split('.').slice(0, 2).join('.')}.${'A'.repeat(342)}`;
+    expect((await get(forged)).body.code).toBe('INVALID_SIGNATURE'); // allow never skips verification
   });
 });
 

@@ -1,4 +1,5 @@
-import type { JwtIssuerOptions } from '../../src/guard';
+import { tesseraIntrospection } from '../../src/guard';
+import type { JwtIssuerOptions, RevocationCheck } from '../../src/guard';
 import { createConsumerApp } from './create-consumer-app';
 
 /**
@@ -13,14 +14,20 @@ import { createConsumerApp } from './create-consumer-app';
  * Optional guard tuning: JWKS_CACHE_MAX_AGE_MS and JWKS_REQUESTS_PER_MINUTE (every issuer),
  * TENANT_JWKS_CACHE_MAX_AGE_MS (tenants' JWKS; default JWKS_CACHE_MAX_AGE_MS), VERIFIED_CACHE_SIZE,
  * VERIFIED_CACHE_TTL_MS.
+ * Revocation (optional): INTROSPECTION_API_KEY (a tenant API key) or INTROSPECTION_CLIENT_ID +
+ * INTROSPECTION_CLIENT_SECRET (a client of that tenant) makes every issuer ask Tessera's
+ * POST $TESSERA_URL/oauth/introspect (INTROSPECTION_URL) whether a verified token is still active;
+ * INTROSPECTION_CACHE_TTL_MS (5000), INTROSPECTION_TIMEOUT_MS (2000), INTROSPECTION_ON_ERROR (deny|allow).
  */
 async function main(): Promise<void> {
   const env = process.env;
   const tessera = (env.TESSERA_URL ?? 'http://localhost:3000').replace(/\/+$/, '');
   const audience = env.AUDIENCE ?? tessera;
+  const revocation = introspectionFromEnv(tessera);
   const tuning: Partial<JwtIssuerOptions> = {
     jwksCacheMaxAgeMs: optionalInteger('JWKS_CACHE_MAX_AGE_MS'),
     jwksRequestsPerMinute: optionalInteger('JWKS_REQUESTS_PER_MINUTE'),
+    ...(revocation ? { revocation } : {}),
   };
   const tenantIssuers: JwtIssuerOptions[] = (env.TENANT_IDS ?? '')
     .split(',')
@@ -56,7 +63,21 @@ async function main(): Promise<void> {
   const host = env.HOST ?? '0.0.0.0';
   const port = Number(env.PORT ?? 4000);
   await app.listen(port, host);
-  console.log(`Consumer listening on http://${host}:${port} (${env.ADAPTER === 'express' ? 'express' : 'fastify'}), trusting ${tessera}`);
+  console.log(`Consumer listening on http://${host}:${port} (${env.ADAPTER === 'express' ? 'express' : 'fastify'}), trusting ${tessera}${revocation ? ', with introspection' : ''}`);
+}
+
+/** Tessera's introspection as the revocation check, when credentials are configured. */
+function introspectionFromEnv(tessera: string): RevocationCheck | undefined {
+  const env = process.env;
+  const url = env.INTROSPECTION_URL || `${tessera}/oauth/introspect`;
+  const onError = env.INTROSPECTION_ON_ERROR || 'deny';
+  if (onError !== 'deny' && onError !== 'allow') throw new Error(`INTROSPECTION_ON_ERROR must be deny or allow (got "${onError}")`);
+  const options = { cacheTtlMs: optionalInteger('INTROSPECTION_CACHE_TTL_MS'), timeoutMs: optionalInteger('INTROSPECTION_TIMEOUT_MS'), onError } as const;
+  if (env.INTROSPECTION_API_KEY) return tesseraIntrospection({ url, apiKey: env.INTROSPECTION_API_KEY }, options);
+  if (env.INTROSPECTION_CLIENT_ID || env.INTROSPECTION_CLIENT_SECRET) {
+    return tesseraIntrospection({ url, clientId: env.INTROSPECTION_CLIENT_ID ?? '', clientSecret: env.INTROSPECTION_CLIENT_SECRET ?? '' }, options);
+  }
+  return undefined;
 }
 
 /** An integer from the environment, or undefined when unset (the guard checks the range). */

@@ -65,7 +65,9 @@ export function tesseraIntrospection(endpoint: IntrospectionEndpoint, options: I
     cacheTtlMs: 0,
     isRevoked: (claims, token, tokenHash) => {
       if (typeof token !== 'string') throw new IntrospectionUnavailableError('the token was not passed to the check');
-      return introspection.isRevoked(token, typeof claims.exp === 'number' ? claims.exp : undefined, tokenHash);
+      // A cached answer is returned synchronously: no promise on a hot token's path.
+      const cached = typeof tokenHash === 'string' ? introspection.cached(tokenHash) : undefined;
+      return cached ?? introspection.isRevoked(token, typeof claims.exp === 'number' ? claims.exp : undefined, tokenHash);
     },
   };
 }
@@ -112,8 +114,7 @@ export class TesseraIntrospection {
    */
   async isRevoked(token: string, expSec?: number, tokenHash?: string): Promise<boolean> {
     const key = tokenHash ?? createHash('sha256').update(token).digest('base64url');
-    const now = Date.now();
-    const cached = this.answers.get(key, now);
+    const cached = this.answers.get(key, Date.now());
     if (cached !== undefined) return cached;
     let pending = this.inFlight.get(key);
     if (!pending) {
@@ -126,6 +127,11 @@ export class TesseraIntrospection {
       );
     }
     return pending;
+  }
+
+  /** The cached answer for a token hash, or undefined: synchronous, for the guard's hot path. */
+  cached(tokenHash: string): boolean | undefined {
+    return this.answers.get(tokenHash, Date.now());
   }
 
   private async ask(token: string, key: string, expSec: number | undefined): Promise<boolean> {
@@ -153,8 +159,11 @@ export class TesseraIntrospection {
       redirect: 'error',
       signal: AbortSignal.timeout(this.timeoutMs),
     });
+    if (response.status !== 200 || Number(response.headers.get('content-length') ?? 0) > MAX_RESPONSE_BYTES) {
+      await response.body?.cancel().catch(() => undefined);
+      throw new Error(response.status !== 200 ? `introspection endpoint answered ${response.status}` : 'introspection answer is too large');
+    }
     const text = await response.text();
-    if (response.status !== 200) throw new Error(`introspection endpoint answered ${response.status}`);
     if (text.length > MAX_RESPONSE_BYTES) throw new Error('introspection answer is too large');
     let body: unknown;
     try {
@@ -170,7 +179,9 @@ export class TesseraIntrospection {
   private failed(error: unknown): boolean {
     if (error !== undefined) {
       // Once per failed request, which failureBackoffMs bounds; never the token or a credential.
-      const reason = error instanceof Error ? (error.name === 'TimeoutError' ? `timed out after ${this.timeoutMs} ms` : error.message) : 'unknown error';
+      // Duck-typed: fetch's DOMException and TypeError may come from another realm.
+      const { name, message } = (error ?? {}) as { name?: unknown; message?: unknown };
+      const reason = name === 'TimeoutError' ? `timed out after ${this.timeoutMs} ms` : typeof message === 'string' && message ? message : 'unknown error';
       this.logger.warn(`Token introspection at ${this.url} failed: ${reason}; ${this.allowOnError ? 'verified tokens are let through' : 'requests answer 503'}`);
     }
     if (this.allowOnError) return false;
