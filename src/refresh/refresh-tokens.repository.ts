@@ -34,6 +34,8 @@ export interface RefreshTokenRow {
   familyRevokedAt: Date | null;
   isTenantBlocked: boolean;
   subjectNotBefore: Date | null;
+  /** The tenant's current maximum access-token lifetime (it may have been lowered since the family began). */
+  tenantAccessTokenMaxTtl: number;
 }
 
 export interface ChildToken {
@@ -41,11 +43,22 @@ export interface ChildToken {
   expiresAt: Date;
 }
 
+/** What a rotation needs besides the presented token: the child and who is asking. */
+export interface RotationRequest {
+  now: Date;
+  childHash: Buffer;
+  /** Sliding lifetime of the child, in seconds; never past the family's absolute expiry. */
+  childTtlSeconds: number;
+  clientId: string | null;
+  clientTenantId: string | null;
+}
+
 const COLUMNS = `
   t.id, t.family_id, t.generation, t.expires_at, t.used_at, t.revoked_at,
   f.tenant_id, f.sub, f.client_id, f.scope, f.audience, f.claims, f.access_token_ttl,
   f.created_at AS family_created_at, f.expires_at AS family_expires_at, f.revoked_at AS family_revoked_at,
-  (tn.is_disabled OR tn.deleted_at IS NOT NULL) AS tenant_blocked, c.not_before AS subject_not_before`;
+  (tn.is_disabled OR tn.deleted_at IS NOT NULL) AS tenant_blocked, c.not_before AS subject_not_before,
+  tn.access_token_max_ttl AS tenant_access_token_max_ttl`;
 
 /** After `refresh_families f`: the tenant's state and the subject's cut-off. */
 const FAMILY_JOINS = `
@@ -57,49 +70,53 @@ const FAMILY_JOINS = `
 export class RefreshTokensRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** A family and its generation 0, in one transaction. */
-  createFamily(family: NewFamily, first: ChildToken): Promise<string> {
-    return this.dataSource.transaction(async (m) => {
-      const [{ id }] = await m.query(
-        `INSERT INTO refresh_families (tenant_id, sub, client_id, scope, audience, claims, access_token_ttl, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-        [family.tenantId, family.sub, family.clientId, family.scope, family.audience, family.claims === null ? null : JSON.stringify(family.claims), family.accessTokenTtl, family.createdAt, family.expiresAt],
-      );
-      await m.query(
-        `INSERT INTO refresh_tokens (family_id, generation, parent_id, token_hash, tenant_id, expires_at, created_at)
-         VALUES ($1, 0, NULL, $2, $3, $4, $5)`,
-        [id, first.tokenHash, family.tenantId, first.expiresAt, family.createdAt],
-      );
-      return id as string;
-    });
+  /** A family and its generation 0, in one statement (one round trip, atomic). */
+  async createFamily(family: NewFamily, first: ChildToken): Promise<string> {
+    const [{ id }] = await this.dataSource.query(
+      `WITH family AS (
+         INSERT INTO refresh_families (tenant_id, sub, client_id, scope, audience, claims, access_token_ttl, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id, tenant_id, created_at)
+       INSERT INTO refresh_tokens (family_id, generation, parent_id, token_hash, tenant_id, expires_at, created_at)
+       SELECT id, 0, NULL, $10, tenant_id, $11, created_at FROM family
+       RETURNING family_id AS id`,
+      [
+        family.tenantId, family.sub, family.clientId, family.scope, family.audience,
+        family.claims === null ? null : JSON.stringify(family.claims), family.accessTokenTtl, family.createdAt, family.expiresAt,
+        first.tokenHash, first.expiresAt,
+      ],
+    );
+    return id as string;
   }
 
   /**
-   * Rotation, in one transaction. The conditional UPDATE marks the token used only if it is
-   * unused, unrevoked and unexpired at `now`: of any number of concurrent requests exactly one
-   * matches (the others wait on the row lock, then see `used_at` set). `decide` applies the
-   * rules to the consumed row and either throws (the transaction rolls back and the token stays
-   * unused) or names the child, which is inserted before commit. Undefined when nothing matched.
+   * Rotation in one statement (one round trip, atomic): the conditional UPDATE marks the
+   * token used only if it is unused, unrevoked and unexpired at `now` AND every rule on its
+   * family holds (family live, tenant enabled, subject not cut off, the right client), and
+   * the child is inserted from what it returned. Of any number of concurrent requests
+   * exactly one matches: the others wait on the row lock, then see `used_at` set. When
+   * nothing matched the token is not used up; the caller reads the row to say why.
    */
-  consumeAndRotate(tokenHash: Buffer, now: Date, decide: (row: RefreshTokenRow) => ChildToken): Promise<{ row: RefreshTokenRow; child: ChildToken } | undefined> {
-    return this.dataSource.transaction(async (m) => {
-      const [rows] = await m.query(
-        `UPDATE refresh_tokens t SET used_at = $2
-         FROM refresh_families f ${FAMILY_JOINS}
-         WHERE t.token_hash = $1 AND t.used_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > $2 AND f.id = t.family_id
-         RETURNING ${COLUMNS}`,
-        [tokenHash, now],
-      );
-      if ((rows as unknown[]).length === 0) return undefined;
-      const row = toRow((rows as Record<string, unknown>[])[0]);
-      const child = decide(row);
-      await m.query(
-        `INSERT INTO refresh_tokens (family_id, generation, parent_id, token_hash, tenant_id, expires_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-        [row.familyId, row.generation + 1, row.id, child.tokenHash, row.tenantId, child.expiresAt, now],
-      );
-      return { row, child };
-    });
+  async rotate(tokenHash: Buffer, r: RotationRequest): Promise<{ row: RefreshTokenRow; child: ChildToken } | undefined> {
+    const rows: Record<string, unknown>[] = await this.dataSource.query(
+      `WITH used AS (
+         UPDATE refresh_tokens t SET used_at = $2
+           FROM refresh_families f ${FAMILY_JOINS}
+          WHERE t.token_hash = $1 AND f.id = t.family_id
+            AND t.used_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > $2
+            AND f.revoked_at IS NULL AND f.expires_at > $2
+            AND NOT tn.is_disabled AND tn.deleted_at IS NULL
+            AND (c.not_before IS NULL OR f.created_at > c.not_before)
+            AND CASE WHEN f.client_id IS NULL THEN $5::text IS NULL OR $6::uuid = f.tenant_id ELSE f.client_id = $5 END
+         RETURNING ${COLUMNS}),
+       child AS (
+         INSERT INTO refresh_tokens (family_id, generation, parent_id, token_hash, tenant_id, expires_at, created_at)
+         SELECT family_id, generation + 1, id, $3, tenant_id, LEAST($2::timestamptz + make_interval(secs => $4), family_expires_at), $2 FROM used
+         RETURNING expires_at AS child_expires_at)
+       SELECT used.*, child.child_expires_at FROM used CROSS JOIN child`,
+      [tokenHash, r.now, r.childHash, r.childTtlSeconds, r.clientId, r.clientTenantId],
+    );
+    if (rows.length === 0) return undefined;
+    return { row: toRow(rows[0]), child: { tokenHash: r.childHash, expiresAt: rows[0].child_expires_at as Date } };
   }
 
   async findByHash(tokenHash: Buffer): Promise<RefreshTokenRow | undefined> {
@@ -174,5 +191,6 @@ function toRow(r: Record<string, unknown>): RefreshTokenRow {
     familyRevokedAt: (r.family_revoked_at as Date | null) ?? null,
     isTenantBlocked: r.tenant_blocked === true,
     subjectNotBefore: (r.subject_not_before as Date | null) ?? null,
+    tenantAccessTokenMaxTtl: Number(r.tenant_access_token_max_ttl),
   };
 }

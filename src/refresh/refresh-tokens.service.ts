@@ -5,7 +5,7 @@ import { OAuthException } from '../common/errors/oauth.exception';
 import { AppConfig } from '../config/app-config';
 import { RefreshGrantContext } from './refresh-grant-context';
 import { deriveChildToken, generateRefreshToken, hashRefreshToken, isWellFormedRefreshToken } from './refresh-token-format';
-import { ChildToken, RefreshTokenRow, RefreshTokensRepository } from './refresh-tokens.repository';
+import { RefreshTokenRow, RefreshTokensRepository } from './refresh-tokens.repository';
 
 export type { RefreshGrantContext } from './refresh-grant-context';
 
@@ -64,10 +64,13 @@ export class RefreshTokensService {
     const child = deriveChildToken(presented, this.config.derivedSecrets.refreshToken);
     const childHash = hashRefreshToken(child);
 
-    const rotated = await this.repository.consumeAndRotate(hashRefreshToken(presented), now, (row) => {
-      // Throwing here rolls the consumption back: a refused request does not burn the token.
-      this.checkFamily(row, authenticatedClientId, authenticatedClientTenantId, now);
-      return { tokenHash: childHash, expiresAt: this.slidingExpiry(now, row.familyExpiresAt) } satisfies ChildToken;
+    // The rules of checkFamily are in the statement's WHERE: a refused request does not burn the token.
+    const rotated = await this.repository.rotate(hashRefreshToken(presented), {
+      now,
+      childHash,
+      childTtlSeconds: this.config.refreshTokenTtlSeconds,
+      clientId: authenticatedClientId,
+      clientTenantId: authenticatedClientTenantId,
     });
     if (rotated) {
       return { context: contextOf(rotated.row), refreshToken: child, expiresIn: this.secondsBetween(now, rotated.child.expiresAt) };
@@ -94,6 +97,12 @@ export class RefreshTokensService {
     const row = await this.repository.findByHash(hashRefreshToken(presented));
     if (!row) throw invalidGrant('Refresh token is invalid');
     this.checkClient(row, clientId, clientTenantId);
+    if (row.usedAt === null) {
+      // Unused, so a rule refused it (checkFamily says which), or it is revoked or expired.
+      this.checkFamily(row, clientId, clientTenantId, now);
+      if (row.revokedAt !== null) throw invalidGrant('Refresh token was revoked');
+      throw invalidGrant('Refresh token expired');
+    }
     if (row.usedAt !== null && row.revokedAt === null && row.familyRevokedAt === null) {
       const graceMs = this.config.refreshReuseGraceSeconds * 1000;
       if (graceMs > 0 && now.getTime() - row.usedAt.getTime() <= graceMs) {
@@ -171,6 +180,7 @@ function contextOf(row: RefreshTokenRow): RefreshGrantContext {
     scope: row.scope,
     audience: row.audience,
     claims: row.claims,
-    accessTokenTtl: row.accessTokenTtl,
+    // The tenant may have lowered its maximum since the family began.
+    accessTokenTtl: Math.min(row.accessTokenTtl, row.tenantAccessTokenMaxTtl),
   };
 }

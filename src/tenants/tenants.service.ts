@@ -16,8 +16,19 @@ export interface TenantSettings {
   registeredTokenMaxTtl: number;
 }
 
+/**
+ * How long a replica reuses a tenant's settings on the token paths. A change made here is
+ * seen at once; one made on another replica within this time. Whether a tenant is disabled
+ * is not taken from this cache where it decides access: API keys, clients and the denylist
+ * read it fresh (or through NOTIFY).
+ */
+const SETTINGS_CACHE_MS = 1000;
+const SETTINGS_CACHE_MAX = 10_000;
+
 @Injectable()
 export class TenantsService {
+  private readonly settingsCache = new Map<string, { value: TenantSettings; until: number }>();
+
   constructor(private readonly repository: TenantsRepository) {}
 
   async create(dto: CreateTenantDto): Promise<TenantResponseDto> {
@@ -36,15 +47,24 @@ export class TenantsService {
     return this.map(await this.findOrThrow(id));
   }
 
-  /** A live (not deleted) tenant, or 404. Disabled tenants are returned; callers decide. */
+  /**
+   * A live (not deleted) tenant, or 404. Disabled tenants are returned; callers decide.
+   * Cached for SETTINGS_CACHE_MS: issuing a token should not cost a round trip for them.
+   */
   async settings(id: string): Promise<TenantSettings> {
+    const cached = this.settingsCache.get(id);
+    if (cached && cached.until > Date.now()) return cached.value;
     const t = await this.findOrThrow(id);
-    return { id: t.id, isDisabled: t.isDisabled, accessTokenMaxTtl: t.accessTokenMaxTtl, registeredTokenMaxTtl: t.registeredTokenMaxTtl };
+    const value = { id: t.id, isDisabled: t.isDisabled, accessTokenMaxTtl: t.accessTokenMaxTtl, registeredTokenMaxTtl: t.registeredTokenMaxTtl };
+    if (this.settingsCache.size >= SETTINGS_CACHE_MAX) this.settingsCache.clear();
+    this.settingsCache.set(id, { value, until: Date.now() + SETTINGS_CACHE_MS });
+    return value;
   }
 
   async update(id: string, dto: UpdateTenantDto): Promise<TenantResponseDto> {
     const { disabled, ...rest } = dto;
     try {
+      this.settingsCache.delete(id);
       const updated = await this.repository.update(id, { ...rest, ...(disabled === undefined ? {} : { isDisabled: disabled }) });
       if (!updated) throw new AppException(ErrorCode.NOT_FOUND, 'Tenant not found');
       return this.map(updated);
@@ -54,6 +74,7 @@ export class TenantsService {
   }
 
   async remove(id: string): Promise<void> {
+    this.settingsCache.delete(id);
     if (!(await this.repository.softDelete(id))) throw new AppException(ErrorCode.NOT_FOUND, 'Tenant not found');
   }
 

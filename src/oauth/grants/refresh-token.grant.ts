@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { RefreshTokensService } from '../../refresh/refresh-tokens.service';
-import { TenantsService } from '../../tenants/tenants.service';
 import { AccessTokenService } from '../../tokens/access-token.service';
 import { IssuedTokenResponseDto } from '../../tokens/dto/token-response.dto';
 import { grantedScope, requiredParam, TokenGrant, TokenRequest } from './token-grant';
@@ -18,7 +17,6 @@ export class RefreshTokenGrant implements TokenGrant {
   constructor(
     private readonly refreshTokens: RefreshTokensService,
     private readonly accessTokens: AccessTokenService,
-    private readonly tenants: TenantsService,
   ) {}
 
   async handle(request: TokenRequest): Promise<IssuedTokenResponseDto> {
@@ -30,8 +28,6 @@ export class RefreshTokenGrant implements TokenGrant {
     // §6: a narrower scope may be asked for the new access token; the family keeps its scope.
     const granted = context.scope === '' ? [] : context.scope.split(' ');
     const scope = grantedScope(request.params.scope, granted, granted);
-    // The tenant may have lowered its maximum since the family began.
-    const tenant = await this.tenants.settings(context.tenantId);
     const access = await this.accessTokens.mint({
       tenantId: context.tenantId,
       sub: context.sub,
@@ -39,7 +35,8 @@ export class RefreshTokenGrant implements TokenGrant {
       scope,
       audience: context.audience,
       claims: context.claims,
-      ttlSeconds: Math.min(context.accessTokenTtl, tenant.accessTokenMaxTtl),
+      // Already capped by the tenant's current maximum (RefreshTokensService).
+      ttlSeconds: context.accessTokenTtl,
     });
     return {
       access_token: access.accessToken,
