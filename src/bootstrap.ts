@@ -8,6 +8,7 @@ import { GlobalExceptionFilter } from './common/errors/global-exception.filter';
 import { createValidationPipe } from './common/validation/validation.pipe';
 import { AppConfig } from './config/app-config';
 import { EmbeddedDatabase } from './database/embedded-postgres';
+import { runMigrations } from './database/run-migrations';
 import { requestIdOf } from './observability/logging';
 import { MetricsService } from './observability/metrics.service';
 import { setupOpenApi } from './openapi';
@@ -46,6 +47,7 @@ export async function createApp({ config, warnings = [], logStream }: CreateAppO
   }
 
   try {
+    const applied = config.database.migrationsRun ? await runMigrations(databaseUrl) : [];
     const adapter = new FastifyAdapter({
       bodyLimit: config.bodyLimitBytes,
       trustProxy: config.trustProxy,
@@ -93,6 +95,7 @@ export async function createApp({ config, warnings = [], logStream }: CreateAppO
     setupOpenApi(app, config);
 
     for (const warning of warnings) logger.warn(warning, 'Config');
+    for (const name of applied) logger.log(`Applied migration ${name}`, 'Database');
 
     return {
       app,

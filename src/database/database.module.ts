@@ -12,7 +12,8 @@ export class DatabaseModule {
       imports: [
         TypeOrmModule.forRoot({
           ...dataSourceOptions(url, config.database.poolSize),
-          migrationsRun: config.database.migrationsRun,
+          // Applied before the app starts, under an advisory lock (run-migrations.ts), not here.
+          migrationsRun: false,
           autoLoadEntities: true,
           // Start-up must not hang on a bad URL: fail after a few tries with a clear line.
           retryAttempts: 3,

@@ -4,6 +4,7 @@ import { ConfigError } from '../config/config-error';
 import { loadConfig } from '../config/load-config';
 import { dataSourceOptions } from './data-source-options';
 import { EmbeddedDatabase } from './embedded-postgres';
+import { runMigrations } from './run-migrations';
 
 /**
  * `npm run migration:run` / `migration:revert` / `migration:show`: applies the same
@@ -19,8 +20,8 @@ async function main(command: string): Promise<void> {
   try {
     await dataSource.initialize();
     if (command === 'run') {
-      const applied = await dataSource.runMigrations({ transaction: 'each' });
-      console.log(applied.length ? applied.map((m) => `applied ${m.name}`).join('\n') : 'no pending migrations');
+      const applied = await runMigrations(url);
+      console.log(applied.length ? applied.map((name) => `applied ${name}`).join('\n') : 'no pending migrations');
     } else if (command === 'revert') {
       await dataSource.undoLastMigration({ transaction: 'each' });
       console.log('reverted the last migration');
