@@ -1,12 +1,18 @@
 import 'reflect-metadata';
 import { Logger } from 'nestjs-pino';
+import cluster from 'node:cluster';
 import { createApp } from './bootstrap';
+import { runPrimary } from './cluster';
 import { ConfigError } from './config/config-error';
 import { loadConfig } from './config/load-config';
 
 async function main(): Promise<void> {
   const started = Date.now();
   const { config, warnings } = loadConfig();
+  if (config.clusterWorkers > 1 && cluster.isPrimary) {
+    for (const warning of warnings) process.stderr.write(`${warning}\n`);
+    return runPrimary(config);
+  }
   const tessera = await createApp({ config, warnings });
   await tessera.app.listen({ port: config.port, host: config.host });
   const logger = tessera.app.get(Logger);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase } from './utils/test-app';
@@ -63,4 +63,32 @@ describe('the built service as a process (e2e)', () => {
       await db.drop();
     }
   });
+
+  it('runs CLUSTER_WORKERS workers on one port and one embedded engine, and stops them all on SIGTERM', async () => {
+    const port = await freePort();
+    const dataDir = mkdtempSync(join(tmpdir(), 'tessera-cluster-'));
+    // Run as root, the embedded engine runs as the postgres user, which must reach the directory.
+    chmodSync(dataDir, 0o755);
+    const p = runMain({ CLUSTER_WORKERS: '2', PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir });
+    try {
+      const listening = () => (p.output().match(/Tessera listening/g) ?? []).length;
+      await waitFor(() => p.child.exitCode !== null || listening() === 2, 90000, 'two workers');
+      if (listening() !== 2) throw new Error(`the workers did not start: ${p.output().slice(-2000)}`);
+      // One embedded engine for all: both workers name the same database.
+      const databases = [...p.output().matchAll(/database: Postgres at (\S+)/g)].map((m) => m[1]);
+      expect(databases).toHaveLength(2);
+      expect(new Set(databases).size).toBe(1);
+      const res = await fetch(`http://127.0.0.1:${port}/health/ready`);
+      expect(res.status).toBe(200);
+      // One signing key, whichever worker started first.
+      const jwks = (await (await fetch(`http://127.0.0.1:${port}/.well-known/jwks.json`)).json()) as { keys: unknown[] };
+      expect(jwks.keys).toHaveLength(1);
+
+      p.child.kill('SIGTERM');
+      expect(await p.exited).toBe(0);
+      expect((p.output().match(/SIGTERM received/g) ?? []).length).toBe(2);
+    } finally {
+      p.child.kill('SIGKILL');
+    }
+  }, 120_000);
 });

@@ -64,6 +64,8 @@ export class AppConfig {
     publicPerIp: number;
   };
   trustProxy: boolean;
+  /** Worker processes sharing the port (Node cluster); 1 runs a single process. */
+  clusterWorkers: number;
 
   /** Secret derived for a purpose (HKDF over the key-encryption key), e.g. refresh-token derivation. */
   derivedSecrets: { refreshToken: Buffer };

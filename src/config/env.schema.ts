@@ -114,6 +114,7 @@ export const envSchema = z.object({
   RATE_LIMIT_CREDENTIALS_PER_IP: int(30, 0, 10_000_000),
   RATE_LIMIT_PUBLIC_PER_IP: int(6000, 0, 10_000_000),
   TRUST_PROXY: bool(false),
+  CLUSTER_WORKERS: int(1, 0, 64),
 });
 
 export type RawEnv = z.input<typeof envSchema>;

@@ -1,4 +1,5 @@
 import { hkdfSync } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { AppConfig } from './app-config';
 import { ConfigError } from './config-error';
@@ -98,6 +99,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
       publicPerIp: e.RATE_LIMIT_PUBLIC_PER_IP,
     },
     trustProxy: e.TRUST_PROXY,
+    // 0: one worker per core.
+    clusterWorkers: e.CLUSTER_WORKERS === 0 ? availableParallelism() : e.CLUSTER_WORKERS,
     derivedSecrets: {
       refreshToken: Buffer.from(hkdfSync('sha256', keyEncryptionKey, 'tessera', 'refresh-token-derivation', 32)),
     },
