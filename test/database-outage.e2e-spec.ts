@@ -1,26 +1,16 @@
 import { waitFor } from './utils/process';
-import { TcpProxy } from './utils/tcp-proxy';
-import { createTestDatabase, startTestApp, TestApp } from './utils/test-app';
+import { startTestAppBehindProxy, TcpProxy } from './utils/tcp-proxy';
+import { TestApp } from './utils/test-app';
 
 describe('database outage (e2e)', () => {
   let t: TestApp;
   let proxy: TcpProxy;
-  let dropDb: () => Promise<void>;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    const db = await createTestDatabase();
-    dropDb = db.drop;
-    const real = new URL(db.url);
-    proxy = new TcpProxy({ host: real.hostname, port: Number(real.port) });
-    const proxied = new URL(db.url);
-    proxied.port = String(await proxy.up());
-    t = await startTestApp({ databaseUrl: proxied.toString() });
+    ({ t, proxy, close } = await startTestAppBehindProxy());
   });
-  afterAll(async () => {
-    await t.close();
-    await proxy.down().catch(() => undefined);
-    await dropDb();
-  });
+  afterAll(() => close());
 
   it('answers 503 SERVICE_UNAVAILABLE while the database is away and recovers by itself', async () => {
     const admin = { 'x-api-key': t.adminKey };

@@ -9,8 +9,8 @@ import { REGISTERED_KEY_CACHE_TTL_MS } from '../src/verification/registered-key-
 import { startNginx } from './utils/nginx';
 import { signTestJwt } from './utils/test-jwt';
 import { waitFor } from './utils/process';
-import { TcpProxy } from './utils/tcp-proxy';
-import { createTestDatabase, startTestApp, TestApp } from './utils/test-app';
+import { startTestAppBehindProxy, TcpProxy } from './utils/tcp-proxy';
+import { startTestApp, TestApp } from './utils/test-app';
 import { ampersandClaims, createTenant, issueToken, registerKey, TestRegisteredKey, TestTenant } from './utils/verification-fixtures';
 
 const PUBLIC_URL = 'https://tessera.test';
@@ -346,22 +346,12 @@ describe('forward-auth: GET /v1/auth/verify (e2e)', () => {
 describe('forward-auth while the database is away (e2e)', () => {
   let t: TestApp;
   let proxy: TcpProxy;
-  let dropDb: () => Promise<void>;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    const db = await createTestDatabase();
-    dropDb = db.drop;
-    const real = new URL(db.url);
-    proxy = new TcpProxy({ host: real.hostname, port: Number(real.port) });
-    const proxied = new URL(db.url);
-    proxied.port = String(await proxy.up());
-    t = await startTestApp({ databaseUrl: proxied.toString(), env: { PUBLIC_URL } });
+    ({ t, proxy, close } = await startTestAppBehindProxy({ PUBLIC_URL }));
   });
-  afterAll(async () => {
-    await t.close();
-    await proxy.down().catch(() => undefined);
-    await dropDb();
-  });
+  afterAll(() => close());
 
   it('keeps verifying from memory (own keys, cached registered keys, denylist), answers 503 for what needs the database, and recovers', async () => {
     const tenant = await createTenant(t, 'outage');

@@ -1,4 +1,5 @@
 import { createServer, Server, Socket } from 'node:net';
+import { createTestDatabase, startTestApp, TestApp } from './test-app';
 
 /** A TCP proxy a test owns, so a database can "go away" and come back without touching the shared server. */
 export class TcpProxy {
@@ -29,4 +30,26 @@ export class TcpProxy {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server = undefined;
   }
+}
+
+/**
+ * The real app on a fresh database reached through a TcpProxy the test owns: `proxy.down()`
+ * takes the database away, `proxy.up()` brings it back. `close()` undoes everything.
+ */
+export async function startTestAppBehindProxy(env: Record<string, string> = {}): Promise<{ t: TestApp; proxy: TcpProxy; close(): Promise<void> }> {
+  const db = await createTestDatabase();
+  const real = new URL(db.url);
+  const proxy = new TcpProxy({ host: real.hostname, port: Number(real.port) });
+  const proxied = new URL(db.url);
+  proxied.port = String(await proxy.up());
+  const t = await startTestApp({ databaseUrl: proxied.toString(), env });
+  return {
+    t,
+    proxy,
+    close: async () => {
+      await t.close();
+      await proxy.down().catch(() => undefined);
+      await db.drop();
+    },
+  };
 }
