@@ -1,6 +1,6 @@
 // Tessera benchmarks: `npm run bench` (full: 3 runs × 10 s per measurement) or
-// `npm run bench:smoke` (CI: 1 run × 1 s, small data sets, proves the scripts work; no
-// timing is asserted). Options: --only=jwks,issuance  --runs=N  --duration=S  --connections=N
+// `npm run bench:smoke` (CI: 1 run × 0.5 s, small data sets, proves the scripts work; no
+// timing is asserted). Options: --only=jwks,issuance  --runs=N  --duration=S  --connections=N  --parallel=N
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configure, measure, ratio, settings } from './lib/load.mjs';
@@ -16,11 +16,11 @@ const smoke = args.smoke === 'true';
 configure({
   smoke,
   runs: Number(args.runs ?? (smoke ? 1 : 3)),
-  durationSec: Number(args.duration ?? (smoke ? 1 : 10)),
+  durationSec: Number(args.duration ?? (smoke ? 0.5 : 10)),
   connections: Number(args.connections ?? (smoke ? 10 : 50)),
 });
 
-const ALL = ['jwks', 'issuance', 'refresh'];
+const ALL = ['guard', 'forward-auth', 'issuance', 'refresh', 'jwks', 'scale'];
 const only = args.only ? args.only.split(',') : ALL;
 const unknown = only.filter((n) => !ALL.includes(n));
 if (unknown.length) {
@@ -35,18 +35,33 @@ if (!existsSync(join(ROOT, 'dist', 'main.js'))) {
 const started = Date.now();
 const sections = [];
 let failed = false;
-for (const name of only) {
+async function runScenario(name, index) {
   const scenario = (await import(`./scenarios/${name}.mjs`)).default;
   process.stderr.write(`\n== ${scenario.title} (${name})\n`);
   try {
     const result = await scenario.run({ startTessera, measure, ratio, settings });
-    sections.push({ name, title: scenario.title, ...result });
+    sections[index] = { name, title: scenario.title, ...result };
   } catch (error) {
     failed = true;
-    process.stderr.write(`  FAILED: ${error.stack ?? error}\n`);
-    sections.push({ name, title: scenario.title, error: String(error.message ?? error), rows: [], goals: [] });
+    process.stderr.write(`  FAILED (${name}): ${error.stack ?? error}\n`);
+    sections[index] = { name, title: scenario.title, error: String(error.message ?? error), rows: [], goals: [] };
   }
 }
+// Scenarios run one at a time, except in smoke mode (figures meaningless there): two lanes keep
+// the whole smoke run under 30 s on a 2-core machine. --parallel=N overrides.
+const lanes = Math.max(1, Number(args.parallel ?? (smoke ? 2 : 1)));
+// Longest first, so the lanes finish together; the report keeps the order of `only`.
+const LONGEST_FIRST = ['scale', 'issuance'];
+const queue = only.map((name, index) => ({ name, index })).sort((a, b) => (lanes > 1 ? rank(a.name) - rank(b.name) : 0));
+function rank(name) {
+  const i = LONGEST_FIRST.indexOf(name);
+  return i === -1 ? LONGEST_FIRST.length : i;
+}
+await Promise.all(
+  Array.from({ length: Math.min(lanes, only.length) }, async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) await runScenario(next.name, next.index);
+  }),
+);
 
 const fmt = (n, d = 0) => (typeof n === 'number' ? n.toFixed(d) : '—');
 let md = `Run ${new Date().toISOString()} · node ${process.version} · ${settings.runs} run(s) × ${settings.durationSec} s · ${settings.connections} connections${smoke ? ' · SMOKE (figures meaningless)' : ''}\n`;

@@ -3,8 +3,11 @@
 //
 // job: { url, method?, headers?, body?, connections, durationSec, amount?,
 //        tokensFile?,        // one bearer token per line, cycled across requests
+//        tokenFormField?,    // with tokensFile: send the token as this field of a form body instead (introspection)
 //        refreshFile?,       // one refresh token per line: each connection rotates its own chain
-//        refreshBody? }      // 'form' | 'json' for the refresh chain
+//        run?,               // index of this run in a measurement: refresh chains start at run × connections
+//        refreshBody?,       // 'form' | 'json' for the refresh chain
+//        sampleIntMs? }      // autocannon's sample interval (default: 1000 ms, or the duration when shorter)
 import autocannon from 'autocannon';
 import { readFileSync } from 'node:fs';
 
@@ -13,10 +16,18 @@ const lines = (file) => readFileSync(file, 'utf8').split('\n').filter(Boolean);
 const tokens = job.tokensFile ? lines(job.tokensFile) : undefined;
 const refresh = job.refreshFile ? lines(job.refreshFile) : undefined;
 let next = 0;
-let nextChain = 0;
+// Run i of a measurement starts at chain i × connections: a rotated chain is never presented again
+// (needs the caller to pass `run`, e.g. measure() → loadOnce({ ...job, run: i })).
+let nextChain = (job.run ?? 0) * job.connections;
 
 const request = { method: job.method ?? 'GET', headers: job.headers ?? {}, body: job.body };
-if (tokens) {
+if (tokens && job.tokenFormField) {
+  request.setupRequest = (req) => {
+    const token = tokens[next++ % tokens.length];
+    const body = `${job.tokenFormField}=${encodeURIComponent(token)}`;
+    return { ...req, body, headers: { ...req.headers, 'content-type': 'application/x-www-form-urlencoded' } };
+  };
+} else if (tokens) {
   request.setupRequest = (req) => {
     const token = tokens[next++ % tokens.length];
     return { ...req, headers: { ...req.headers, authorization: `Bearer ${token}` } };
@@ -38,6 +49,9 @@ if (refresh) {
 // of the same request keeps a refresh chain's context for that many requests.
 const requests = refresh ? Array.from({ length: 20_000 }, () => ({ ...request })) : [request];
 
+// A run ends on a sample tick: a sub-second (smoke) run needs a shorter interval; rps is per second either way.
+const sampleIntMs = job.sampleIntMs ?? Math.max(100, Math.min(1000, Math.round(job.durationSec * 1000)));
+
 const instance = autocannon(
   {
     url: job.url,
@@ -46,6 +60,7 @@ const instance = autocannon(
     amount: job.amount,
     requests,
     timeout: 10,
+    sampleInt: sampleIntMs,
   },
   (error, result) => {
     if (error) {
@@ -54,7 +69,7 @@ const instance = autocannon(
     }
     process.stdout.write(
       `${JSON.stringify({
-        rps: result.requests.average,
+        rps: (result.requests.average * 1000) / sampleIntMs,
         total: result.requests.total,
         p50: result.latency.p50,
         p99: result.latency.p99,

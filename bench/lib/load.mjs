@@ -29,12 +29,6 @@ export function loadOnce(job) {
   });
 }
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-
 /**
  * Runs `job` settings.runs times and reports the median throughput and latencies. Any
  * non-2xx answer or socket error fails the measurement: a fast error is not a result.
@@ -42,12 +36,8 @@ const median = (values) => {
 export async function measure(label, job) {
   const runs = [];
   for (let i = 0; i < settings.runs; i++) {
-    const result = await loadOnce({ connections: settings.connections, durationSec: settings.durationSec, ...job });
-    const expected = job.expectStatus ?? 200;
-    const wrong = Object.entries(result.statusCodes ?? {}).filter(([code]) => Number(code) !== expected);
-    if (result.errors > 0 || wrong.length > 0 || result.total === 0) {
-      throw new Error(`${label}: ${result.errors} errors, unexpected statuses ${JSON.stringify(Object.fromEntries(wrong))} in ${result.total} requests`);
-    }
+    const result = await loadOnce({ connections: settings.connections, durationSec: settings.durationSec, run: i, ...job });
+    assertClean(label, job, result);
     runs.push(result);
     process.stderr.write(`  ${label} run ${i + 1}/${settings.runs}: ${Math.round(result.rps)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms\n`);
   }
@@ -59,5 +49,20 @@ export async function measure(label, job) {
     runs: runs.map((r) => Math.round(r.rps)),
   };
 }
+
+/** Any socket error or unexpected status fails the measurement: a fast error is not a result. */
+export function assertClean(label, job, result) {
+  const expected = job.expectStatus ?? 200;
+  const wrong = Object.entries(result.statusCodes ?? {}).filter(([code]) => Number(code) !== expected);
+  if (result.errors > 0 || wrong.length > 0 || result.total === 0) {
+    throw new Error(`${label}: ${result.errors} errors, unexpected statuses ${JSON.stringify(Object.fromEntries(wrong))} in ${result.total} requests`);
+  }
+}
+
+export const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
 
 export const ratio = (a, b) => (b.rps > 0 ? a.rps / b.rps : 0);

@@ -1,6 +1,6 @@
-// pgbench of the refresh-rotation SQL Tessera runs (src/refresh/refresh-tokens.repository.ts):
-// the conditional UPDATE … RETURNING joined with family, tenant and subject cut-off, then the
-// INSERT of the child, in one durable transaction. Each pgbench client walks its own chain,
+// pgbench of the refresh-rotation SQL Tessera runs (src/refresh/refresh-tokens.repository.ts,
+// rotate()): one statement — the conditional UPDATE … RETURNING joined with family, tenant and
+// subject cut-off, and the INSERT of the child from what it returned — durable. Each pgbench client walks its own chain,
 // as each HTTP connection does in the Tessera measurement.
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -9,21 +9,29 @@ import { join } from 'node:path';
 import pg from 'pg';
 
 const SCRIPT = `
-BEGIN;
-UPDATE refresh_tokens t SET used_at = now()
-  FROM refresh_families f
-  JOIN tenants tn ON tn.id = f.tenant_id
-  LEFT JOIN subject_cutoffs c ON c.tenant_id = f.tenant_id AND c.sub = f.sub
- WHERE t.token_hash = CASE WHEN :h = 'start'
-                           THEN (SELECT token_hash FROM bench_chain_start WHERE n = :client_id)
-                           ELSE decode(:h, 'hex') END
-   AND t.used_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > now() AND f.id = t.family_id
-RETURNING t.id AS pid, t.family_id AS fid, t.generation AS g, f.tenant_id AS tid, f.scope, f.audience, f.claims,
-          (tn.is_disabled OR tn.deleted_at IS NOT NULL) AS blocked, c.not_before \\gset
-INSERT INTO refresh_tokens (family_id, generation, parent_id, token_hash, tenant_id, expires_at, created_at)
-VALUES (:fid, :g + 1, :pid, sha256(convert_to(:pid, 'UTF8')), :tid, now() + interval '14 days', now())
-RETURNING encode(token_hash, 'hex') AS h \\gset
-COMMIT;
+WITH used AS (
+  UPDATE refresh_tokens t SET used_at = now()
+    FROM refresh_families f
+    JOIN tenants tn ON tn.id = f.tenant_id
+    LEFT JOIN subject_cutoffs c ON c.tenant_id = f.tenant_id AND c.sub = f.sub
+   WHERE t.token_hash = CASE WHEN :h = 'start'
+                             THEN (SELECT token_hash FROM bench_chain_start WHERE n = :client_id)
+                             ELSE decode(:h, 'hex') END
+     AND f.id = t.family_id
+     AND t.used_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > now()
+     AND f.revoked_at IS NULL AND f.expires_at > now()
+     AND NOT tn.is_disabled AND tn.deleted_at IS NULL
+     AND (c.not_before IS NULL OR f.created_at > c.not_before)
+     AND CASE WHEN f.client_id IS NULL THEN true ELSE false END
+  RETURNING t.id, t.family_id, t.generation, t.expires_at, t.used_at, t.revoked_at, f.tenant_id, f.sub, f.client_id, f.scope,
+            f.audience, f.claims, f.access_token_ttl, f.created_at AS family_created_at, f.expires_at AS family_expires_at,
+            f.revoked_at AS family_revoked_at, (tn.is_disabled OR tn.deleted_at IS NOT NULL) AS tenant_blocked,
+            c.not_before AS subject_not_before, tn.access_token_max_ttl),
+child AS (
+  INSERT INTO refresh_tokens (family_id, generation, parent_id, token_hash, tenant_id, expires_at, created_at)
+  SELECT family_id, generation + 1, id, sha256(convert_to(id::text, 'UTF8')), tenant_id, LEAST(now() + interval '14 days', family_expires_at), now() FROM used
+  RETURNING expires_at AS child_expires_at, encode(token_hash, 'hex') AS h)
+SELECT child.h FROM used CROSS JOIN child \\gset
 `;
 
 /** Seeds `clients` families (one chain each) in Tessera's schema at `databaseUrl`. */

@@ -2,7 +2,7 @@
 // Postgres, with rate limits off, and gives the scenarios an admin client for set-up.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -54,6 +54,11 @@ export async function createDatabase() {
 export async function startTessera({ env = {}, nodeArgs = [], database } = {}) {
   const db = database ?? (await createDatabase());
   const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
+  const cleanUp = async () => {
+    rmSync(dataDir, { recursive: true, force: true });
+    if (!database) await db.drop();
+  };
   const adminKey = `bench_admin_${randomBytes(24).toString('hex')}`;
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist', 'main.js')], {
@@ -67,7 +72,7 @@ export async function startTessera({ env = {}, nodeArgs = [], database } = {}) {
       DATABASE_URL: db.url,
       ADMIN_API_KEY: adminKey,
       KEY_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
-      DATA_DIR: mkdtempSync(join(tmpdir(), 'tessera-bench-')),
+      DATA_DIR: dataDir,
       RATE_LIMIT_PER_IP: '0',
       RATE_LIMIT_PER_API_KEY: '0',
       RATE_LIMIT_PUBLIC_PER_IP: '0',
@@ -83,7 +88,10 @@ export async function startTessera({ env = {}, nodeArgs = [], database } = {}) {
 
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`Tessera exited during start-up: ${stderr.trim()}`);
+    if (child.exitCode !== null) {
+      await cleanUp();
+      throw new Error(`Tessera exited during start-up: ${stderr.trim()}`);
+    }
     try {
       const res = await fetch(`${url}/health/ready`);
       if (res.ok) break;
@@ -92,6 +100,8 @@ export async function startTessera({ env = {}, nodeArgs = [], database } = {}) {
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
+      await exited;
+      await cleanUp();
       throw new Error('Tessera did not become ready within 60 s');
     }
     await new Promise((r) => setTimeout(r, 100));
@@ -117,7 +127,7 @@ export async function startTessera({ env = {}, nodeArgs = [], database } = {}) {
     stop: async () => {
       child.kill('SIGTERM');
       await exited;
-      if (!database) await db.drop();
+      await cleanUp();
     },
   };
 }
