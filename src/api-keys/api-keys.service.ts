@@ -1,3 +1,4 @@
+import { ApiKeyAuthRepository } from '../auth/api-key-auth.repository';
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { generateApiKey } from '../auth/api-key-format';
@@ -15,6 +16,7 @@ export class ApiKeysService {
     private readonly repository: ApiKeysRepository,
     private readonly tenants: TenantsService,
     private readonly audit: AuditService,
+    private readonly credentials: ApiKeyAuthRepository,
   ) {}
 
   /** Creates a key and returns it once; only its SHA-256 is stored. */
@@ -40,6 +42,7 @@ export class ApiKeysService {
 
   async revoke(tenantId: string, id: string, actor: string, requestId?: string): Promise<void> {
     if (!(await this.repository.revoke(tenantId, id))) throw new AppException(ErrorCode.NOT_FOUND, 'API key not found');
+    this.credentials.forget();
     await this.audit.record({ tenantId, type: 'api_key.deleted', actor, subject: id, requestId });
   }
 

@@ -1,3 +1,4 @@
+import { ApiKeyAuthRepository } from '../auth/api-key-auth.repository';
 import { Injectable } from '@nestjs/common';
 import { AppException } from '../common/errors/app.exception';
 import { isUniqueViolation } from '../common/errors/database-errors';
@@ -29,7 +30,10 @@ const SETTINGS_CACHE_MAX = 10_000;
 export class TenantsService {
   private readonly settingsCache = new Map<string, { value: TenantSettings; until: number }>();
 
-  constructor(private readonly repository: TenantsRepository) {}
+  constructor(
+    private readonly repository: TenantsRepository,
+    private readonly credentials: ApiKeyAuthRepository,
+  ) {}
 
   async create(dto: CreateTenantDto): Promise<TenantResponseDto> {
     try {
@@ -64,8 +68,8 @@ export class TenantsService {
   async update(id: string, dto: UpdateTenantDto): Promise<TenantResponseDto> {
     const { disabled, ...rest } = dto;
     try {
-      this.settingsCache.delete(id);
       const updated = await this.repository.update(id, { ...rest, ...(disabled === undefined ? {} : { isDisabled: disabled }) });
+      this.forgetCached(id);
       if (!updated) throw new AppException(ErrorCode.NOT_FOUND, 'Tenant not found');
       return this.map(updated);
     } catch (error) {
@@ -74,8 +78,15 @@ export class TenantsService {
   }
 
   async remove(id: string): Promise<void> {
+    const removed = await this.repository.softDelete(id);
+    this.forgetCached(id);
+    if (!removed) throw new AppException(ErrorCode.NOT_FOUND, 'Tenant not found');
+  }
+
+  /** After a change is committed, so that no request caches the state from before it. */
+  private forgetCached(id: string): void {
     this.settingsCache.delete(id);
-    if (!(await this.repository.softDelete(id))) throw new AppException(ErrorCode.NOT_FOUND, 'Tenant not found');
+    this.credentials.forget();
   }
 
   private async findOrThrow(id: string): Promise<TenantEntity> {
