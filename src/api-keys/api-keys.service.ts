@@ -1,4 +1,4 @@
-import { ApiKeyAuthRepository } from '../auth/api-key-auth.repository';
+import { CredentialCache } from '../auth/credential-cache';
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { generateApiKey } from '../auth/api-key-format';
@@ -16,7 +16,7 @@ export class ApiKeysService {
     private readonly repository: ApiKeysRepository,
     private readonly tenants: TenantsService,
     private readonly audit: AuditService,
-    private readonly credentials: ApiKeyAuthRepository,
+    private readonly credentials: CredentialCache,
   ) {}
 
   /** Creates a key and returns it once; only its SHA-256 is stored. */

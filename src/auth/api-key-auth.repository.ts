@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { CredentialCache } from './credential-cache';
 
 export interface ApiKeyCredential {
   id: string;
@@ -8,37 +9,16 @@ export interface ApiKeyCredential {
   isTenantDisabled: boolean;
 }
 
-/**
- * How long a replica reuses a key it found live (never one it did not find). A revocation
- * or a tenant change made on this replica applies at once (`forget()`); one made on another
- * replica within this time. It saves a database round trip on every authenticated request.
- */
-const CACHE_MS = 1000;
-const CACHE_MAX = 10_000;
-
-/** Read-only lookup of a live API key by its visible prefix, with its tenant's state. */
+/** Read-only lookup of a live API key by its visible prefix, with its tenant's state (cached briefly, see CredentialCache). */
 @Injectable()
 export class ApiKeyAuthRepository {
-  private readonly cache = new Map<string, { credential: ApiKeyCredential; until: number }>();
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly cache: CredentialCache,
+  ) {}
 
-  constructor(private readonly dataSource: DataSource) {}
-
-  async findLiveByPrefix(prefix: string): Promise<ApiKeyCredential | undefined> {
-    const cached = this.cache.get(prefix);
-    if (cached && cached.until > Date.now()) return cached.credential;
-    const credential = await this.queryLiveByPrefix(prefix);
-    if (credential) {
-      if (this.cache.size >= CACHE_MAX) this.cache.clear();
-      this.cache.set(prefix, { credential, until: Date.now() + CACHE_MS });
-    } else {
-      this.cache.delete(prefix);
-    }
-    return credential;
-  }
-
-  /** Drops every cached key: after a revocation, or a tenant disabled or deleted. */
-  forget(): void {
-    this.cache.clear();
+  findLiveByPrefix(prefix: string): Promise<ApiKeyCredential | undefined> {
+    return this.cache.get(`api-key:${prefix}`, () => this.queryLiveByPrefix(prefix));
   }
 
   private async queryLiveByPrefix(prefix: string): Promise<ApiKeyCredential | undefined> {

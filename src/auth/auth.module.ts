@@ -1,12 +1,13 @@
 import { Global, Module } from '@nestjs/common';
 import { ApiKeyAuthRepository } from './api-key-auth.repository';
 import { ApiKeyGuard } from './api-key.guard';
+import { CredentialCache } from './credential-cache';
 import { CredentialFailureLimiter } from './credential-failure-limiter';
 
 /** API-key authentication, available to every feature module. */
 @Global()
 @Module({
-  providers: [ApiKeyAuthRepository, ApiKeyGuard, CredentialFailureLimiter],
-  exports: [ApiKeyAuthRepository, ApiKeyGuard, CredentialFailureLimiter],
+  providers: [ApiKeyAuthRepository, ApiKeyGuard, CredentialFailureLimiter, CredentialCache],
+  exports: [ApiKeyAuthRepository, ApiKeyGuard, CredentialFailureLimiter, CredentialCache],
 })
 export class AuthModule {}

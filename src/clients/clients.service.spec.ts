@@ -1,5 +1,6 @@
 import { AuditService } from '../audit/audit.service';
 import { hashSecret } from '../auth/api-key-format';
+import { CredentialCache } from '../auth/credential-cache';
 import { AppException } from '../common/errors/app.exception';
 import { TenantsService } from '../tenants/tenants.service';
 import { ClientEntity } from './client.entity';
@@ -13,8 +14,9 @@ function setup() {
   const repository = { insert: jest.fn(), listLive: jest.fn(), softDelete: jest.fn(), findUsable: jest.fn() };
   const tenants = { settings: jest.fn().mockResolvedValue({ id: TENANT, isDisabled: false, accessTokenMaxTtl: 600, registeredTokenMaxTtl: 600 }) };
   const audit = { record: jest.fn().mockResolvedValue(undefined) };
-  const service = new ClientsService(repository as unknown as ClientsRepository, tenants as unknown as TenantsService, audit as unknown as AuditService);
-  return { service, repository, tenants, audit };
+  const cache = new CredentialCache();
+  const service = new ClientsService(repository as unknown as ClientsRepository, tenants as unknown as TenantsService, audit as unknown as AuditService, cache);
+  return { service, repository, tenants, audit, cache };
 }
 
 const row = (values: Partial<ClientEntity>): ClientEntity =>
@@ -57,14 +59,17 @@ describe('ClientsService', () => {
 
   describe('authenticate', () => {
     it('answers the client for the right secret only, and never looks up ids that are not shaped like ours', async () => {
-      const { service, repository } = setup();
+      const { service, repository, cache } = setup();
       repository.findUsable.mockResolvedValue({ clientId: CLIENT_ID, tenantId: TENANT, scopes: ['a'], secretHash: hashSecret('right') });
       expect(await service.authenticate(CLIENT_ID, 'right')).toEqual({ clientId: CLIENT_ID, tenantId: TENANT, scopes: ['a'] });
       expect(await service.authenticate(CLIENT_ID, 'wrong')).toBeUndefined();
       expect(await service.authenticate('tcl_x', 'right')).toBeUndefined();
-      expect(repository.findUsable).toHaveBeenCalledTimes(2);
+      // The row is reused briefly (CredentialCache); the secret is checked on every call.
+      expect(repository.findUsable).toHaveBeenCalledTimes(1);
       repository.findUsable.mockResolvedValue(undefined);
+      cache.forget();
       expect(await service.authenticate(CLIENT_ID, 'right')).toBeUndefined();
+      expect(repository.findUsable).toHaveBeenCalledTimes(2);
     });
   });
 

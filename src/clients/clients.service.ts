@@ -1,3 +1,4 @@
+import { CredentialCache } from '../auth/credential-cache';
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { secretMatches } from '../auth/api-key-format';
@@ -24,6 +25,7 @@ export class ClientsService {
     private readonly repository: ClientsRepository,
     private readonly tenants: TenantsService,
     private readonly audit: AuditService,
+    private readonly credentials: CredentialCache,
   ) {}
 
   /** Creates a client and returns its secret once; only the secret's SHA-256 is stored. */
@@ -51,13 +53,15 @@ export class ClientsService {
   /** Soft delete: the client can no longer authenticate; its id is never reused. */
   async remove(tenantId: string, clientId: string, actor: string, requestId?: string): Promise<void> {
     if (!(await this.repository.softDelete(tenantId, clientId))) throw new AppException(ErrorCode.NOT_FOUND, 'Client not found');
+    this.credentials.forget();
     await this.audit.record({ tenantId, type: 'client.deleted', actor, subject: clientId, requestId });
   }
 
   /** Constant-time check of a client's secret; undefined when unknown, deleted, wrong secret, or tenant disabled/deleted. */
   async authenticate(clientId: string, clientSecret: string): Promise<ClientInfo | undefined> {
     if (!isClientId(clientId)) return undefined;
-    const credential = await this.repository.findUsable(clientId);
+    // The secret is checked on every call; only the row is reused (CredentialCache).
+    const credential = await this.credentials.get(`client:${clientId}`, () => this.repository.findUsable(clientId));
     if (!credential || !secretMatches(clientSecret, credential.secretHash)) return undefined;
     return { clientId: credential.clientId, tenantId: credential.tenantId, scopes: credential.scopes };
   }

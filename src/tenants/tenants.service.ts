@@ -1,4 +1,4 @@
-import { ApiKeyAuthRepository } from '../auth/api-key-auth.repository';
+import { CredentialCache } from '../auth/credential-cache';
 import { Injectable } from '@nestjs/common';
 import { AppException } from '../common/errors/app.exception';
 import { isUniqueViolation } from '../common/errors/database-errors';
@@ -32,7 +32,7 @@ export class TenantsService {
 
   constructor(
     private readonly repository: TenantsRepository,
-    private readonly credentials: ApiKeyAuthRepository,
+    private readonly credentials: CredentialCache,
   ) {}
 
   async create(dto: CreateTenantDto): Promise<TenantResponseDto> {
