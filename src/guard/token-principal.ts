@@ -15,7 +15,19 @@ export interface TokenPrincipal {
 }
 
 /** Scopes granted by a token: `scope` (space-separated string) or `scp` (array or string). */
-export function grantedScopes(principal: TokenPrincipal): Set<string> {
+const scopesOf = new WeakMap<TokenPrincipal, ReadonlySet<string>>();
+
+/** The scopes a principal grants; computed once per principal (a cached token's is reused). */
+export function grantedScopes(principal: TokenPrincipal): ReadonlySet<string> {
+  let granted = scopesOf.get(principal);
+  if (!granted) {
+    granted = parseScopes(principal);
+    scopesOf.set(principal, granted);
+  }
+  return granted;
+}
+
+function parseScopes(principal: TokenPrincipal): Set<string> {
   const granted = new Set<string>();
   const add = (value: unknown) => {
     const list = typeof value === 'string' ? value.split(' ') : Array.isArray(value) ? value : [];
