@@ -1,15 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import type { RefreshGrantContext } from './refresh-grant-context';
 
-export interface NewFamily {
-  tenantId: string;
-  sub: string;
-  clientId: string | null;
-  scope: string;
-  audience: string[];
-  claims: Record<string, unknown> | null;
-  accessTokenTtl: number;
+export interface NewFamily extends RefreshGrantContext {
   createdAt: Date;
   expiresAt: Date;
 }
