@@ -37,7 +37,6 @@ export class DiscoveryService {
 
   metadata(): ServerMetadata {
     // Tessera's access tokens are JWTs (RFC 9068); this lists the algorithms verifiers will meet.
-    const algorithms = [...new Set((JSON.parse(this.keys.jwks().body) as { keys: { alg: string }[] }).keys.map((k) => k.alg))];
-    return { ...this.fixed, access_token_signing_alg_values_supported: algorithms };
+    return { ...this.fixed, access_token_signing_alg_values_supported: this.keys.jwks().algorithms };
   }
 }

@@ -20,6 +20,8 @@ export interface ActiveSigningKey {
 export interface JwksDocument {
   body: string;
   etag: string;
+  /** The distinct algorithms of the published keys (for the discovery document). */
+  algorithms: string[];
 }
 
 /**
@@ -103,5 +105,6 @@ export class KeysService {
 
 function jwksDocument(records: SigningKeyRecord[]): JwksDocument {
   const body = JSON.stringify({ keys: records.map((r) => ({ ...r.publicJwk, kid: r.kid, alg: r.algorithm, use: 'sig' })) });
-  return { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
+  const algorithms = [...new Set(records.map((r) => r.algorithm))];
+  return { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`, algorithms };
 }

@@ -1,22 +1,9 @@
-import { Body, Controller, Header, HttpCode, Post, Req } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBasicAuth,
-  ApiBody,
-  ApiConsumes,
-  ApiOkResponse,
-  ApiOperation,
-  ApiSecurity,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { Body, Controller, Header, Req } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { API_KEY_SECURITY } from '../auth/api-key.decorators';
-import { OAuthErrorResponseDto } from '../common/http/error-response.dto';
 import { IntrospectRequestDto } from './dto/introspect-request.dto';
 import { IntrospectionResponseDto } from './dto/introspect-response.dto';
+import { TenantCallerEndpoint } from './oauth-endpoint.decorator';
 import { TokenIntrospectionService } from './token-introspection.service';
 
 @ApiTags('oauth')
@@ -24,9 +11,7 @@ import { TokenIntrospectionService } from './token-introspection.service';
 export class IntrospectController {
   constructor(private readonly introspection: TokenIntrospectionService) {}
 
-  @Post('introspect')
-  @HttpCode(200)
-  @Header('Cache-Control', 'no-store')
+  @TenantCallerEndpoint('introspect', IntrospectRequestDto)
   @Header('Pragma', 'no-cache')
   @ApiOperation({
     summary: 'Token introspection (RFC 7662) for the caller’s tenant',
@@ -34,10 +19,6 @@ export class IntrospectController {
       'Authenticate with the tenant’s X-Api-Key or that tenant’s client credentials (client_secret_basic or client_secret_post). ' +
       'Form or JSON body. Anything expired, revoked, malformed, unknown, of another tenant, or a refresh token answers exactly {"active": false}.',
   })
-  @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
-  @ApiBody({ type: IntrospectRequestDto })
-  @ApiSecurity(API_KEY_SECURITY)
-  @ApiBasicAuth('client-basic')
   @ApiOkResponse({
     type: IntrospectionResponseDto,
     examples: {
@@ -48,10 +29,6 @@ export class IntrospectController {
       inactive: { summary: 'Anything Tessera does not vouch for', value: { active: false } },
     },
   })
-  @ApiBadRequestResponse({ type: OAuthErrorResponseDto, description: 'invalid_request: token missing or sent twice, two authentication methods' })
-  @ApiUnauthorizedResponse({ type: OAuthErrorResponseDto, description: 'invalid_client: no, wrong or admin credentials' })
-  @ApiTooManyRequestsResponse({ type: OAuthErrorResponseDto, description: 'Too many requests or failed authentications, with Retry-After' })
-  @ApiServiceUnavailableResponse({ type: OAuthErrorResponseDto, description: 'temporarily_unavailable: the database cannot be reached' })
   introspect(@Req() request: FastifyRequest, @Body() body: unknown): Promise<IntrospectionResponseDto> {
     return this.introspection.handle(request, body);
   }

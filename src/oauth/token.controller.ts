@@ -1,29 +1,18 @@
-import { Body, Controller, Header, HttpCode, Post, Req } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBasicAuth,
-  ApiBody,
-  ApiConsumes,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { Body, Controller, Header, Req } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { OAuthErrorResponseDto } from '../common/http/error-response.dto';
 import { IssuedTokenResponseDto } from '../tokens/dto/token-response.dto';
 import { TokenRequestDto } from './dto/token-request.dto';
 import { TokenEndpointService } from './grants/token-endpoint.service';
+import { OAuthEndpoint } from './oauth-endpoint.decorator';
 
 @ApiTags('oauth')
 @Controller('oauth')
 export class TokenController {
   constructor(private readonly endpoint: TokenEndpointService) {}
 
-  @Post('token')
-  @HttpCode(200)
-  @Header('Cache-Control', 'no-store')
+  @OAuthEndpoint('token', TokenRequestDto, 'Too many requests or failed client authentications, with Retry-After')
   @Header('Pragma', 'no-cache')
   @ApiOperation({
     summary: 'OAuth 2.0 token endpoint: client_credentials, refresh_token (rotation) and jwt-bearer (RFC 7523)',
@@ -31,13 +20,9 @@ export class TokenController {
       'Form (application/x-www-form-urlencoded) or JSON body. Client authentication: client_secret_basic or client_secret_post. ' +
       'Errors follow RFC 6749 §5.2: {error, error_description}.',
   })
-  @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
-  @ApiBody({ type: TokenRequestDto })
-  @ApiBasicAuth('client-basic')
   @ApiOkResponse({ type: IssuedTokenResponseDto })
   @ApiBadRequestResponse({ type: OAuthErrorResponseDto, description: 'invalid_request, invalid_grant, invalid_scope, unsupported_grant_type' })
   @ApiUnauthorizedResponse({ type: OAuthErrorResponseDto, description: 'invalid_client (with WWW-Authenticate: Basic when Basic was used)' })
-  @ApiTooManyRequestsResponse({ type: OAuthErrorResponseDto, description: 'Too many requests or failed client authentications, with Retry-After' })
   token(@Req() request: FastifyRequest, @Body() body: unknown): Promise<IssuedTokenResponseDto> {
     return this.endpoint.handle(request, body);
   }
