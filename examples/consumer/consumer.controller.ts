@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { Auth, Principal, Public, TenantId, TokenPrincipal } from '../../src/guard';
+import { Auth, Principal, Public, TenantId, TokenPrincipal } from '@tessera/nest-guard';
 
 /** The example service's routes: one open, one that needs a token with the `read` scope. */
 @Controller()

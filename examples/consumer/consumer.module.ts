@@ -1,5 +1,5 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
-import { JwtGuardModule, JwtGuardModuleOptions } from '../../src/guard';
+import { JwtGuardModule, JwtGuardModuleOptions } from '@tessera/nest-guard';
 import { ConsumerController } from './consumer.controller';
 
 /** The whole consumer service: the guard module (three lines in a real service) and one controller. */

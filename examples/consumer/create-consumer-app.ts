@@ -2,7 +2,7 @@ import { INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import type { JwtGuardModuleOptions } from '../../src/guard';
+import type { JwtGuardModuleOptions } from '@tessera/nest-guard';
 import { ConsumerModule } from './consumer.module';
 
 export interface ConsumerAppOptions extends JwtGuardModuleOptions {

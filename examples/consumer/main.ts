@@ -1,5 +1,5 @@
-import { tesseraIntrospection } from '../../src/guard';
-import type { JwtIssuerOptions, RevocationCheck } from '../../src/guard';
+import { tesseraIntrospection } from '@tessera/nest-guard';
+import type { JwtIssuerOptions, RevocationCheck } from '@tessera/nest-guard';
 import { createConsumerApp } from './create-consumer-app';
 
 /**

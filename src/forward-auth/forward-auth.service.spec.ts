@@ -1,6 +1,6 @@
 import { AppException } from '../common/errors/app.exception';
 import { AppConfig } from '../config/app-config';
-import { TokenError } from '../guard/token-errors';
+import { TokenError } from '@tessera/nest-guard';
 import { TokenVerifierService, VerifiedToken } from '../verification/token-verifier.service';
 import { parseClaimHeaders, parseForwardAuthRules } from './forward-auth-config';
 import { ForwardAuthService } from './forward-auth.service';

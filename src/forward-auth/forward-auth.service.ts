@@ -2,21 +2,43 @@ import { Injectable } from '@nestjs/common';
 import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-code';
 import { AppConfig } from '../config/app-config';
-import { TokenError } from '../guard/token-errors';
+import { TokenError } from '@tessera/nest-guard';
 import { TokenVerifierService } from '../verification/token-verifier.service';
 import { claimHeaders } from './claim-headers';
 import { ForwardAuthRule } from './forward-auth-config';
-import { bearerToken, cookieValue, ForwardedTarget, forwardedTarget, Headers, normalisePath } from './forwarded-request';
+import { ForwardedSource } from './forwarded-source';
+import {
+  bearerToken,
+  cookieValue,
+  ForwardedRequest,
+  ForwardedRequestError,
+  Headers,
+  MAX_FORWARDED_PATH_LENGTH,
+  normalisePath,
+  PathForm,
+  rawPathOf,
+  readForwardedRequest,
+} from './forwarded-request';
 
 const REALM = 'Bearer realm="tessera"';
 
 /** RFC 6750 §3 quoted-string content: our messages only, but never let a quote or backslash through. */
 const quoted = (text: string) => text.replace(/["\\]/g, "'");
 
+/** What the controller hands over besides the headers. */
+export interface ForwardAuthRequest {
+  /** Node's raw header list, to see a header that arrived twice. */
+  rawHeaders?: string[];
+  /** Envoy ext_authz: the original method and path taken from this request. */
+  pathForm?: PathForm;
+}
+
 /**
- * GET /v1/auth/verify for gateways: finds the token, verifies it (own keys from memory, no
- * database round trip; registered keys through a short cache), applies the scope rules of
- * FORWARD_AUTH_RULES_FILE to the forwarded method and URI, and answers the claim headers.
+ * GET /v1/auth/verify for gateways: reads the original request from FORWARD_AUTH_SOURCE only
+ * (refusing a conflicting second source), finds the token, verifies it (own keys from
+ * memory, no database round trip; registered keys through a short cache), applies the scope
+ * rules of FORWARD_AUTH_RULES_FILE (a path no rule names is refused), and answers the claim
+ * headers. docs/adr/0009.
  */
 @Injectable()
 export class ForwardAuthService {
@@ -26,12 +48,12 @@ export class ForwardAuthService {
   ) {}
 
   /**
-   * The headers of the 200 answer; throws AppException 401 (invalid token) or 403
-   * (INSUFFICIENT_SCOPE). `target` is the original request when the gateway put it in the
-   * path (Envoy ext_authz); otherwise it comes from the forwarded headers.
+   * The headers of the 200 answer; throws AppException 400 (FORWARDED_REQUEST_CONFLICT), 414
+   * (FORWARDED_URI_TOO_LONG), 401 (invalid token) or 403 (INSUFFICIENT_SCOPE).
    */
-  async authorize(headers: Headers, target: ForwardedTarget = forwardedTarget(headers)): Promise<Record<string, string>> {
-    const { cookieName, claimHeaders: mappings, rules } = this.config.forwardAuth;
+  async authorize(headers: Headers, request: ForwardAuthRequest = {}): Promise<Record<string, string>> {
+    const { cookieName, claimHeaders: mappings, rules, source } = this.config.forwardAuth;
+    const forwarded = this.forwardedRequest(source, headers, request);
     const token = bearerToken(headers) ?? (cookieName ? cookieValue(headers, cookieName) : undefined);
     if (!token) throw new AppException(ErrorCode.MISSING_TOKEN, undefined, { 'www-authenticate': REALM });
 
@@ -45,19 +67,40 @@ export class ForwardAuthService {
       });
     }
 
-    if (rules.length > 0) this.checkScopes(rules, target, verified.claims.scope);
+    if (rules.length > 0) this.checkScopes(rules, forwarded, verified.claims.scope);
     return claimHeaders(verified.claims, mappings);
   }
 
-  /** First rule matching the forwarded method and path wins; every scope it lists is required. */
-  private checkScopes(rules: ForwardAuthRule[], target: ForwardedTarget, scopeClaim: unknown): void {
-    const path = target.uri === undefined ? undefined : normalisePath(target.uri);
-    if (path === undefined) {
-      // With rules configured, a request we cannot place is refused, never waved through.
-      throw this.insufficientScope([], target.uri === undefined ? 'X-Forwarded-Uri (or X-Original-URI) is required by the scope rules' : 'The forwarded URI cannot be read');
+  /** The original request from the configured source, before the token is looked at: a misconfigured proxy shows at once. */
+  private forwardedRequest(source: ForwardedSource, headers: Headers, { rawHeaders, pathForm }: ForwardAuthRequest): ForwardedRequest {
+    let forwarded: ForwardedRequest;
+    try {
+      forwarded = readForwardedRequest(source, headers, rawHeaders, pathForm);
+    } catch (error) {
+      if (error instanceof ForwardedRequestError) throw new AppException(ErrorCode.FORWARDED_REQUEST_CONFLICT, error.message);
+      throw error;
     }
-    const rule = rules.find((r) => (r.method === '*' || r.method === target.method) && r.pattern.test(path));
-    if (!rule || rule.scopes.length === 0) return;
+    if (forwarded.uri !== undefined && rawPathOf(forwarded.uri).length > MAX_FORWARDED_PATH_LENGTH) {
+      throw new AppException(ErrorCode.FORWARDED_URI_TOO_LONG, `The forwarded path is over ${MAX_FORWARDED_PATH_LENGTH} characters`);
+    }
+    return forwarded;
+  }
+
+  /**
+   * First rule matching the forwarded method and path wins; every scope it lists is required.
+   * A path no rule names is refused: only `"scopes": []` opens one.
+   */
+  private checkScopes(rules: ForwardAuthRule[], forwarded: ForwardedRequest, scopeClaim: unknown): void {
+    const { source } = this.config.forwardAuth;
+    const path = forwarded.uri === undefined ? undefined : normalisePath(forwarded.uri);
+    if (path === undefined || forwarded.method === undefined) {
+      // With rules configured, a request we cannot place is refused, never waved through.
+      const needed = source.pathForm ? 'the Envoy form /v1/auth/verify/<path>' : `${source.methodHeader} and ${source.uriHeader}`;
+      throw this.insufficientScope([], forwarded.uri === undefined || forwarded.method === undefined ? `The scope rules need ${needed} (FORWARD_AUTH_SOURCE=${source.name})` : 'The forwarded URI cannot be read');
+    }
+    const rule = rules.find((r) => (r.method === '*' || r.method === forwarded.method) && r.pattern.test(path));
+    if (!rule) throw this.insufficientScope([], 'No forward-auth rule names this method and path; a rule with "scopes": [] opens a path');
+    if (rule.scopes.length === 0) return;
     const granted = new Set(typeof scopeClaim === 'string' ? scopeClaim.split(' ') : []);
     if (!rule.scopes.every((s) => granted.has(s))) throw this.insufficientScope(rule.scopes, `Token lacks a required scope: ${rule.scopes.join(' ')}`);
   }

@@ -1,8 +1,8 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { ErrorResponseDto } from '../common/http/error-response.dto';
-import { Auth, Principal } from '../guard';
-import type { TokenPrincipal } from '../guard';
+import { Auth, Principal } from '@tessera/nest-guard';
+import type { TokenPrincipal } from '@tessera/nest-guard';
 import { MeResponseDto } from './dto/me-response.dto';
 
 /** Tessera protects its own bearer endpoints with the guard module other services use. */

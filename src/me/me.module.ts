@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { SIGNING_ALGORITHMS } from '../config/env.schema';
-import { JwtGuardModule } from '../guard';
+import { JwtGuardModule } from '@tessera/nest-guard';
 import { KeysModule } from '../keys/keys.module';
 import { KeysService } from '../keys/keys.service';
 import { DenylistService } from '../revocation/denylist.service';

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { OAuthException } from '../common/errors/oauth.exception';
-import { TokenError } from '../guard/token-errors';
+import { TokenError } from '@tessera/nest-guard';
 import { TokenVerifierService } from '../verification/token-verifier.service';
 import { TenantCallerAuthenticator } from './tenant-caller-authentication';
 import { TokenIntrospectionService } from './token-introspection.service';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { OAuthException } from '../common/errors/oauth.exception';
-import { TokenError } from '../guard/token-errors';
+import { TokenError } from '@tessera/nest-guard';
 import { TokenVerifierService, VerifiedToken } from '../verification/token-verifier.service';
 import { singleParam } from './client-authentication';
 import { IntrospectionResponseDto } from './dto/introspect-response.dto';

@@ -1,5 +1,5 @@
 import { constants, generateKeyPairSync, sign } from 'node:crypto';
-import { TokenError } from '../guard/token-errors';
+import { TokenError } from '@tessera/nest-guard';
 import type { JwsAlgorithm } from '../common/crypto/jws-algorithms';
 import { verifyJwsSignature } from './jws-signature';
 

@@ -1,6 +1,6 @@
 import { KeyObject, verify } from 'node:crypto';
 import { JWS_PROFILES, JwsAlgorithm, jwsKeyInput } from '../common/crypto/jws-algorithms';
-import { TokenError } from '../guard/token-errors';
+import { TokenError } from '@tessera/nest-guard';
 
 /**
  * Checks a JWS signature with the one algorithm the key is pinned to. The caller has

@@ -3,7 +3,7 @@ import { signTestJwt } from '../../test/utils/test-jwt';
 import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
 import { jwkThumbprint, toPublicJwk } from '../common/crypto/jwk';
-import { TokenError, TokenErrorCode } from '../guard/token-errors';
+import { TokenError, TokenErrorCode } from '@tessera/nest-guard';
 import { KeysService } from '../keys/keys.service';
 import { DenylistService } from '../revocation/denylist.service';
 import { RegisteredKeyResolver, ResolvedRegisteredKey } from './registered-key-resolver';
@@ -195,9 +195,30 @@ describe('TokenVerifierService', () => {
   describe('verifyAssertion', () => {
     const assertionClaims = (over: Record<string, unknown> = {}) => ampersandClaims({ aud: `${ISSUER}/oauth/token`, jti: 'a-1', ...over });
 
-    it('accepts an assertion for the token endpoint or the issuer', async () => {
+    it('accepts an assertion for the token endpoint; for the issuer only where the issuer is not a verify audience', async () => {
       await expect(verifier.verifyAssertion(ampersand(assertionClaims()))).resolves.toMatchObject({ kind: 'registered', tenantId: TENANT });
-      await expect(verifier.verifyAssertion(ampersand(assertionClaims({ aud: ISSUER })))).resolves.toMatchObject({ kind: 'registered' });
+      // The issuer is one of VERIFY_AUDIENCES here: a bearer token for Tessera is not an assertion (docs/adr/0014).
+      expect(await codeOf(verifier.verifyAssertion(ampersand(assertionClaims({ aud: ISSUER }))))).toBe('INVALID_AUDIENCE');
+      const apiOnly = new TokenVerifierService(
+        { publishedKey: () => undefined } as unknown as KeysService,
+        { resolve } as unknown as RegisteredKeyResolver,
+        { isRevoked: revoked } as unknown as DenylistService,
+        { now: () => new Date(now * 1000), nowSeconds: () => now } as Clock,
+        { publicUrl: ISSUER, verifyAudiences: ['orders-api'], clockToleranceSeconds: 30 } as AppConfig,
+      );
+      await expect(apiOnly.verifyAssertion(ampersand(assertionClaims({ aud: ISSUER })))).resolves.toMatchObject({ kind: 'registered' });
+      // …and then a token for the issuer is never a bearer token, even next to a verify audience.
+      expect(await codeOf(apiOnly.verify(ampersand(ampersandClaims({ aud: [ISSUER, 'orders-api'] }))))).toBe('INVALID_AUDIENCE');
+    });
+
+    it('never accepts one token both ways', async () => {
+      for (const aud of [`${ISSUER}/oauth/token`, [`${ISSUER}/oauth/token`, ISSUER], [ISSUER, 'orders-api'], ISSUER, undefined]) {
+        const token = ampersand(assertionClaims({ aud }));
+        const asBearer = await codeOf(verifier.verify(token));
+        const asAssertion = await codeOf(verifier.verifyAssertion(token));
+        expect([asBearer, asAssertion]).not.toEqual(['accepted', 'accepted']);
+        expect([asBearer, asAssertion]).toContain('accepted');
+      }
     });
 
     it.each<[string, () => string, TokenErrorCode]>([

@@ -2,11 +2,11 @@ import { Injectable } from '@nestjs/common';
 import type { KeyObject } from 'node:crypto';
 import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
-import { TokenError } from '../guard/token-errors';
-import { InspectedJwt, inspectJwt } from '../guard/token-inspection';
+import { InspectedJwt, inspectJwt, TokenError } from '@tessera/nest-guard';
 import { KeysService } from '../keys/keys.service';
 import { DenylistService } from '../revocation/denylist.service';
 import { isJwsAlgorithm } from '../common/crypto/jws-algorithms';
+import { assertionAudiences, audiencesOf, namesAssertionAudience } from './assertion-audience';
 import { verifyJwsSignature } from './jws-signature';
 import { RegisteredKeyResolver, ResolvedRegisteredKey } from './registered-key-resolver';
 
@@ -43,7 +43,8 @@ export interface VerifyOptions {
 @Injectable()
 export class TokenVerifierService {
   private readonly issuer: string;
-  private readonly tokenEndpoint: string;
+  /** What an assertion's aud must name, and what a bearer token's aud must never name (assertion-audience.ts). */
+  private readonly assertionAudiences: string[];
 
   constructor(
     private readonly keys: KeysService,
@@ -53,7 +54,11 @@ export class TokenVerifierService {
     private readonly config: AppConfig,
   ) {
     this.issuer = config.publicUrl;
-    this.tokenEndpoint = `${config.publicUrl}/oauth/token`;
+    this.assertionAudiences = assertionAudiences({
+      tokenEndpoint: `${config.publicUrl}/oauth/token`,
+      issuer: config.publicUrl,
+      verifyAudiences: config.verifyAudiences,
+    });
   }
 
   /** Full verification for a bearer token (forward-auth, introspection, revocation). */
@@ -71,8 +76,9 @@ export class TokenVerifierService {
 
   /**
    * RFC 7523 assertion for the jwt-bearer grant: a registered key only, `jti` required (its
-   * single use is the grant's job), `aud` naming the issuer or the token endpoint, lifetime at
-   * most 600 s and within the tenant's limit, and not typed as an access token.
+   * single use is the grant's job), `aud` naming an assertion audience (the token endpoint; the
+   * issuer only where it is not a verify audience), lifetime at most 600 s and within the
+   * tenant's limit, and not typed as an access token.
    */
   async verifyAssertion(token: string): Promise<VerifiedToken> {
     const jwt = inspectJwt(token);
@@ -130,13 +136,14 @@ export class TokenVerifierService {
     }
     this.checkTimes(payload);
     if (purpose === 'bearer') {
-      // aud is optional on these tokens; when present it must name us. An aud naming the token
-      // endpoint marks a jwt-bearer assertion, which is exchanged, never used as a bearer.
-      if (payload.aud !== undefined && (!this.audienceAccepted(payload.aud, false) || audiences(payload.aud).includes(this.tokenEndpoint))) {
-        throw new TokenError('INVALID_AUDIENCE');
+      // aud is optional on these tokens; when present it must name us. An aud naming an assertion
+      // audience marks a jwt-bearer assertion, which is exchanged, never used as a bearer.
+      if (payload.aud !== undefined && !this.audienceAccepted(payload.aud, false)) throw new TokenError('INVALID_AUDIENCE');
+      if (namesAssertionAudience(payload.aud, this.assertionAudiences)) {
+        throw new TokenError('INVALID_AUDIENCE', 'Token audience is an assertion audience (the token endpoint): exchange it at /oauth/token, it is not a bearer token');
       }
-    } else if (purpose === 'assertion' && !audiences(payload.aud).some((a) => a === this.issuer || a === this.tokenEndpoint)) {
-      throw new TokenError('INVALID_AUDIENCE', "Assertion aud must name Tessera's issuer or token endpoint");
+    } else if (purpose === 'assertion' && !namesAssertionAudience(payload.aud, this.assertionAudiences)) {
+      throw new TokenError('INVALID_AUDIENCE', `Assertion aud must name ${this.assertionAudiences.join(' or ')}`);
     }
     return { kind: 'registered', tenantId: key.tenantId, claims: { ...payload, tenant_id: key.tenantId }, kid: key.kid };
   }
@@ -151,7 +158,7 @@ export class TokenVerifierService {
   }
 
   private audienceAccepted(aud: unknown, required: boolean): boolean {
-    const values = audiences(aud);
+    const values = audiencesOf(aud);
     if (values.length === 0) return !required;
     return values.some((a) => this.config.verifyAudiences.includes(a));
   }
@@ -166,11 +173,6 @@ export class TokenVerifierService {
     });
     if (revoked) throw new TokenError('TOKEN_REVOKED');
   }
-}
-
-function audiences(aud: unknown): string[] {
-  if (typeof aud === 'string') return [aud];
-  return Array.isArray(aud) ? aud.filter((a): a is string => typeof a === 'string') : [];
 }
 
 /** RFC 7515 §4.1.9: typ is a media type, compared case-insensitively, `application/` optional. */

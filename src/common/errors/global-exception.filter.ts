@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { BearerAuthException } from '../../guard/bearer-auth.exception';
+import { BearerAuthException } from '@tessera/nest-guard';
 import { AppException } from './app.exception';
 import { isDatabaseUnavailable } from './database-errors';
 import { describeErrorCode, ErrorCode, reasonPhrase } from './error-code';

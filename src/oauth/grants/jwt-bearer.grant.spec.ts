@@ -1,7 +1,7 @@
 import { Clock } from '../../common/clock';
 import { OAuthException } from '../../common/errors/oauth.exception';
 import { AppConfig } from '../../config/app-config';
-import { TokenError } from '../../guard/token-errors';
+import { TokenError } from '@tessera/nest-guard';
 import { TenantsService } from '../../tenants/tenants.service';
 import { AccessTokenService } from '../../tokens/access-token.service';
 import { TokenVerifierService } from '../../verification/token-verifier.service';
@@ -47,8 +47,18 @@ describe('JwtBearerGrant', () => {
       const { grant, consume, mint } = setup();
       const res = await grant.handle({ params: { assertion: 'jwt' }, client: undefined });
       expect(consume).toHaveBeenCalledWith('t1', 'j1', 'k1', new Date((EXP + 30) * 1000), NOW);
-      expect(mint).toHaveBeenCalledWith({ tenantId: 't1', sub: 'u', clientId: null, scope: '', audience: ['https://aud'], ttlSeconds: 120 });
-      expect(res).toEqual({ access_token: 'a.b.c', token_type: 'Bearer', expires_in: 120, scope: '' });
+      // The assertion has 60 s left: the token never outlives it (tenant maximum 120, ACCESS_TOKEN_TTL 600).
+      expect(mint).toHaveBeenCalledWith({ tenantId: 't1', sub: 'u', clientId: null, scope: '', audience: ['https://aud'], ttlSeconds: 60 });
+      expect(res).toEqual({ access_token: 'a.b.c', token_type: 'Bearer', expires_in: 60, scope: '' });
+    });
+
+    it('caps the lifetime at the tenant maximum and refuses an assertion with under a second left', async () => {
+      const long = setup({ exp: EXP + 500 });
+      await long.grant.handle({ params: { assertion: 'jwt' }, client: undefined });
+      expect(long.mint).toHaveBeenCalledWith(expect.objectContaining({ ttlSeconds: 120 }));
+      const dying = setup({ exp: NOW.getTime() / 1000 + 0.5 });
+      expect(await oauthError(dying.grant.handle({ params: { assertion: 'jwt' }, client: undefined }))).toBe('invalid_grant');
+      expect(dying.consume).not.toHaveBeenCalled();
     });
 
     it('answers invalid_grant for a refused assertion, a replay, and another tenant’s client', async () => {
@@ -74,7 +84,8 @@ describe('JwtBearerGrant', () => {
     it.each([
       // [assertion scope claim, scope param, client scopes, granted or error]
       [undefined, undefined, undefined, ''],
-      [undefined, 'x y', undefined, 'x y'],
+      // Neither the assertion nor a client allows a scope: none is granted, and asking is invalid_scope.
+      [undefined, 'x y', undefined, 'invalid_scope'],
       ['a b', undefined, undefined, 'a b'],
       ['a b', 'a', undefined, 'a'],
       ['a b', 'c', undefined, 'invalid_scope'],

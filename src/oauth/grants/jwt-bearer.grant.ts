@@ -3,11 +3,11 @@ import { parseScope } from '../../clients/scope';
 import { Clock } from '../../common/clock';
 import { OAuthException } from '../../common/errors/oauth.exception';
 import { AppConfig } from '../../config/app-config';
-import { TokenError } from '../../guard/token-errors';
+import { TokenError } from '@tessera/nest-guard';
 import { TenantsService } from '../../tenants/tenants.service';
 import { AccessTokenService } from '../../tokens/access-token.service';
 import { IssuedTokenResponseDto } from '../../tokens/dto/token-response.dto';
-import { TokenVerifierService } from '../../verification/token-verifier.service';
+import { MAX_ASSERTION_LIFETIME_SECONDS, TokenVerifierService } from '../../verification/token-verifier.service';
 import { JwtBearerJtiRepository } from './jwt-bearer-jti.repository';
 import { grantedScope, requiredParam, TokenGrant, TokenRequest } from './token-grant';
 
@@ -18,10 +18,10 @@ const PURGE_INTERVAL_MS = 10 * 60 * 1000;
 /**
  * RFC 7523 §2.1: a tenant backend exchanges an assertion signed with one of its registered
  * keys for a Tessera access token about the assertion's `sub`. The tenant is the key's, never
- * a claim's. Each `jti` is accepted once (until the assertion expires). Scope: what the
- * `scope` parameter asks, within the assertion's own `scope` claim when it has one and within
- * the client's scopes when a client authenticated; by default the assertion's `scope` claim,
- * else none. No refresh token: the backend signs a new assertion instead.
+ * a claim's. Each `jti` is accepted once (until the assertion expires). Scope never widens
+ * (docs/adr/0014): at most the assertion's `scope` claim, narrowed to the client's scopes when a
+ * client authenticated; with neither, none. The token lives no longer than the assertion. No
+ * refresh token: the backend signs a new assertion instead.
  */
 @Injectable()
 export class JwtBearerGrant implements TokenGrant, OnModuleInit, OnModuleDestroy {
@@ -71,8 +71,9 @@ export class JwtBearerGrant implements TokenGrant, OnModuleInit, OnModuleDestroy
     }
     if (typeof sub !== 'string') throw new OAuthException('invalid_grant', "The assertion's sub must be a string");
 
-    const scope = this.scope(request.params.scope, claims.scope, client?.scopes);
+    const scope = jwtBearerScope(request.params.scope, claims.scope, client?.scopes);
     const now = this.clock.now();
+    const ttlSeconds = jwtBearerTtlSeconds(claims.exp as number, now, this.config.accessTokenTtlSeconds);
     // Kept until the assertion could no longer pass verification (exp plus the clock tolerance).
     const usableUntil = new Date(((claims.exp as number) + this.config.clockToleranceSeconds) * 1000);
     const [firstUse, tenant] = await Promise.all([this.jtis.consume(tenantId, jti, kid, usableUntil, now), this.tenants.settings(tenantId)]);
@@ -85,20 +86,37 @@ export class JwtBearerGrant implements TokenGrant, OnModuleInit, OnModuleDestroy
       clientId: client?.clientId ?? null,
       scope,
       audience: [this.config.defaultAudience],
-      ttlSeconds: Math.min(this.config.accessTokenTtlSeconds, tenant.accessTokenMaxTtl),
+      ttlSeconds: Math.min(ttlSeconds, tenant.accessTokenMaxTtl),
     });
     return { access_token: access.accessToken, token_type: 'Bearer', expires_in: access.expiresIn, scope };
   }
+}
 
-  private scope(requested: string | undefined, assertionScope: unknown, clientScopes: string[] | undefined): string {
-    let fromAssertion: string[] | undefined;
-    if (assertionScope !== undefined) {
-      fromAssertion = typeof assertionScope === 'string' ? parseScope(assertionScope) : undefined;
-      if (!fromAssertion) throw new OAuthException('invalid_grant', "The assertion's scope claim must be space-separated scope tokens");
-    }
-    const allowed = fromAssertion && clientScopes ? fromAssertion.filter((s) => clientScopes.includes(s)) : (fromAssertion ?? clientScopes);
-    // By default, the assertion's scope (within the client's, when one authenticated), else none.
-    const asked = requested ?? (fromAssertion ? allowed!.join(' ') : undefined);
-    return grantedScope(asked, allowed, []);
+/**
+ * The scope a jwt-bearer grant may give (docs/adr/0014). What the assertion carries bounds it, and
+ * a client that authenticated narrows it further; where the assertion has no `scope` claim the
+ * client's scopes are the bound; with neither, the bound is empty, so any `scope` parameter is
+ * `invalid_scope`. Whoever holds a bearer token must never turn it into a wider one. Default
+ * (no `scope` parameter): the assertion's scope within the client's, else none.
+ */
+export function jwtBearerScope(requested: string | undefined, assertionScope: unknown, clientScopes: readonly string[] | undefined): string {
+  let fromAssertion: string[] | undefined;
+  if (assertionScope !== undefined) {
+    fromAssertion = typeof assertionScope === 'string' ? parseScope(assertionScope) : undefined;
+    if (!fromAssertion) throw new OAuthException('invalid_grant', "The assertion's scope claim must be space-separated scope tokens");
   }
+  const allowed = fromAssertion && clientScopes ? fromAssertion.filter((s) => clientScopes.includes(s)) : (fromAssertion ?? clientScopes ?? []);
+  const asked = requested ?? (fromAssertion ? allowed.join(' ') : undefined);
+  return grantedScope(asked, allowed, []);
+}
+
+/**
+ * The issued token's lifetime: ACCESS_TOKEN_TTL, at most 600 s (DESIGN.md's assertion bound), and
+ * never past the assertion's own `exp`, so an exchange cannot outlive what it exchanged. An
+ * assertion with less than a second left (accepted only within the clock tolerance) is refused.
+ */
+export function jwtBearerTtlSeconds(assertionExp: number, now: Date, accessTokenTtlSeconds: number): number {
+  const remaining = Math.floor(assertionExp - now.getTime() / 1000);
+  if (remaining < 1) throw new OAuthException('invalid_grant', 'The assertion has expired: sign a new one');
+  return Math.min(accessTokenTtlSeconds, MAX_ASSERTION_LIFETIME_SECONDS, remaining);
 }

@@ -1,0 +1,32 @@
+import { builtinModules } from 'node:module';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+
+/**
+ * The guard is its own package: it imports only its own files, Node's built-ins and the packages
+ * its package.json declares (dependencies and peers; specs may also use the repository's dev tools),
+ * so a consumer gets it without the rest of Tessera.
+ */
+describe('@tessera/nest-guard boundary', () => {
+  const root = resolve(__dirname, '..');
+  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
+  const declared = new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})]);
+  const files = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  const packageOf = (spec: string) => (spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]);
+
+  it('imports only its own files, built-ins and declared packages', () => {
+    const outside: string[] = [];
+    for (const file of files(__dirname)) {
+      const isSpec = file.endsWith('.spec.ts');
+      for (const [, spec] of readFileSync(file, 'utf8').matchAll(/(?:from|import|require\()\s*'([^']+)'/g)) {
+        if (spec.startsWith('.')) {
+          if (relative(__dirname, resolve(dirname(file), spec)).startsWith('..')) outside.push(`${relative(root, file)} → ${spec}`);
+        } else if (!spec.startsWith('node:') && !builtinModules.includes(spec) && !isSpec && !declared.has(packageOf(spec))) {
+          outside.push(`${relative(root, file)} → ${spec} (not in package.json)`);
+        }
+      }
+    }
+    expect(outside).toEqual([]);
+  });
+});
