@@ -10,6 +10,7 @@ import { AppConfig } from './config/app-config';
 import { EmbeddedDatabase } from './database/embedded-postgres';
 import { runMigrations } from './database/run-migrations';
 import { requestIdOf } from './observability/logging';
+import { fastifyTrustProxy } from './config/trust-proxy';
 import { MetricsService } from './observability/metrics.service';
 import { setupOpenApi } from './openapi';
 
@@ -50,7 +51,7 @@ export async function createApp({ config, warnings = [], logStream }: CreateAppO
     const applied = config.database.migrationsRun ? await runMigrations(databaseUrl) : [];
     const adapter = new FastifyAdapter({
       bodyLimit: config.bodyLimitBytes,
-      trustProxy: config.trustProxy,
+      trustProxy: fastifyTrustProxy(config.trustProxy),
       genReqId: requestIdOf,
       // Tokens are at most 8 KB; longer headers are refused by Node (431) before the app.
       routerOptions: { maxParamLength: 500 },

@@ -1,5 +1,7 @@
 import type { SigningAlgorithm } from './env.schema';
 import type { ClaimHeader, ForwardAuthRule } from '../forward-auth/forward-auth-config';
+import type { ForwardedSource } from '../forward-auth/forwarded-source';
+import type { TrustProxy } from './trust-proxy';
 
 /**
  * The validated, typed configuration. Built once at start-up by `loadConfig()`
@@ -51,6 +53,8 @@ export class AppConfig {
     claimHeaders: ClaimHeader[];
     /** Scope rules by forwarded method and path; empty when FORWARD_AUTH_RULES_FILE is unset. */
     rules: ForwardAuthRule[];
+    /** FORWARD_AUTH_SOURCE: the only headers the original request is read from. */
+    source: ForwardedSource;
   };
   maxRegisteredKeysPerTenant: number;
   logLevel: string;
@@ -63,7 +67,8 @@ export class AppConfig {
     credentialsPerIp: number;
     publicPerIp: number;
   };
-  trustProxy: boolean;
+  /** TRUST_PROXY: false, a hop count, or the proxies' addresses/CIDRs (true: every hop). */
+  trustProxy: TrustProxy;
   /** Worker processes sharing the port (Node cluster); 1 runs a single process. */
   clusterWorkers: number;
 

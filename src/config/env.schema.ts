@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { parseDurationSeconds } from './duration';
 import { DEFAULT_FORWARD_AUTH_HEADERS, parseClaimHeaders } from '../forward-auth/forward-auth-config';
+import { DEFAULT_FORWARD_AUTH_SOURCE, parseForwardedSource } from '../forward-auth/forwarded-source';
+import { parseTrustProxy } from './trust-proxy';
 
 /**
  * Every environment variable Tessera reads, with its type, range and default.
@@ -105,6 +107,15 @@ export const envSchema = z.object({
     }
   }),
   FORWARD_AUTH_RULES_FILE: z.string().min(1).optional(),
+  // Where the original request is read (docs/adr/0009); the default matches the README's nginx snippet.
+  FORWARD_AUTH_SOURCE: z.string().default(DEFAULT_FORWARD_AUTH_SOURCE).transform((value, ctx) => {
+    try {
+      return parseForwardedSource(value);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  }),
   MAX_REGISTERED_KEYS_PER_TENANT: int(20, 1, 1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT_BYTES: int(100 * 1024, 1024, 10 * 1024 * 1024),
@@ -113,7 +124,15 @@ export const envSchema = z.object({
   RATE_LIMIT_PER_API_KEY: int(1200, 0, 10_000_000),
   RATE_LIMIT_CREDENTIALS_PER_IP: int(30, 0, 10_000_000),
   RATE_LIMIT_PUBLIC_PER_IP: int(6000, 0, 10_000_000),
-  TRUST_PROXY: bool(false),
+  // false, a hop count, or the proxies' addresses/CIDRs (docs/adr/0009).
+  TRUST_PROXY: z.string().default('false').transform((value, ctx) => {
+    const parsed = parseTrustProxy(value);
+    if ('error' in parsed) {
+      ctx.addIssue({ code: 'custom', message: parsed.error });
+      return z.NEVER;
+    }
+    return parsed.value;
+  }),
   CLUSTER_WORKERS: int(1, 0, 64),
 });
 

@@ -35,6 +35,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   const warnings: string[] = [];
   const dataDir = resolve(e.DATA_DIR);
 
+  if (e.TRUST_PROXY === true) {
+    warnings.push('TRUST_PROXY=true takes the client IP from the left-most X-Forwarded-For entry, which the client writes: '
+      + 'per-IP limits hold only if the proxy replaces the header; prefer a hop count or the proxies\' addresses');
+  }
   const missing = (['ADMIN_API_KEY', 'KEY_ENCRYPTION_KEY'] as const).filter((name) => !e[name]);
   if (missing.length > 0 && e.NODE_ENV === 'production') {
     throw new ConfigError(missing.map((name) => `Invalid configuration: ${name} is required when NODE_ENV=production`));
@@ -87,6 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
       cookieName: e.FORWARD_AUTH_COOKIE,
       claimHeaders: e.FORWARD_AUTH_HEADERS,
       rules: e.FORWARD_AUTH_RULES_FILE ? forwardAuthRules(e.FORWARD_AUTH_RULES_FILE) : [],
+      source: e.FORWARD_AUTH_SOURCE,
     },
     maxRegisteredKeysPerTenant: e.MAX_REGISTERED_KEYS_PER_TENANT,
     logLevel: e.LOG_LEVEL,

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../config/config-error';
 import { loadConfig } from '../config/load-config';
-import { globToRegExp, parseClaimHeaders, parseForwardAuthRules } from './forward-auth-config';
+import { parseClaimHeaders, parseForwardAuthRules } from './forward-auth-config';
+import { parseForwardedSource } from './forwarded-source';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-fa-'));
 const baseEnv = { NODE_ENV: 'test', DATA_DIR: dir, ADMIN_API_KEY: 'a'.repeat(40), KEY_ENCRYPTION_KEY: 'b'.repeat(64), DATABASE_URL: 'postgres://x@127.0.0.1/x' };
@@ -51,34 +52,42 @@ describe('forward-auth configuration', () => {
       [[{ method: 'GET', path: '/a', scopes: 'read' }], /rule 0: scopes/],
       [[{ method: 'GET', path: '/a', scopes: ['a b'] }], /rule 0: scopes/],
       [[{ method: 'GET', path: '/a', scopes: [] }, { method: 'GET', path: '/a', scope: [] }], /rule 1 has an unknown field "scope"/],
+      [[{ method: 'GET', path: '/a' }], /rule 0: scopes must be an array/],
+      [[{ method: 'GET', path: '/a**', scopes: [] }], /rule 0: path "\*\*" must be a whole segment/],
+      [[{ method: 'GET', path: '/a//b', scopes: [] }], /rule 0: path must be a normalised path/],
+      [[{ method: 'GET', path: '/a/../b', scopes: [] }], /rule 0: path must be a normalised path/],
+      [[], /holds no rule: every path would be refused/],
     ])('refuses %j', (value, message) => {
       expect(() => parseForwardAuthRules(value)).toThrow(message);
     });
   });
 
-  describe('globToRegExp', () => {
-    it('matches a trailing * as a prefix, ** across segments, another * within a segment, the rest literally', () => {
-      const prefix = globToRegExp('/orders/*');
-      expect(['/orders/1', '/orders/', '/orders/a.b', '/orders/1/items'].map((p) => prefix.test(p))).toEqual([true, true, true, true]);
-      expect(['/orders', '/ordersX/1', '/x/orders/1'].map((p) => prefix.test(p))).toEqual([false, false, false]);
-      const segment = globToRegExp('/orders/*/items');
-      expect(['/orders/1/items', '/orders/1/2/items', '/orders/1/items/3'].map((p) => segment.test(p))).toEqual([true, false, false]);
-      const deep = globToRegExp('/orders/**/items');
-      expect(['/orders/1/items', '/orders/1/2/items'].map((p) => deep.test(p))).toEqual([true, true]);
-      expect(globToRegExp('/a.b/(x)').test('/a.b/(x)')).toBe(true);
-      expect(globToRegExp('/a.b').test('/aXb')).toBe(false);
-      expect(globToRegExp('/exact').test('/exact/more')).toBe(false);
-    });
-  });
-
   describe('loadConfig', () => {
-    it('uses the default claim headers and no rules', () => {
+    it('uses the default claim headers, no rules and the nginx source (X-Original-*)', () => {
       const { config } = loadConfig(baseEnv);
       expect(config.forwardAuth).toEqual({
         cookieName: undefined,
         claimHeaders: parseClaimHeaders('sub:x-user-id,tenant_id:x-tenant-id,scope:x-scope,client_id:x-client-id'),
         rules: [],
+        source: { name: 'nginx', pathForm: false, methodHeader: 'x-original-method', uriHeader: 'x-original-uri', protoHeader: 'x-forwarded-proto', hostHeader: 'x-forwarded-host' },
       });
+    });
+
+    it('reads FORWARD_AUTH_SOURCE: nginx, traefik, envoy or headers:…, and refuses anything else with one line', () => {
+      expect(loadConfig({ ...baseEnv, FORWARD_AUTH_SOURCE: 'traefik' }).config.forwardAuth.source).toMatchObject({ methodHeader: 'x-forwarded-method', uriHeader: 'x-forwarded-uri' });
+      expect(loadConfig({ ...baseEnv, FORWARD_AUTH_SOURCE: 'envoy' }).config.forwardAuth.source).toMatchObject({ pathForm: true, hostHeader: 'host' });
+      expect(loadConfig({ ...baseEnv, FORWARD_AUTH_SOURCE: 'headers:X-Method, X-Path' }).config.forwardAuth.source).toEqual({
+        name: 'headers:x-method,x-path',
+        pathForm: false,
+        methodHeader: 'x-method',
+        uriHeader: 'x-path',
+        protoHeader: 'x-forwarded-proto',
+        hostHeader: 'x-forwarded-host',
+      });
+      expect(parseForwardedSource('headers:a,b,c,d')).toMatchObject({ protoHeader: 'c', hostHeader: 'd' });
+      for (const bad of ['caddy', 'headers:x-method', 'headers:x-a,x-a', 'headers:authorization,x-uri', 'headers:x a,x-b', 'headers:a,b,c']) {
+        expect(configError({ FORWARD_AUTH_SOURCE: bad })).toEqual([expect.stringMatching(/^Invalid configuration: FORWARD_AUTH_SOURCE must be nginx, traefik, envoy or headers:/)]);
+      }
     });
 
     it('reads the cookie name, the headers and a rules file', () => {

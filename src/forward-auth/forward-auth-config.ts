@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { PathPattern, PathPatternError } from './path-pattern';
 
 /** One claim copied into one response header of GET /v1/auth/verify. */
 export interface ClaimHeader {
@@ -11,7 +12,8 @@ export interface ForwardAuthRule {
   /** Upper-case HTTP method, or '*'. */
   method: string;
   path: string;
-  pattern: RegExp;
+  pattern: PathPattern;
+  /** Every one is required; empty opens the path to any valid token. */
   scopes: string[];
 }
 
@@ -64,6 +66,8 @@ export function loadForwardAuthRules(file: string): ForwardAuthRule[] {
 
 export function parseForwardAuthRules(value: unknown): ForwardAuthRule[] {
   if (!Array.isArray(value)) throw new ForwardAuthConfigError('must hold a JSON array of {"method", "path", "scopes"} rules');
+  // Default deny: an empty file would refuse every path; unsetting FORWARD_AUTH_RULES_FILE is the way to check none.
+  if (value.length === 0) throw new ForwardAuthConfigError('holds no rule: every path would be refused (unset FORWARD_AUTH_RULES_FILE to check no paths)');
   if (value.length > MAX_FORWARD_AUTH_RULES) throw new ForwardAuthConfigError(`may hold at most ${MAX_FORWARD_AUTH_RULES} rules`);
   return value.map((rule: unknown, i) => {
     const at = `rule ${i}`;
@@ -79,27 +83,13 @@ export function parseForwardAuthRules(value: unknown): ForwardAuthRule[] {
     if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === 'string' && SCOPE_TOKEN.test(s))) {
       throw new ForwardAuthConfigError(`${at}: scopes must be an array of scope strings (may be empty)`);
     }
-    return { method: m, path, pattern: globToRegExp(path), scopes: [...scopes] as string[] };
-  });
-}
-
-/**
- * The whole path must match (query excluded). `**` matches any characters including `/`;
- * a `*` at the end is a prefix match (`/orders/*` covers `/orders/1` and `/orders/1/items`,
- * as gateways read such patterns, so a rule never covers less than its author meant); any
- * other `*` matches within one segment; everything else is literal.
- */
-export function globToRegExp(glob: string): RegExp {
-  let source = '';
-  for (let i = 0; i < glob.length; i++) {
-    if (glob[i] === '*' && (glob[i + 1] === '*' || i === glob.length - 1)) {
-      source += '.*';
-      if (glob[i + 1] === '*') i++;
-    } else if (glob[i] === '*') {
-      source += '[^/]*';
-    } else {
-      source += glob[i].replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+    let pattern: PathPattern;
+    try {
+      pattern = PathPattern.compile(path);
+    } catch (error) {
+      if (error instanceof PathPatternError) throw new ForwardAuthConfigError(`${at}: path ${error.message}`);
+      throw error;
     }
-  }
-  return new RegExp(`^${source}$`);
+    return { method: m, path, pattern, scopes: [...scopes] as string[] };
+  });
 }

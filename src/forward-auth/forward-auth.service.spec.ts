@@ -4,6 +4,7 @@ import { TokenError } from '@tessera/nest-guard';
 import { TokenVerifierService, VerifiedToken } from '../verification/token-verifier.service';
 import { parseClaimHeaders, parseForwardAuthRules } from './forward-auth-config';
 import { ForwardAuthService } from './forward-auth.service';
+import { parseForwardedSource } from './forwarded-source';
 
 const TENANT = '11111111-1111-4111-8111-111111111111';
 
@@ -11,7 +12,12 @@ describe('ForwardAuthService', () => {
   let verify: jest.Mock;
   const service = (forwardAuth: Partial<AppConfig['forwardAuth']> = {}) =>
     new ForwardAuthService({ verify } as unknown as TokenVerifierService, {
-      forwardAuth: { claimHeaders: parseClaimHeaders('sub:x-user-id,tenant_id:x-tenant-id,scope:x-scope,client_id:x-client-id'), rules: [], ...forwardAuth },
+      forwardAuth: {
+        claimHeaders: parseClaimHeaders('sub:x-user-id,tenant_id:x-tenant-id,scope:x-scope,client_id:x-client-id'),
+        rules: [],
+        source: parseForwardedSource('traefik'),
+        ...forwardAuth,
+      },
     } as AppConfig);
   const verified = (claims: Record<string, unknown>): VerifiedToken => ({ kind: 'access', tenantId: TENANT, kid: 'k', claims: { tenant_id: TENANT, ...claims } });
 
@@ -82,8 +88,7 @@ describe('ForwardAuthService', () => {
 
       it('applies the first rule matching the forwarded method and normalised path', async () => {
         await expect(call({ 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/orders/1' })).resolves.toHaveProperty('x-user-id', 'user-1');
-        await expect(call({ 'x-original-method': 'GET', 'x-original-uri': '/public/x' })).resolves.toHaveProperty('x-user-id');
-        await expect(call({ 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/unlisted' })).resolves.toHaveProperty('x-user-id');
+        await expect(call({ 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/public/x' })).resolves.toHaveProperty('x-user-id');
         const denied = await failure(call({ 'x-forwarded-method': 'POST', 'x-forwarded-uri': '/orders/1' }));
         expect(denied).toEqual({
           status: 403,
@@ -94,10 +99,42 @@ describe('ForwardAuthService', () => {
         expect(await failure(call({ 'x-forwarded-method': 'DELETE', 'x-forwarded-uri': '/public/../orders/1' }))).toMatchObject({ code: 'INSUFFICIENT_SCOPE' });
       });
 
-      it('refuses a request without a forwarded URI, or with one it cannot read', async () => {
-        expect(await failure(call({ 'x-forwarded-method': 'GET' }))).toMatchObject({ status: 403, code: 'INSUFFICIENT_SCOPE', message: expect.stringMatching(/X-Forwarded-Uri/) });
+      it('refuses a path that no rule names (only "scopes": [] opens a path)', async () => {
+        expect(await failure(call({ 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/unlisted' }))).toEqual({
+          status: 403,
+          code: 'INSUFFICIENT_SCOPE',
+          message: 'No forward-auth rule names this method and path; a rule with "scopes": [] opens a path',
+          headers: {
+            'www-authenticate':
+              'Bearer realm="tessera", error="insufficient_scope", error_description="No forward-auth rule names this method and path; a rule with \'scopes\': [] opens a path"',
+          },
+        });
+      });
+
+      it('refuses a request without a forwarded method and URI, or with one it cannot read', async () => {
+        expect(await failure(call({ 'x-forwarded-method': 'GET' }))).toMatchObject({ status: 403, code: 'INSUFFICIENT_SCOPE', message: expect.stringMatching(/x-forwarded-uri/) });
+        expect(await failure(call({ 'x-forwarded-uri': '/public/x' }))).toMatchObject({ status: 403, code: 'INSUFFICIENT_SCOPE' });
         expect(await failure(call({ 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/orders/%ZZ' }))).toMatchObject({ status: 403 });
       });
+
+      it('refuses a conflicting second source with 400 before looking at the token', async () => {
+        const conflict = await failure(call({ 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/orders/1', 'x-original-uri': '/public/x' }));
+        expect(conflict).toMatchObject({ status: 400, code: 'FORWARDED_REQUEST_CONFLICT', message: expect.stringMatching(/^X-Original-Uri names another request/) });
+        expect(verify).not.toHaveBeenCalled();
+      });
+
+      it('refuses a forwarded path over 4096 characters with 414, whatever the query', async () => {
+        const long = `/public/${'a'.repeat(4096 - 8)}`;
+        await expect(call({ 'x-forwarded-method': 'GET', 'x-forwarded-uri': `${long}?${'q'.repeat(5000)}` })).resolves.toHaveProperty('x-user-id');
+        expect(await failure(call({ 'x-forwarded-method': 'GET', 'x-forwarded-uri': `${long}a` }))).toMatchObject({ status: 414, code: 'FORWARDED_URI_TOO_LONG' });
+      });
+
+      it('matches a rule with four ** against a 2 KB+ hostile path at once', async () => {
+        const hostile = parseForwardAuthRules([{ method: '*', path: '/**/x/**/x/**/x/**/y', scopes: ['deep'] }]);
+        const at = (uri: string) => service({ rules: hostile }).authorize({ authorization: 'Bearer x', 'x-forwarded-method': 'GET', 'x-forwarded-uri': uri });
+        expect(await failure(at('/x'.repeat(1100)))).toMatchObject({ code: 'INSUFFICIENT_SCOPE', message: expect.stringMatching(/^No forward-auth rule/) });
+        expect(await failure(at(`${'/x'.repeat(1100)}/y`))).toMatchObject({ code: 'INSUFFICIENT_SCOPE', message: 'Token lacks a required scope: deep' });
+      }, 2000);
 
       it('treats a token without scope claim as holding no scope', async () => {
         verify.mockResolvedValue({ ...verified({ sub: 'u' }), kind: 'registered' });

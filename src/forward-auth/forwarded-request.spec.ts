@@ -1,5 +1,6 @@
 import { claimHeaders, MAX_CLAIM_HEADER_LENGTH } from './claim-headers';
-import { bearerToken, cookieValue, forwardedTarget, normalisePath } from './forwarded-request';
+import { bearerToken, cookieValue, ForwardedRequestError, normalisePath, readForwardedRequest } from './forwarded-request';
+import { parseForwardedSource } from './forwarded-source';
 
 describe('forwarded request', () => {
   describe('bearerToken', () => {
@@ -22,11 +23,67 @@ describe('forwarded request', () => {
     });
   });
 
-  describe('forwardedTarget', () => {
-    it('prefers X-Forwarded-* and falls back to nginx’s X-Original-*', () => {
-      expect(forwardedTarget({ 'x-forwarded-method': 'post', 'x-forwarded-uri': '/a', 'x-original-uri': '/b' })).toEqual({ method: 'POST', uri: '/a' });
-      expect(forwardedTarget({ 'x-original-method': 'GET', 'x-original-uri': '/b?x=1' })).toEqual({ method: 'GET', uri: '/b?x=1' });
-      expect(forwardedTarget({})).toEqual({ method: undefined, uri: undefined });
+  describe('readForwardedRequest', () => {
+    const nginx = parseForwardedSource('nginx');
+    const traefik = parseForwardedSource('traefik');
+    const envoy = parseForwardedSource('envoy');
+    const refusal = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (error) {
+        if (error instanceof ForwardedRequestError) return error.message;
+        throw error;
+      }
+      return undefined;
+    };
+
+    it('reads method, URI, proto and host from the configured source only', () => {
+      expect(readForwardedRequest(nginx, { 'x-original-method': 'post', 'x-original-uri': '/a?x=1', 'x-forwarded-proto': 'HTTPS', 'x-forwarded-host': 'Shop.example' })).toEqual({
+        method: 'POST',
+        uri: '/a?x=1',
+        proto: 'https',
+        host: 'shop.example',
+      });
+      expect(readForwardedRequest(traefik, { 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/b', 'x-forwarded-proto': 'http', 'x-forwarded-host': 'h:8080' })).toEqual({
+        method: 'GET',
+        uri: '/b',
+        proto: 'http',
+        host: 'h:8080',
+      });
+      expect(readForwardedRequest(envoy, { host: 'api.example', 'x-forwarded-proto': 'https' }, [], { method: 'DELETE', uri: '/c' })).toEqual({
+        method: 'DELETE',
+        uri: '/c',
+        proto: 'https',
+        host: 'api.example',
+      });
+      expect(readForwardedRequest(parseForwardedSource('headers:x-m,x-u'), { 'x-m': 'get', 'x-u': '/d' })).toMatchObject({ method: 'GET', uri: '/d' });
+      expect(readForwardedRequest(nginx, {})).toEqual({ method: undefined, uri: undefined, proto: undefined, host: undefined });
+    });
+
+    it('accepts another known source that names the same request', () => {
+      const headers = { 'x-original-method': 'GET', 'x-original-uri': '/orders/1?x', 'x-forwarded-method': 'get', 'x-forwarded-uri': '//orders/1' };
+      expect(readForwardedRequest(nginx, headers)).toMatchObject({ method: 'GET', uri: '/orders/1?x' });
+      expect(readForwardedRequest(traefik, headers)).toMatchObject({ method: 'GET', uri: '//orders/1' });
+    });
+
+    it('refuses another known source that names a different request, or one alone that the source does not read', () => {
+      const real = { 'x-original-method': 'GET', 'x-original-uri': '/orders/1' };
+      expect(refusal(() => readForwardedRequest(nginx, { ...real, 'x-forwarded-uri': '/open/page' }))).toBe(
+        'X-Forwarded-Uri names another request than X-Original-Method / X-Original-Uri (FORWARD_AUTH_SOURCE=nginx): ' +
+          'have the proxy clear X-Forwarded-Uri, or set FORWARD_AUTH_SOURCE to the proxy that sends it',
+      );
+      expect(refusal(() => readForwardedRequest(nginx, { ...real, 'x-forwarded-method': 'DELETE' }))).toMatch(/^X-Forwarded-Method names another request/);
+      expect(refusal(() => readForwardedRequest(nginx, { 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/open' }))).toMatch(/^X-Forwarded-Method names another request/);
+      expect(refusal(() => readForwardedRequest(traefik, { 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/orders/1', 'x-original-uri': '/open' }))).toMatch(/^X-Original-Uri names/);
+      expect(refusal(() => readForwardedRequest(envoy, { 'x-original-uri': '/open' }, [], { method: 'GET', uri: '/orders/1' }))).toMatch(/the Envoy form/);
+      expect(refusal(() => readForwardedRequest(parseForwardedSource('headers:x-m,x-u'), { 'x-m': 'GET', 'x-u': '/a', 'x-original-uri': '/b' }))).toMatch(/^X-Original-Uri/);
+    });
+
+    it('refuses a header it reads that arrived twice, a proto or host with two values, and the Envoy form under another source', () => {
+      expect(refusal(() => readForwardedRequest(nginx, { 'x-original-uri': '/a, /b' }, ['X-Original-URI', '/a', 'x-original-uri', '/b']))).toMatch(/^X-Original-Uri arrived 2 times/);
+      expect(refusal(() => readForwardedRequest(nginx, { 'x-forwarded-proto': 'https, http' }))).toMatch(/^X-Forwarded-Proto carries more than one value/);
+      expect(refusal(() => readForwardedRequest(nginx, {}, [], { method: 'GET', uri: '/a' }))).toMatch(/set FORWARD_AUTH_SOURCE=envoy$/);
+      expect(readForwardedRequest(nginx, { 'x-original-uri': '/a' }, ['X-Original-URI', '/a', 'X-Forwarded-Uri', '']).uri).toBe('/a');
     });
   });
 

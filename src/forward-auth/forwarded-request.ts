@@ -1,8 +1,8 @@
+import { ForwardedSource, KNOWN_METHOD_HEADERS, KNOWN_URI_HEADERS } from './forwarded-source';
+
 /**
  * Reading what a gateway sends to GET /v1/auth/verify: the token (Authorization: Bearer or
- * a cookie) and the original method and URI (Traefik/Caddy: X-Forwarded-Method and
- * X-Forwarded-Uri; nginx `auth_request` as usually configured: X-Original-Method and
- * X-Original-URI).
+ * a cookie) and the original request, from the headers FORWARD_AUTH_SOURCE names only.
  */
 export type Headers = Record<string, string | string[] | undefined>;
 
@@ -30,16 +30,98 @@ export function cookieValue(headers: Headers, name: string): string | undefined 
   return undefined;
 }
 
-export interface ForwardedTarget {
+/**
+ * The original request as the configured source tells it. `proto` and `host` come from the
+ * same source, so that a URL rebuilt from them (proto://host/path) is the one the gateway
+ * received.
+ */
+export interface ForwardedRequest {
+  /** Upper-case; undefined when the source sent none. */
   method: string | undefined;
-  /** The original URI as sent, or undefined when the gateway sent none. */
+  /** The original URI as sent (path and query), or undefined when the source sent none. */
   uri: string | undefined;
+  /** Lower-case, e.g. `https`. */
+  proto: string | undefined;
+  /** Lower-case host[:port]. */
+  host: string | undefined;
 }
 
-export function forwardedTarget(headers: Headers): ForwardedTarget {
-  const method = first(headers['x-forwarded-method']) ?? first(headers['x-original-method']);
-  const uri = first(headers['x-forwarded-uri']) ?? first(headers['x-original-uri']);
-  return { method: method?.trim().toUpperCase() || undefined, uri: uri?.trim() || undefined };
+/** The original request as Envoy ext_authz puts it in this request's method and URL. */
+export interface PathForm {
+  method: string;
+  uri: string;
+}
+
+/** The forwarded request cannot be believed: two sources disagree, or one says two things. */
+export class ForwardedRequestError extends Error {}
+
+/** Longest forwarded path (before the query) read; anything longer is refused (414). */
+export const MAX_FORWARDED_PATH_LENGTH = 4096;
+
+/** `x-original-uri` → `X-Original-Uri`, for messages. */
+const display = (name: string) => name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
+
+const single = (value: string | undefined): string | undefined => {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+};
+
+/**
+ * Reads the original request from the configured source only, and refuses (throws
+ * ForwardedRequestError) when another known source names a different method or path, when a
+ * header Tessera reads arrives twice (`rawHeaders`, as Node would join them), or when the
+ * route does not fit the source (the Envoy path form under another source, or the reverse
+ * with another source's headers).
+ */
+export function readForwardedRequest(source: ForwardedSource, headers: Headers, rawHeaders: string[] = [], pathForm?: PathForm): ForwardedRequest {
+  if (pathForm && !source.pathForm) {
+    throw new ForwardedRequestError(
+      `/v1/auth/verify/<path> is the Envoy ext_authz form, but FORWARD_AUTH_SOURCE=${source.name} reads ${display(source.methodHeader!)} / ${display(source.uriHeader!)}: ` +
+        'call GET /v1/auth/verify, or set FORWARD_AUTH_SOURCE=envoy',
+    );
+  }
+  const read = [source.methodHeader, source.uriHeader, source.protoHeader, source.hostHeader].filter((h): h is string => h !== undefined && h !== 'host');
+  const seen = new Map<string, number>();
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i].toLowerCase();
+    if (read.includes(name)) seen.set(name, (seen.get(name) ?? 0) + 1);
+  }
+  for (const [name, count] of seen) {
+    if (count > 1) throw new ForwardedRequestError(`${display(name)} arrived ${count} times: the proxy must set it once, replacing what the client sent`);
+  }
+
+  const method = (pathForm ? pathForm.method : single(first(headers[source.methodHeader!])))?.toUpperCase();
+  const uri = pathForm ? pathForm.uri : single(first(headers[source.uriHeader!]));
+  const proto = single(first(headers[source.protoHeader]))?.toLowerCase();
+  const host = single(first(headers[source.hostHeader]))?.toLowerCase();
+  for (const [name, value] of [
+    [source.protoHeader, proto],
+    [source.hostHeader, host],
+  ] as const) {
+    if (value?.includes(',')) throw new ForwardedRequestError(`${display(name)} carries more than one value: the proxy must set it once, replacing what the client sent`);
+  }
+
+  const sameMethod = (other: string) => other.toUpperCase() === method;
+  const samePath = (other: string) => uri !== undefined && (other === uri || (normalisePath(other) ?? other) === (normalisePath(uri) ?? uri));
+  const others: Array<[string, (value: string) => boolean]> = [
+    ...KNOWN_METHOD_HEADERS.filter((h) => h !== source.methodHeader).map((h): [string, (value: string) => boolean] => [h, sameMethod]),
+    ...KNOWN_URI_HEADERS.filter((h) => h !== source.uriHeader).map((h): [string, (value: string) => boolean] => [h, samePath]),
+  ];
+  for (const [name, same] of others) {
+    const value = single(first(headers[name]));
+    if (value === undefined || same(value)) continue;
+    const trusted = source.pathForm ? 'the method and path of the Envoy form' : `${display(source.methodHeader!)} / ${display(source.uriHeader!)}`;
+    throw new ForwardedRequestError(
+      `${display(name)} names another request than ${trusted} (FORWARD_AUTH_SOURCE=${source.name}): ` +
+        `have the proxy clear ${display(name)}, or set FORWARD_AUTH_SOURCE to the proxy that sends it`,
+    );
+  }
+  return { method, uri, proto, host };
+}
+
+/** The path of a forwarded URI before its query, for the length cap. */
+export function rawPathOf(uri: string): string {
+  return uri.split(/[?#]/, 1)[0];
 }
 
 /**

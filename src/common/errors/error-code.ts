@@ -16,6 +16,8 @@ export enum ErrorCode {
   TOKEN_REVOKED = 'TOKEN_REVOKED',
   UNAUTHENTICATED = 'UNAUTHENTICATED',
   INSUFFICIENT_SCOPE = 'INSUFFICIENT_SCOPE',
+  FORWARDED_REQUEST_CONFLICT = 'FORWARDED_REQUEST_CONFLICT',
+  FORWARDED_URI_TOO_LONG = 'FORWARDED_URI_TOO_LONG',
   TENANT_FORBIDDEN = 'TENANT_FORBIDDEN',
   ADMIN_REQUIRED = 'ADMIN_REQUIRED',
   VALIDATION_FAILED = 'VALIDATION_FAILED',
@@ -63,6 +65,10 @@ export function describeErrorCode(code: ErrorCode): ErrorCodeInfo {
       return { status: 401, message: 'A valid X-Api-Key header is required' };
     case ErrorCode.INSUFFICIENT_SCOPE:
       return { status: 403, message: 'Token lacks a required scope' };
+    case ErrorCode.FORWARDED_REQUEST_CONFLICT:
+      return { status: 400, message: 'The forwarded request headers disagree: the proxy must set those of FORWARD_AUTH_SOURCE and clear the others' };
+    case ErrorCode.FORWARDED_URI_TOO_LONG:
+      return { status: 414, message: 'The forwarded path is too long' };
     case ErrorCode.TENANT_FORBIDDEN:
       return { status: 403, message: 'This API key cannot access that tenant' };
     case ErrorCode.ADMIN_REQUIRED:
@@ -102,6 +108,7 @@ export function reasonPhrase(status: number): string {
     405: 'method_not_allowed',
     409: 'conflict',
     413: 'payload_too_large',
+    414: 'uri_too_long',
     415: 'unsupported_media_type',
     429: 'too_many_requests',
     431: 'request_header_fields_too_large',
