@@ -260,12 +260,17 @@ describe('OAuth token endpoint: POST /oauth/token (e2e)', () => {
     it('exchanges an assertion for an access token about its sub, in the key’s tenant, without a refresh token', async () => {
       const res = await form({ grant_type: JWT_BEARER, assertion: await assertion({ groupRef: 'g-1', tenant_id: keyTenant.id }) }).expect(200);
       expect(res.headers['cache-control']).toBe('no-store');
-      expect(res.body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: 200, scope: '' });
+      // The assertion has 120 s left: the token never outlives it (docs/adr/0014).
+      expect(res.body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: expect.any(Number), scope: '' });
+      expect(res.body.expires_in).toBeGreaterThan(100);
+      expect(res.body.expires_in).toBeLessThanOrEqual(120);
       const { payload } = await verify(res.body.access_token);
       expect(payload).toMatchObject({ sub: 'user-77', tenant_id: keyTenant.id, client_id: keyTenant.id, scope: '', iss: PUBLIC_URL });
       expect(payload.groupRef).toBeUndefined();
-      const viaJson = await json({ grant_type: JWT_BEARER, assertion: await assertion({ aud: PUBLIC_URL }) }).expect(200);
+      const viaJson = await json({ grant_type: JWT_BEARER, assertion: await assertion({ aud: [TOKEN_ENDPOINT, 'https://other.example'] }) }).expect(200);
       expect((await verify(viaJson.body.access_token)).payload.sub).toBe('user-77');
+      // The issuer is a verify audience here, so a token for it is a bearer token, not an assertion.
+      await json({ grant_type: JWT_BEARER, assertion: await assertion({ aud: PUBLIC_URL }) }).expect(400);
     });
 
     it('refuses a replayed assertion with invalid_grant', async () => {
@@ -317,7 +322,8 @@ describe('OAuth token endpoint: POST /oauth/token (e2e)', () => {
       const narrower = await form({ grant_type: JWT_BEARER, assertion: await assertion({ scope: 'read write' }), scope: 'read' }).expect(200);
       expect(narrower.body.scope).toBe('read');
       expect((await form({ grant_type: JWT_BEARER, assertion: await assertion({ scope: 'read' }), scope: 'write' }).expect(400)).body).toEqual(oauthError('invalid_scope'));
-      expect((await form({ grant_type: JWT_BEARER, assertion: await assertion(), scope: 'anything' }).expect(200)).body.scope).toBe('anything');
+      // Neither a scope claim nor a client: nothing to grant, so asking is invalid_scope (docs/adr/0014).
+      expect((await form({ grant_type: JWT_BEARER, assertion: await assertion(), scope: 'anything' }).expect(400)).body).toEqual(oauthError('invalid_scope'));
 
       const c = (await t.http.post(`/v1/tenants/${keyTenant.id}/clients`).set(admin()).send({ name: 'bearer-client', scopes: ['read'] }).expect(201)).body;
       const auth = { authorization: basic(c.clientId, c.clientSecret) };
