@@ -218,6 +218,26 @@ describe('OAuth token endpoint: POST /oauth/token (e2e)', () => {
       expect(malformed.body).toEqual(oauthError('invalid_scope'));
     });
 
+    it('does not rotate on a refused wider scope: the same token refreshes normally later, no reuse alarm, the family lives (issue 17.5)', async () => {
+      const first = (await issue({ sub: 'user-scope-burn', scope: 'a b' })).body;
+      const logsBefore = t.logs().length;
+      const wider = await form({ grant_type: 'refresh_token', refresh_token: first.refresh_token, scope: 'a admin' }).expect(400);
+      expect(wider.body).toEqual(oauthError('invalid_scope'));
+      // Past the grace window, so a token the refused request had used up would now count as reused.
+      const spy = jest.spyOn(t.tessera.app.get(Clock), 'now').mockReturnValue(new Date(Date.now() + 60_000));
+      try {
+        const normal = await form({ grant_type: 'refresh_token', refresh_token: first.refresh_token }).expect(200);
+        expect(normal.body.scope).toBe('a b');
+        await form({ grant_type: 'refresh_token', refresh_token: normal.body.refresh_token, scope: 'a' }).expect(200);
+      } finally {
+        spy.mockRestore();
+      }
+      const families = await t.sql<{ revoked_at: Date | null }>(`SELECT revoked_at FROM refresh_families WHERE sub = 'user-scope-burn'`);
+      expect(families).toEqual([{ revoked_at: null }]);
+      expect(await t.sql(`SELECT id FROM audit_events WHERE type = 'refresh_token.reuse_detected' AND subject = 'user-scope-burn'`)).toEqual([]);
+      expect(t.logs().slice(logsBefore)).not.toContain('Refresh token reuse detected');
+    });
+
     it('answers invalid_grant for unknown or garbage tokens and invalid_request without one', async () => {
       for (const refresh_token of ['trt_' + 'A'.repeat(43), 'garbage', 'x'.repeat(5000)]) {
         expect((await form({ grant_type: 'refresh_token', refresh_token }).expect(400)).body).toEqual(oauthError('invalid_grant'));

@@ -45,6 +45,8 @@ export interface RotationRequest {
   childTtlSeconds: number;
   clientId: string | null;
   clientTenantId: string | null;
+  /** The scope tokens the request asks for (RFC 6749 §6), or null for the family's scope: a wider one must not rotate. */
+  requestedScope: readonly string[] | null;
 }
 
 const COLUMNS = `
@@ -85,8 +87,8 @@ export class RefreshTokensRepository {
   /**
    * Rotation in one statement (one round trip, atomic): the conditional UPDATE marks the
    * token used only if it is unused, unrevoked and unexpired at `now` AND every rule on its
-   * family holds (family live, tenant enabled, subject not cut off, the right client), and
-   * the child is inserted from what it returned. Of any number of concurrent requests
+   * family holds (family live, tenant enabled, subject not cut off, the right client, a
+   * requested scope within the family's), and the child is inserted from what it returned. Of any number of concurrent requests
    * exactly one matches: the others wait on the row lock, then see `used_at` set. When
    * nothing matched the token is not used up; the caller reads the row to say why.
    */
@@ -101,13 +103,14 @@ export class RefreshTokensRepository {
             AND NOT tn.is_disabled AND tn.deleted_at IS NULL
             AND (c.not_before IS NULL OR f.created_at > c.not_before)
             AND CASE WHEN f.client_id IS NULL THEN $5::text IS NULL OR $6::uuid = f.tenant_id ELSE f.client_id = $5 END
+            AND ($7::text[] IS NULL OR $7::text[] <@ string_to_array(f.scope, ' '))
          RETURNING ${COLUMNS}),
        child AS (
          INSERT INTO refresh_tokens (family_id, generation, parent_id, token_hash, tenant_id, expires_at, created_at)
          SELECT family_id, generation + 1, id, $3, tenant_id, LEAST($2::timestamptz + make_interval(secs => $4), family_expires_at), $2 FROM used
          RETURNING expires_at AS child_expires_at)
        SELECT used.*, child.child_expires_at FROM used CROSS JOIN child`,
-      [tokenHash, r.now, r.childHash, r.childTtlSeconds, r.clientId, r.clientTenantId],
+      [tokenHash, r.now, r.childHash, r.childTtlSeconds, r.clientId, r.clientTenantId, r.requestedScope],
     );
     if (rows.length === 0) return undefined;
     return { row: toRow(rows[0]), child: { tokenHash: r.childHash, expiresAt: rows[0].child_expires_at as Date } };

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
+import { scopesOutside } from '../clients/scope';
 import { OAuthException } from '../common/errors/oauth.exception';
 import { AppConfig } from '../config/app-config';
 import { RefreshGrantContext } from './refresh-grant-context';
@@ -53,11 +54,14 @@ export class RefreshTokensService {
    * belongs to a client and none authenticated). `authenticatedClientTenantId` is the tenant
    * of the authenticated client: a family issued without a client may be refreshed by a client
    * of its own tenant only (left out while a client authenticated, the family is refused).
+   * `requestedScope` (parsed scope tokens, or null) outside the family's scope is invalid_scope,
+   * decided inside the rotation statement, so a refused request never uses the token up.
    */
   async rotate(
     presented: string,
     authenticatedClientId: string | null,
     authenticatedClientTenantId: string | null = null,
+    requestedScope: readonly string[] | null = null,
   ): Promise<{ context: RefreshGrantContext; refreshToken: string; expiresIn: number }> {
     if (!isWellFormedRefreshToken(presented)) throw invalidGrant('Refresh token is invalid');
     const now = this.clock.now();
@@ -71,11 +75,12 @@ export class RefreshTokensService {
       childTtlSeconds: this.config.refreshTokenTtlSeconds,
       clientId: authenticatedClientId,
       clientTenantId: authenticatedClientTenantId,
+      requestedScope,
     });
     if (rotated) {
       return { context: contextOf(rotated.row), refreshToken: child, expiresIn: this.secondsBetween(now, rotated.child.expiresAt) };
     }
-    return this.notRotated(presented, childHash, child, authenticatedClientId, authenticatedClientTenantId, now);
+    return this.notRotated(presented, childHash, child, authenticatedClientId, authenticatedClientTenantId, requestedScope, now);
   }
 
   /** RFC 7009: ends the family of this token if it belongs to tenantId; false when unknown or foreign. */
@@ -93,7 +98,15 @@ export class RefreshTokensService {
   }
 
   /** The UPDATE matched nothing: say why, answer a retry within the grace window, or end a reused family. */
-  private async notRotated(presented: string, childHash: Buffer, child: string, clientId: string | null, clientTenantId: string | null, now: Date) {
+  private async notRotated(
+    presented: string,
+    childHash: Buffer,
+    child: string,
+    clientId: string | null,
+    clientTenantId: string | null,
+    requestedScope: readonly string[] | null,
+    now: Date,
+  ) {
     const row = await this.repository.findByHash(hashRefreshToken(presented));
     if (!row) throw invalidGrant('Refresh token is invalid');
     this.checkClient(row, clientId, clientTenantId);
@@ -101,6 +114,11 @@ export class RefreshTokensService {
       // Unused, so a rule refused it (checkFamily says which), or it is revoked or expired.
       this.checkFamily(row, clientId, clientTenantId, now);
       if (row.revokedAt !== null) throw invalidGrant('Refresh token was revoked');
+      if (row.expiresAt.getTime() > now.getTime() && requestedScope) {
+        const outside = scopesOutside(requestedScope, row.scope === '' ? [] : row.scope.split(' '));
+        // RFC 6749 §6: the scope "MUST NOT include any scope not originally granted"; the token stays usable.
+        if (outside.length > 0) throw new OAuthException('invalid_scope', `Scope not granted to this refresh token: ${outside.join(' ')}`);
+      }
       throw invalidGrant('Refresh token expired');
     }
     if (row.usedAt !== null && row.revokedAt === null && row.familyRevokedAt === null) {

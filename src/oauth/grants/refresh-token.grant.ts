@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { parseScope } from '../../clients/scope';
 import { RefreshTokensService } from '../../refresh/refresh-tokens.service';
 import { AccessTokenService } from '../../tokens/access-token.service';
 import { IssuedTokenResponseDto } from '../../tokens/dto/token-response.dto';
@@ -21,9 +22,11 @@ export class RefreshTokenGrant implements TokenGrant {
 
   async handle(request: TokenRequest): Promise<IssuedTokenResponseDto> {
     const presented = requiredParam(request, 'refresh_token');
-    // A malformed scope is refused before the token is used up.
+    // A malformed scope is refused before the token is used up; a wider one inside the rotation
+    // statement, so a refused request never rotates (and never looks like reuse afterwards).
     grantedScope(request.params.scope, undefined, []);
-    const rotated = await this.refreshTokens.rotate(presented, request.client?.clientId ?? null, request.client?.tenantId ?? null);
+    const asked = request.params.scope === undefined ? null : parseScope(request.params.scope)!;
+    const rotated = await this.refreshTokens.rotate(presented, request.client?.clientId ?? null, request.client?.tenantId ?? null, asked);
     const { context } = rotated;
     // §6: a narrower scope may be asked for the new access token; the family keeps its scope.
     const granted = context.scope === '' ? [] : context.scope.split(' ');
