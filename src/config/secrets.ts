@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ConfigError } from './config-error';
 
 /** Secrets Tessera may generate for itself outside production. */
 export interface GeneratedSecrets {
@@ -25,7 +26,7 @@ export function loadOrCreateSecrets(
   wanted: (keyof GeneratedSecrets)[],
 ): { secrets: GeneratedSecrets; created: (keyof GeneratedSecrets)[] } {
   const path = secretsFile(dataDir);
-  const secrets: GeneratedSecrets = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : {};
+  const secrets = readSecrets(dataDir, path);
   const created: (keyof GeneratedSecrets)[] = [];
   for (const name of wanted) {
     if (secrets[name]) continue;
@@ -34,9 +35,47 @@ export function loadOrCreateSecrets(
     created.push(name);
   }
   if (created.length > 0) {
-    mkdirSync(dataDir, { recursive: true, mode: 0o755 });
-    writeFileSync(path, JSON.stringify(secrets, null, 2) + '\n', { mode: 0o600 });
-    chmodSync(path, 0o600);
+    try {
+      mkdirSync(dataDir, { recursive: true, mode: 0o755 });
+      writeFileSync(path, JSON.stringify(secrets, null, 2) + '\n', { mode: 0o600 });
+      chmodSync(path, 0o600);
+    } catch (error) {
+      throw unusable(dataDir, error);
+    }
   }
   return { secrets, created };
+}
+
+function readSecrets(dataDir: string, path: string): GeneratedSecrets {
+  let text: string;
+  try {
+    if (!existsSync(path)) return {};
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw unusable(dataDir, error);
+  }
+  try {
+    return JSON.parse(text) as GeneratedSecrets;
+  } catch {
+    throw new ConfigError([`${path} is not valid JSON: fix it, or remove it (and DATA_DIR/postgres with it) to generate new secrets.`]);
+  }
+}
+
+const REASONS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EEXIST: 'not a directory',
+  ENOTDIR: 'not a directory',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left',
+};
+
+/** One line that names DATA_DIR, the reason (errno code, never a secret) and what to do. */
+function unusable(dataDir: string, error: unknown): ConfigError {
+  const code = (error as NodeJS.ErrnoException)?.code ?? 'error';
+  const reason = REASONS[code] ? `${REASONS[code]}, ${code}` : code;
+  return new ConfigError([
+    `DATA_DIR ${dataDir} cannot be used (${reason}): set DATA_DIR to a directory this user can create and write, ` +
+      'or unset it to use ./.tessera.',
+  ]);
 }
