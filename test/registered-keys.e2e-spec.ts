@@ -40,6 +40,7 @@ describe('tenant-registered public keys (e2e)', () => {
       active: true,
       fingerprint: expect.stringMatching(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/),
       createdAt: expect.any(String),
+      proven: false,
     });
     const ecKey = await register(tenant.id, { label: 'ec', algorithm: 'ES256', jwk: jwkOf(ec) }, tenant.apiKey).expect(201);
     expect(ecKey.body.kid).toBe(await thumbprint(ec));

@@ -9,8 +9,20 @@ export type RegisteredKeyAlgorithm = (typeof REGISTERED_KEY_ALGORITHMS)[number];
 
 export const MAX_PUBLIC_KEY_PEM_LENGTH = 10_000;
 export const MIN_RSA_BITS = 2048;
-/** OpenSSL refuses to verify with larger moduli (OPENSSL_RSA_MAX_MODULUS_BITS), so such a key could never work. */
-export const MAX_RSA_BITS = 16384;
+/**
+ * Larger moduli cost more per signature check (about 8× from 2048 to 4096 bits, and far more
+ * beyond) on the event loop of every verifier, before any claim is read: 4096 is the largest
+ * size in common use (docs/adr/0012-registered-key-proof.md).
+ */
+export const MAX_RSA_BITS = 4096;
+/**
+ * RSA public exponents accepted: odd, from 3 to 2^32 - 1. Verification costs one modular
+ * squaring per exponent bit, so a 2048-bit exponent makes each check ~70× dearer than
+ * e = 65537; at most 32 bits it stays within 2× of it, and every exponent real keys use
+ * (65537, and the older 3, 17, 257) still registers.
+ */
+export const MIN_RSA_EXPONENT = 3n;
+export const MAX_RSA_EXPONENT = 2n ** 32n - 1n;
 
 /** JWK members that carry private (or symmetric) key material (RFC 7518 §6.2.2, §6.3.2, §6.4). */
 export const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
@@ -99,6 +111,21 @@ function fromJwk(jwk: unknown, algorithm: string): KeyObject {
   }
 }
 
+/**
+ * The type, size and exponent rules of registration, for a key already stored: undefined when
+ * it passes, else why not (safe to log: it never quotes the key).
+ */
+export function storedKeyProblem(jwk: PublicJwk, algorithm: string): string | undefined {
+  try {
+    const key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
+    if (!(REGISTERED_KEY_ALGORITHMS as readonly string[]).includes(algorithm)) return `algorithm ${algorithm} is not accepted`;
+    checkFitsAlgorithm(key, algorithm as RegisteredKeyAlgorithm);
+    return undefined;
+  } catch (error) {
+    return error instanceof PublicKeyError ? error.message : 'the stored key cannot be read';
+  }
+}
+
 function checkFitsAlgorithm(key: KeyObject, algorithm: RegisteredKeyAlgorithm): void {
   const type = key.asymmetricKeyType;
   const details = key.asymmetricKeyDetails ?? {};
@@ -108,6 +135,12 @@ function checkFitsAlgorithm(key: KeyObject, algorithm: RegisteredKeyAlgorithm): 
     const bits = details.modulusLength ?? 0;
     if (bits < MIN_RSA_BITS) throw new PublicKeyError(`RSA keys must have at least ${MIN_RSA_BITS} bits; this one has ${bits}`);
     if (bits > MAX_RSA_BITS) throw new PublicKeyError(`RSA keys may have at most ${MAX_RSA_BITS} bits; this one has ${bits}`);
+    const e = details.publicExponent ?? 0n;
+    if (e < MIN_RSA_EXPONENT || e > MAX_RSA_EXPONENT || e % 2n === 0n) {
+      // The exponent is public, but a huge one is not worth quoting: its size says enough.
+      const size = e > 1_000_000n ? `a ${e.toString(2).length}-bit number` : String(e);
+      throw new PublicKeyError(`RSA public exponent must be odd and from 3 to 2^32 - 1 (65537 is usual); this one is ${size}`);
+    }
     return;
   }
   if (algorithm === 'ES256' || algorithm === 'ES384') {

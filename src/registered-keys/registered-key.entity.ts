@@ -3,11 +3,14 @@ import type { PublicJwk, RegisteredKeyAlgorithm } from './public-key';
 
 @Entity('registered_keys')
 export class RegisteredKeyEntity {
-  /** RFC 7638 thumbprint of the key: unique across tenants, and kept after a delete. */
+  /**
+   * RFC 7638 thumbprint of the key. The row is kept after a delete. At most one tenant holds a
+   * kid (the row not displaced), and at most one ever proved it (docs/adr/0012-registered-key-proof.md).
+   */
   @PrimaryColumn({ type: 'varchar', length: 64 })
   kid: string;
 
-  @Column({ name: 'tenant_id', type: 'uuid' })
+  @PrimaryColumn({ name: 'tenant_id', type: 'uuid' })
   tenantId: string;
 
   @Column({ type: 'varchar', length: 100 })
@@ -25,6 +28,14 @@ export class RegisteredKeyEntity {
 
   @Column({ name: 'is_active', type: 'boolean', default: true })
   isActive: boolean;
+
+  /** The registration carried a valid proof of possession of the private key. */
+  @Column({ type: 'boolean', default: false })
+  proven: boolean;
+
+  /** When another tenant's proven registration of this key took it over (also deleted then). */
+  @Column({ name: 'displaced_at', type: 'timestamptz', nullable: true })
+  displacedAt: Date | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

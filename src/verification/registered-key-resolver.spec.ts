@@ -22,7 +22,7 @@ describe('RegisteredKeyResolver', () => {
     findActiveKey = jest.fn(async (kid: string) => (kid === KID ? { kid, tenantId: TENANT, algorithm: 'EdDSA', keyObject } : undefined));
     settings = jest.fn(async () => ({ id: TENANT, isDisabled: false, accessTokenMaxTtl: 600, registeredTokenMaxTtl: 300 }));
     resolver = new RegisteredKeyResolver(
-      { findActiveKey } as unknown as RegisteredKeysService,
+      { findActiveKey, onKeyChanged: jest.fn() } as unknown as RegisteredKeysService,
       { settings } as unknown as TenantsService,
       { now: () => new Date(nowMs) } as Clock,
     );

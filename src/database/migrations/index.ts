@@ -7,6 +7,8 @@ import { CreateRefreshTokens1764000005000 } from './1764000005000-CreateRefreshT
 import { CreateAuditEvents1764000006000 } from './1764000006000-CreateAuditEvents';
 import { CreateJwtBearerJtis1764000007000 } from './1764000007000-CreateJwtBearerJtis';
 import { AuditAppendOnly1764000008000 } from './1764000008000-AuditAppendOnly';
+import { RegisteredKeyProof1796119200000 } from './1796119200000-RegisteredKeyProof';
+import { RevocationLimits1796119201000 } from './1796119201000-RevocationLimits';
 
 /** Every migration, in order. A new migration is added here as well as in its file. */
 export const MIGRATIONS = [
@@ -19,4 +21,6 @@ export const MIGRATIONS = [
   CreateAuditEvents1764000006000,
   CreateJwtBearerJtis1764000007000,
   AuditAppendOnly1764000008000,
+  RegisteredKeyProof1796119200000,
+  RevocationLimits1796119201000,
 ];

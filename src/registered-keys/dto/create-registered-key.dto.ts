@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsNotEmpty, IsObject, IsOptional, IsString, MaxLength } from 'class-validator';
+import { KEY_PROOF_TYP, MAX_KEY_PROOF_LENGTH } from '../key-proof';
 import { MAX_PUBLIC_KEY_PEM_LENGTH, REGISTERED_KEY_ALGORITHMS, type RegisteredKeyAlgorithm } from '../public-key';
 
 export class CreateRegisteredKeyDto {
@@ -32,4 +33,18 @@ export class CreateRegisteredKeyDto {
   @IsOptional()
   @IsObject()
   jwk?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    maxLength: MAX_KEY_PROOF_LENGTH,
+    example: 'eyJhbGciOiJSUzI1NiIsInR5cCI6InRlc3NlcmEta2V5LXByb29mK2p3dCJ9.eyJ0ZW5hbnRfaWQiOiLigKYiLCJqa3QiOiLigKYiLCJpYXQiOjE3OTYxMTkyMDB9.…',
+    description:
+      `Proof of possession: a compact JWS signed by this key's private half with \`algorithm\`, header \`{"alg", "typ": "${KEY_PROOF_TYP}"}\`, ` +
+      'payload exactly `{"tenant_id": <this tenant>, "jkt": <RFC 7638 SHA-256 thumbprint of the key>, "iat": <now>}` (within 300 s). ' +
+      'Without it the key is registered unproven: it works until another tenant registers the same key with a proof, which takes it over.',
+  })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(MAX_KEY_PROOF_LENGTH)
+  proof?: string;
 }

@@ -14,6 +14,8 @@ export class RegisteredKeyResponseDto {
   fingerprint: string;
   @ApiProperty({ format: 'date-time' })
   createdAt: string;
+  @ApiProperty({ example: true, description: 'The registration carried a proof of possession; an unproven key gives way to a proven registration of the same key by another tenant' })
+  proven: boolean;
 }
 
 export class JwkResponseDto {
