@@ -5,8 +5,10 @@ import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Clock } from '../src/common/clock';
+import { AppConfig } from '../src/config/app-config';
+import { parseForwardedSource } from '../src/forward-auth/forwarded-source';
 import { REGISTERED_KEY_CACHE_TTL_MS } from '../src/verification/registered-key-resolver';
-import { startNginx } from './utils/nginx';
+import { readmeNginxSnippet, startNginx } from './utils/nginx';
 import { signTestJwt } from './utils/test-jwt';
 import { waitFor } from './utils/process';
 import { startTestAppBehindProxy, TcpProxy } from './utils/tcp-proxy';
@@ -43,8 +45,20 @@ describe('forward-auth: GET /v1/auth/verify (e2e)', () => {
   afterEach(() => jest.restoreAllMocks());
   afterAll(() => t.close());
 
-  // With a rules file configured, the gateway must say what is being accessed; /open/** needs no scope.
-  const OPEN = { 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/open/page' };
+  // With a rules file configured, the gateway must say what is being accessed (FORWARD_AUTH_SOURCE=nginx by
+  // default: X-Original-*); /open/** needs no scope.
+  const OPEN = { 'x-original-method': 'GET', 'x-original-uri': '/open/page' };
+  /** Runs `fn` with another FORWARD_AUTH_SOURCE (the config is read per request). */
+  async function withSource(name: string, fn: () => Promise<void>) {
+    const forwardAuth = t.tessera.app.get(AppConfig).forwardAuth;
+    const before = forwardAuth.source;
+    forwardAuth.source = parseForwardedSource(name);
+    try {
+      await fn();
+    } finally {
+      forwardAuth.source = before;
+    }
+  }
   const verify = (token?: string, headers: Record<string, string> = OPEN) => {
     const req = t.http.get('/v1/auth/verify').set(headers);
     return token === undefined ? req : req.set('authorization', `Bearer ${token}`);
@@ -173,13 +187,12 @@ describe('forward-auth: GET /v1/auth/verify (e2e)', () => {
     await expectRefused(`${token.slice(0, token.lastIndexOf('.'))}.${Buffer.alloc(64).toString('base64url')}`, 'INVALID_SIGNATURE');
   });
 
-  it('applies the scope rules to X-Forwarded-* and nginx’s X-Original-* headers', async () => {
+  it('applies the scope rules to the method and URI of FORWARD_AUTH_SOURCE (nginx: X-Original-*)', async () => {
     const { access_token: reader } = await issueToken(t, tenant, { scope: 'orders:read' });
     const { access_token: writer } = await issueToken(t, tenant, { scope: 'orders:read orders:write' });
-    const at = (method: string, uri: string) => ({ 'x-forwarded-method': method, 'x-forwarded-uri': uri });
+    const at = (method: string, uri: string) => ({ 'x-original-method': method, 'x-original-uri': uri });
 
     await verify(reader, at('GET', '/orders/17?expand=items')).expect(200);
-    await verify(reader, { 'x-original-method': 'GET', 'x-original-uri': '/orders/17' }).expect(200);
     await verify(reader, at('GET', '/open/anything/at/all')).expect(200);
     await verify(key.sign(ampersandClaims()), at('GET', '/open/x')).expect(200);
 
@@ -199,19 +212,75 @@ describe('forward-auth: GET /v1/auth/verify (e2e)', () => {
     }
     await verify(reader, at('DELETE', '/open/..%2Forders/17')).expect(403);
     // With rules configured, a request without a forwarded URI is refused.
-    expect((await verify(reader, { 'x-forwarded-method': 'GET' }).expect(403)).body.code).toBe('INSUFFICIENT_SCOPE');
+    expect((await verify(reader, { 'x-original-method': 'GET' }).expect(403)).body.code).toBe('INSUFFICIENT_SCOPE');
   });
 
-  it('takes the original method and path from the URL for Envoy ext_authz (path_prefix /v1/auth/verify)', async () => {
+  // Changed with docs/adr/0009: before, a path no rule named was open to any valid token.
+  it('denies a path that no rule names, for every token', async () => {
+    const { access_token: writer } = await issueToken(t, tenant, { scope: 'orders:read orders:write' });
+    const res = await verify(writer, { 'x-original-method': 'GET', 'x-original-uri': '/admin/users' }).expect(403);
+    expect(res.body).toEqual({
+      statusCode: 403,
+      error: 'forbidden',
+      code: 'INSUFFICIENT_SCOPE',
+      message: 'No forward-auth rule names this method and path; a rule with "scopes": [] opens a path',
+    });
+  });
+
+  // Changed with docs/adr/0009: before, X-Forwarded-* won over X-Original-*, so a client behind nginx chose the path.
+  it('refuses a conflicting second source with 400 FORWARDED_REQUEST_CONFLICT, and reads traefik’s headers only when told to', async () => {
+    const { access_token: reader } = await issueToken(t, tenant, { scope: 'orders:read' });
+    const spoofed = { 'x-original-method': 'DELETE', 'x-original-uri': '/orders/1', 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/open/page' };
+    const conflict = await verify(reader, spoofed).expect(400);
+    expect(conflict.body).toEqual({
+      statusCode: 400,
+      error: 'bad_request',
+      code: 'FORWARDED_REQUEST_CONFLICT',
+      message: expect.stringMatching(/^X-Forwarded-Method names another request than X-Original-Method \/ X-Original-Uri \(FORWARD_AUTH_SOURCE=nginx\)/),
+    });
+    // X-Forwarded-* alone, under the nginx source, is a second source too: refused rather than believed.
+    expect((await verify(reader, { 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/open/page' }).expect(400)).body.code).toBe('FORWARDED_REQUEST_CONFLICT');
+    // The same header twice cannot be two requests at once.
+    const twice = await t.http.get('/v1/auth/verify').set('authorization', `Bearer ${reader}`).set('x-original-method', 'GET').set('x-original-uri', ['/open/a', '/orders/1']);
+    expect({ status: twice.status, code: twice.body.code }).toEqual({ status: 400, code: 'FORWARDED_REQUEST_CONFLICT' });
+
+    await withSource('traefik', async () => {
+      await verify(reader, { 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/orders/1' }).expect(200);
+      await verify(reader, { 'x-forwarded-method': 'DELETE', 'x-forwarded-uri': '/orders/1' }).expect(403);
+      expect((await verify(reader, { 'x-forwarded-method': 'DELETE', 'x-forwarded-uri': '/orders/1', 'x-original-uri': '/open/x' }).expect(400)).body.code).toBe(
+        'FORWARDED_REQUEST_CONFLICT',
+      );
+    });
+    await withSource('headers:x-gw-method,x-gw-uri', async () => {
+      await verify(reader, { 'x-gw-method': 'GET', 'x-gw-uri': '/orders/1' }).expect(200);
+      await verify(reader, { 'x-gw-method': 'GET', 'x-gw-uri': '/orders/1', 'x-original-uri': '/orders/1' }).expect(200); // same request: no conflict
+    });
+  });
+
+  it('refuses a forwarded path over 4096 characters with 414, and answers a hostile path for a many-wildcard rule at once', async () => {
+    const { access_token: reader } = await issueToken(t, tenant, { scope: 'orders:read' });
+    const long = await verify(reader, { 'x-original-method': 'GET', 'x-original-uri': `/open/${'a'.repeat(4096)}` }).expect(414);
+    expect(long.body).toEqual({ statusCode: 414, error: 'uri_too_long', code: 'FORWARDED_URI_TOO_LONG', message: 'The forwarded path is over 4096 characters' });
+    await verify(reader, { 'x-original-method': 'GET', 'x-original-uri': `/open${'/x'.repeat(2000)}` }).expect(200);
+  });
+
+  it('takes the original method and path from the URL for Envoy ext_authz (FORWARD_AUTH_SOURCE=envoy, path_prefix /v1/auth/verify)', async () => {
     const { access_token: reader } = await issueToken(t, tenant, { scope: 'orders:read' });
     const bearer = { authorization: `Bearer ${reader}` };
-    const ok = await t.http.get('/v1/auth/verify/orders/17?x=1').set(bearer).expect(200);
-    expect(ok.headers['x-user-id']).toBe('user-1');
-    await t.http.post('/v1/auth/verify/orders/17').set(bearer).expect(403);
-    await t.http.delete('/v1/auth/verify/open/page').set(bearer).expect(200);
-    // Forwarded headers sent along cannot override the path Envoy put in the URL.
-    await t.http.post('/v1/auth/verify/orders/17').set({ ...bearer, ...OPEN }).expect(403);
-    expect((await t.http.get('/v1/auth/verify/orders/17').expect(401)).body.code).toBe('MISSING_TOKEN');
+    // Changed with docs/adr/0009: the path form belongs to the envoy source only.
+    const wrongSource = await t.http.get('/v1/auth/verify/orders/17').set(bearer).expect(400);
+    expect(wrongSource.body.message).toMatch(/set FORWARD_AUTH_SOURCE=envoy$/);
+    await withSource('envoy', async () => {
+      const ok = await t.http.get('/v1/auth/verify/orders/17?x=1').set(bearer).expect(200);
+      expect(ok.headers['x-user-id']).toBe('user-1');
+      await t.http.post('/v1/auth/verify/orders/17').set(bearer).expect(403);
+      await t.http.delete('/v1/auth/verify/open/page').set(bearer).expect(200);
+      // Forwarded headers naming another request than the one Envoy put in the URL are refused.
+      expect((await t.http.post('/v1/auth/verify/orders/17').set({ ...bearer, ...OPEN }).expect(400)).body.code).toBe('FORWARDED_REQUEST_CONFLICT');
+      expect((await t.http.get('/v1/auth/verify/orders/17').expect(401)).body.code).toBe('MISSING_TOKEN');
+      // The plain route has no path under this source: refused while rules are configured.
+      await t.http.get('/v1/auth/verify').set(bearer).expect(403);
+    });
   });
 
   it('answers TOKEN_REVOKED within a second of a revocation', async () => {
@@ -288,28 +357,12 @@ describe('forward-auth: GET /v1/auth/verify (e2e)', () => {
       const upstreamPort = (upstream.address() as AddressInfo).port;
       await t.tessera.app.listen(0, '127.0.0.1');
       const tesseraPort = (t.tessera.app.getHttpServer().address() as AddressInfo).port;
-      nginx = await startNginx(
-        (port) => `
-  server {
-    listen 127.0.0.1:${port};
-    location = /_auth {
-      internal;
-      proxy_pass http://127.0.0.1:${tesseraPort}/v1/auth/verify;
-      proxy_pass_request_body off;
-      proxy_set_header Content-Length "";
-      proxy_set_header X-Original-URI $request_uri;
-      proxy_set_header X-Original-Method $request_method;
-    }
-    location / {
-      auth_request /_auth;
-      auth_request_set $user_id $upstream_http_x_user_id;
-      auth_request_set $tenant_id $upstream_http_x_tenant_id;
-      proxy_set_header X-User-Id $user_id;
-      proxy_set_header X-Tenant-Id $tenant_id;
-      proxy_pass http://127.0.0.1:${upstreamPort};
-    }
-  }`,
-      );
+      // The server block is the test's; everything inside is README.md's snippet, verbatim but for the two addresses.
+      const snippet = readmeNginxSnippet('forward-auth-nginx', {
+        'http://tessera:3000': `http://127.0.0.1:${tesseraPort}`,
+        'http://app': `http://127.0.0.1:${upstreamPort}`,
+      });
+      nginx = await startNginx((port) => `server {\n    listen 127.0.0.1:${port};\n${snippet}\n  }`);
     });
     afterAll(async () => {
       await nginx?.stop();
@@ -339,6 +392,38 @@ describe('forward-auth: GET /v1/auth/verify (e2e)', () => {
       expect((await viaNginx('/orders/1', { authorization: `Bearer ${key.sign(ampersandClaims(), { alg: 'none' })}` })).status).toBe(401);
       expect(seen).toHaveLength(count);
       expect(nginx.errorLog()).not.toMatch(/\[(error|crit|emerg)\]/);
+    });
+
+    it('applies the rules of the real path whatever X-Forwarded-* and X-Original-* the client sends', async () => {
+      const { access_token: reader } = await issueToken(t, tenant, { sub: 'reader', scope: 'orders:read' });
+      const unscoped = key.sign(ampersandClaims());
+      const spoof = {
+        'x-original-method': 'GET',
+        'x-original-uri': '/open/page',
+        'x-forwarded-method': 'GET',
+        'x-forwarded-uri': '/open/page',
+        'x-forwarded-proto': 'https',
+        'x-forwarded-host': 'evil.example',
+        'x-user-id': 'spoofed-admin',
+        'x-scope': 'orders:write',
+      };
+      const count = seen.length;
+      // DELETE /orders/1 needs orders:write: the spoofed /open/page would have opened it.
+      expect((await viaNginx('/orders/1', { ...spoof, authorization: `Bearer ${reader}` }, 'DELETE')).status).toBe(403);
+      // GET /orders/1 needs orders:read, which the registered-key token lacks.
+      expect((await viaNginx('/orders/1', { ...spoof, authorization: `Bearer ${unscoped}` })).status).toBe(403);
+      // A path no rule names stays closed, spoofed headers or not.
+      expect((await viaNginx('/admin', { ...spoof, authorization: `Bearer ${reader}` })).status).toBe(403);
+      expect(seen).toHaveLength(count);
+
+      // The real path's rules still let the reader through, and the upstream sees Tessera's claims, not the client's.
+      const passed = await viaNginx('/orders/1', { ...spoof, authorization: `Bearer ${reader}` });
+      expect(passed.status).toBe(200);
+      expect(seen.at(-1)).toMatchObject({ 'x-user-id': 'reader', 'x-tenant-id': tenant.id, 'x-scope': 'orders:read', 'x-client-id': tenant.id });
+      // A claim the token lacks leaves no client value behind either.
+      expect((await viaNginx('/open/page', { ...spoof, authorization: `Bearer ${unscoped}` })).status).toBe(200);
+      expect(seen.at(-1)).toMatchObject({ 'x-user-id': 'user-7' });
+      expect(seen.at(-1)!['x-scope']).toBeUndefined();
     });
   });
 });

@@ -2,7 +2,7 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { freePort, waitFor } from './process';
 
 export interface RunningNginx {
@@ -31,6 +31,23 @@ export function ensureNginxInstalled(): void {
     apt(['install', '-y', '-qq', 'nginx-light']);
   }
   if (!hasAuthRequest()) throw new Error('This test needs Debian nginx with auth_request and could not install it: run `apt-get install -y nginx-light` as root');
+}
+
+/**
+ * The nginx snippet README.md shows between `<!-- <name>:start -->` and `<!-- <name>:end -->`,
+ * so that a test runs exactly what operators are told to write. `replace` swaps the README's
+ * placeholder addresses (e.g. `http://tessera:3000`) for the test's; each must occur.
+ */
+export function readmeNginxSnippet(name: string, replace: Record<string, string> = {}): string {
+  const readme = readFileSync(resolve(__dirname, '../../README.md'), 'utf8');
+  const block = new RegExp(`<!-- ${name}:start -->\\s*\`\`\`nginx\\n([\\s\\S]*?)\`\`\`\\s*<!-- ${name}:end -->`).exec(readme);
+  if (!block) throw new Error(`README.md has no nginx block between <!-- ${name}:start --> and <!-- ${name}:end -->`);
+  let snippet = block[1];
+  for (const [from, to] of Object.entries(replace)) {
+    if (!snippet.includes(from)) throw new Error(`The README snippet ${name} no longer contains ${from}`);
+    snippet = snippet.split(from).join(to);
+  }
+  return snippet;
 }
 
 /** Starts nginx in the foreground with `httpBlock` as its http {} contents; `{{port}}` is replaced by its listen port. */
