@@ -123,7 +123,7 @@ export class EmbeddedDatabase {
       const { code, output, spawnError } = await run(layout.binaries.initdb, args, layout);
       if (spawnError) throw this.cannotRun(layout.binaries.initdb, spawnError);
       if (code !== 0) {
-        rmSync(join(layout.cluster, 'PG_VERSION'), { force: true });
+        // initdb removes what it created when it fails.
         throw new EmbeddedDatabaseError(
           `The embedded Postgres could not create its cluster in ${layout.cluster} (${relevantLine(output) ?? `initdb exit code ${code}`}): ` +
             `remove that directory if it is not a Postgres cluster, or ${DATA_DIR_HINT}`,
