@@ -36,6 +36,7 @@ export async function createApp({ config, warnings = [], logStream }: CreateAppO
   let database: string;
   if (databaseUrl) {
     database = `Postgres at ${redactUrl(databaseUrl)} (DATABASE_URL)`;
+    if (config.database.sessionUrl) database += `, LISTEN and migrations at ${redactUrl(config.database.sessionUrl)} (DATABASE_SESSION_URL)`;
   } else {
     embedded = new EmbeddedDatabase({
       dataDir: config.dataDir,
@@ -48,7 +49,8 @@ export async function createApp({ config, warnings = [], logStream }: CreateAppO
   }
 
   try {
-    const applied = config.database.migrationsRun ? await runMigrations(databaseUrl) : [];
+    // Through a direct connection when there is one (DDL past PgBouncer's query limits); DATABASE_URL works too.
+    const applied = config.database.migrationsRun ? await runMigrations(config.database.sessionUrl ?? databaseUrl) : [];
     const adapter = new FastifyAdapter({
       bodyLimit: config.bodyLimitBytes,
       trustProxy: fastifyTrustProxy(config.trustProxy),

@@ -16,6 +16,8 @@ export class AppConfig {
   database: {
     /** Set when DATABASE_URL is given; otherwise the embedded engine is started. */
     url?: string;
+    /** DATABASE_SESSION_URL: a direct connection for LISTEN and migrations (when `url` is a transaction pooler). */
+    sessionUrl?: string;
     poolSize: number;
     migrationsRun: boolean;
     embeddedPort: number;
@@ -43,6 +45,8 @@ export class AppConfig {
   keyPublishDelaySeconds: number;
   /** How often each replica reloads the key set and runs due lifecycle transitions. */
   keyCheckIntervalSeconds: number;
+  /** Poll interval for revocations and key changes while notifications do not arrive (docs/adr/0010). */
+  notifyFallbackPollIntervalSeconds: number;
   defaultAudience: string;
   verifyAudiences: string[];
   clockToleranceSeconds: number;

@@ -73,6 +73,11 @@ export const envSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
+  // A direct (session) connection for LISTEN and the migration lock when DATABASE_URL goes through PgBouncer.
+  DATABASE_SESSION_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
   DATABASE_POOL_SIZE: int(10, 1, 200),
   MIGRATIONS_RUN: bool(true),
   DATA_DIR: z.string().min(1).default('./.tessera'),
@@ -91,6 +96,8 @@ export const envSchema = z.object({
   JWKS_MAX_AGE: duration('600', 0, 86400),
   KEY_PUBLISH_DELAY: durationText(0, 7 * 86400).optional(),
   KEY_CHECK_INTERVAL: duration('10', 1, 3600),
+  // When NOTIFY does not reach this replica (self-test failed), revocations and key changes are polled this often.
+  NOTIFY_FALLBACK_POLL_INTERVAL: duration('5', 1, 3600),
   DEFAULT_AUDIENCE: z.string().min(1).optional(),
   VERIFY_AUDIENCES: csv.optional(),
   CLOCK_TOLERANCE_SECONDS: int(30, 0, 300),

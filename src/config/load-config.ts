@@ -13,7 +13,7 @@ export interface LoadedConfig {
   warnings: string[];
 }
 
-const SECRET_VARIABLES = new Set(['ADMIN_API_KEY', 'KEY_ENCRYPTION_KEY', 'KEY_ENCRYPTION_KEYS_PREVIOUS', 'DATABASE_URL']);
+const SECRET_VARIABLES = new Set(['ADMIN_API_KEY', 'KEY_ENCRYPTION_KEY', 'KEY_ENCRYPTION_KEYS_PREVIOUS', 'DATABASE_URL', 'DATABASE_SESSION_URL']);
 
 /**
  * Validates the environment once. Throws ConfigError with one line per bad variable,
@@ -43,6 +43,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   if (missing.length > 0 && e.NODE_ENV === 'production') {
     throw new ConfigError(missing.map((name) => `Invalid configuration: ${name} is required when NODE_ENV=production`));
   }
+  if (e.DATABASE_SESSION_URL && !e.DATABASE_URL) warnings.push('DATABASE_SESSION_URL is ignored without DATABASE_URL (the embedded engine needs no session URL)');
   const wanted = [...missing, ...(e.DATABASE_URL ? [] : (['EMBEDDED_POSTGRES_PASSWORD'] as const))];
   const { secrets, created } = loadOrCreateSecrets(dataDir, wanted);
   for (const name of created.filter((n) => n !== 'EMBEDDED_POSTGRES_PASSWORD')) {
@@ -63,6 +64,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
     publicUrl,
     database: {
       url: e.DATABASE_URL,
+      sessionUrl: e.DATABASE_URL ? e.DATABASE_SESSION_URL : undefined,
       poolSize: e.DATABASE_POOL_SIZE,
       migrationsRun: e.MIGRATIONS_RUN,
       embeddedPort: e.EMBEDDED_POSTGRES_PORT,
@@ -84,6 +86,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
     // A replica may serve a JWKS up to one check interval old, and a verifier caches it for max-age.
     keyPublishDelaySeconds: e.KEY_PUBLISH_DELAY ?? e.JWKS_MAX_AGE + e.KEY_CHECK_INTERVAL,
     keyCheckIntervalSeconds: e.KEY_CHECK_INTERVAL,
+    notifyFallbackPollIntervalSeconds: e.NOTIFY_FALLBACK_POLL_INTERVAL,
     defaultAudience,
     verifyAudiences: e.VERIFY_AUDIENCES?.length ? e.VERIFY_AUDIENCES : [defaultAudience],
     clockToleranceSeconds: e.CLOCK_TOLERANCE_SECONDS,

@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs
 import { AuditEvent, AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
-import { PgListener } from '../database/pg-listener';
+import { NotificationsService } from '../database/notifications.service';
 import { KeyEncryption } from './key-encryption';
 import { generateSigningKey } from './key-generation';
 import { KeysService } from './keys.service';
@@ -30,13 +30,13 @@ export interface RotationResult {
  * The key lifecycle: pending (published, not signing) → active → retiring (published until
  * its tokens expire) → retired. Every change runs in one transaction under a Postgres
  * advisory lock, so with several replicas exactly one performs it; each replica then reloads
- * the key set (periodically, and at once on NOTIFY).
+ * the key set (periodically, and at once on NOTIFY, or every NOTIFY_FALLBACK_POLL_INTERVAL
+ * while notifications do not arrive).
  */
 @Injectable()
 export class KeyRotationService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('SigningKeys');
   private timer?: NodeJS.Timeout;
-  private listener?: PgListener;
 
   constructor(
     private readonly repository: SigningKeysRepository,
@@ -45,6 +45,7 @@ export class KeyRotationService implements OnModuleInit, OnApplicationShutdown {
     private readonly config: AppConfig,
     private readonly clock: Clock,
     private readonly audit: AuditService,
+    private readonly notifications: NotificationsService,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -56,20 +57,15 @@ export class KeyRotationService implements OnModuleInit, OnApplicationShutdown {
     this.timer = setInterval(() => void this.check(), this.config.keyCheckIntervalSeconds * 1000);
     this.timer.unref();
     // Another replica's change (an emergency rotation above all) reaches this one within a second.
-    this.listener = new PgListener(
-      { connectionString: this.repository.listenerConnectionString(), channel: KEYS_CHANNEL, applicationName: 'tessera-keys' },
-      {
-        onNotification: () => void this.reload(),
-        onListening: () => this.keys.reload(),
-        onLost: (reason, retryInMs) => this.logger.warn(`Key listener connection lost (${reason}); retrying in ${retryInMs} ms`),
-      },
-    );
-    await this.listener.start();
+    await this.notifications.listen(KEYS_CHANNEL, { applicationName: 'tessera-keys', description: 'Key listener' }, {
+      onNotification: () => void this.reload(),
+      onListening: () => this.keys.reload(),
+      poll: () => this.keys.reload(),
+    });
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  onApplicationShutdown(): void {
     clearInterval(this.timer);
-    await this.listener?.stop();
   }
 
   private async reload(): Promise<void> {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createHash, createPublicKey, KeyObject } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
+import { KeyLifecycle, MetricsService } from '../observability/metrics.service';
 import { KeyEncryption } from './key-encryption';
 import { SigningKeyRecord, SigningKeysRepository } from './signing-keys.repository';
 import { SigningKeyResponseDto } from './dto/signing-key-response.dto';
@@ -35,12 +36,19 @@ export class KeysService {
   private published = new Map<string, PublishedKey>();
   private signing?: ActiveSigningKey;
   private document: JwksDocument = jwksDocument([]);
+  private records: SigningKeyRecord[] = [];
+  /** Numbers reloads in the order they started, and the newest one applied (see reload). */
+  private readsStarted = 0;
+  private newestApplied = 0;
 
   constructor(
     private readonly repository: SigningKeysRepository,
     private readonly encryption: KeyEncryption,
     private readonly config: AppConfig,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    metrics.useKeyLifecycleSource(() => this.lifecycle());
+  }
 
   /** An own published key (pending, active or retiring) by kid; undefined once retired. */
   publishedKey(kid: string): PublishedKey | undefined {
@@ -71,9 +79,37 @@ export class KeysService {
     }));
   }
 
-  /** Reads the published keys again; decrypts the signing key only when it changed. */
+  /** Upcoming transitions of the key set as last loaded, for /metrics. */
+  lifecycle(): KeyLifecycle {
+    const counts = new Map<string, { algorithm: string; status: string; count: number }>();
+    for (const r of this.records) {
+      const key = `${r.algorithm}/${r.status}`;
+      const entry = counts.get(key) ?? { algorithm: r.algorithm, status: r.status, count: 0 };
+      entry.count++;
+      counts.set(key, entry);
+    }
+    return {
+      activations: this.records.filter((r) => r.status === 'pending').map((r) => ({ algorithm: r.algorithm, at: r.activatesAt })),
+      retirements: this.records.filter((r) => r.status === 'retiring' && r.retireAt).map((r) => ({ algorithm: r.algorithm, at: r.retireAt! })),
+      counts: [...counts.values()],
+    };
+  }
+
+  /**
+   * Reads the published keys again; decrypts the signing key only when it changed.
+   *
+   * Reloads run concurrently (NOTIFY, the periodic check, a rotation on this replica), so each
+   * read is numbered when it starts and only applied if no read that started later has been
+   * applied already. A slow read from before an emergency rotation that finishes after the
+   * rotation's own reload is dropped: it would put the retired key back into signing and
+   * verification. A read that starts later sees every change committed before it started.
+   */
   async reload(): Promise<void> {
-    this.apply(await this.repository.listPublished());
+    const read = ++this.readsStarted;
+    const records = await this.repository.listPublished();
+    if (read < this.newestApplied) return;
+    this.newestApplied = read;
+    this.apply(records);
   }
 
   private apply(records: SigningKeyRecord[]): void {
@@ -98,6 +134,7 @@ export class KeysService {
     const order = { active: 0, pending: 1, retiring: 2, retired: 3 } as const;
     const listed = [...records].sort((a, b) => order[a.status] - order[b.status] || a.createdAt.getTime() - b.createdAt.getTime());
     this.published = published;
+    this.records = records;
     this.signing = signing;
     this.document = jwksDocument(listed);
   }

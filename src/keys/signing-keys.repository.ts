@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import type { PublicJwk } from '../common/crypto/jwk';
-import { connectionStringOf } from '../database/pg-listener';
 import type { SigningAlgorithm } from '../config/env.schema';
 import type { EncryptedPrivateKey } from './key-encryption';
 
@@ -51,11 +50,6 @@ export const KEYS_CHANNEL = 'tessera_signing_keys';
 @Injectable()
 export class SigningKeysRepository {
   constructor(private readonly dataSource: DataSource) {}
-
-  /** Where the dedicated LISTEN connection goes: the same database as the pool. */
-  listenerConnectionString(): string {
-    return connectionStringOf(this.dataSource);
-  }
 
   /** Pending, active and retiring keys: what the JWKS publishes. */
   async listPublished(): Promise<SigningKeyRecord[]> {

@@ -1,5 +1,7 @@
 import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
+import type { NotificationsService } from '../database/notifications.service';
+import type { MetricsService } from '../observability/metrics.service';
 import { DenylistService } from './denylist.service';
 import { DenylistSnapshot, RevocationRepository } from './revocation.repository';
 
@@ -18,7 +20,8 @@ function setup(snapshot: DenylistSnapshot = { jtis: [], cutoffs: [], blockedTena
       return snapshot;
     }),
   } as unknown as RevocationRepository;
-  const service = new DenylistService(repository, clock, { denylistReloadIntervalSeconds: 60 } as AppConfig);
+  const metrics = { observeRevocationPropagation: jest.fn() } as unknown as MetricsService;
+  const service = new DenylistService(repository, clock, { denylistReloadIntervalSeconds: 60 } as AppConfig, { isListening: () => false } as unknown as NotificationsService, metrics);
   return {
     service,
     setNow: (s: number) => (now = s),

@@ -1,18 +1,23 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
-import { connectionStringOf, PgListener } from '../database/pg-listener';
+import { NotificationsService } from '../database/notifications.service';
+import { MetricsService } from '../observability/metrics.service';
 import { DenylistSnapshot, RevocationRepository } from './revocation.repository';
 import { TenantKeyedMap } from './tenant-keyed-map';
 
 export const DENYLIST_CHANNEL = 'tessera_denylist';
 
-/** What the database triggers send on `tessera_denylist` (see migration 1764000004000). */
-export type DenylistNotification =
+/**
+ * What the database triggers send on `tessera_denylist` (see migrations 1764000004000 and
+ * 1796119400000: `ts` is when the change was written, epoch milliseconds, for the propagation metric).
+ */
+export type DenylistNotification = (
   | { t: 'jti'; tenantId: string; jti: string; exp: number }
   | { t: 'sub'; tenantId: string; sub: string; nbf: number; exp: number }
   | { t: 'tenant'; tenantId: string; blocked: boolean }
-  | { t: 'reload' };
+  | { t: 'reload' }
+) & { ts?: number };
 
 export interface RevocationClaims {
   tenantId: string;
@@ -25,7 +30,8 @@ export interface RevocationClaims {
  * The denylist in memory, in every replica: revoked jtis, subject cut-offs and blocked
  * tenants. Loaded at start, kept current by Postgres LISTEN/NOTIFY (within a second),
  * reloaded every DENYLIST_RELOAD_INTERVAL as a backstop, and expired rows are purged on the
- * same tick. `isRevoked` never touches the database.
+ * same tick. While notifications do not arrive (NotificationsService's self-test) it is
+ * reloaded every NOTIFY_FALLBACK_POLL_INTERVAL instead. `isRevoked` never touches the database.
  */
 @Injectable()
 export class DenylistService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -37,7 +43,6 @@ export class DenylistService implements OnApplicationBootstrap, OnModuleDestroy 
   private blockedTenants = new Set<string>();
   /** Notifications that arrive while a reload runs, replayed (in order) on top of its snapshot. */
   private pending?: DenylistNotification[];
-  private listener?: PgListener;
   private backstop?: NodeJS.Timeout;
   private reloading: Promise<void> = Promise.resolve();
 
@@ -45,28 +50,25 @@ export class DenylistService implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly repository: RevocationRepository,
     private readonly clock: Clock,
     private readonly config: AppConfig,
+    private readonly notifications: NotificationsService,
+    private readonly metrics: MetricsService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     // Fail the start rather than serve with an empty denylist. The listener reloads once more
     // when LISTEN is in place, which covers changes committed between this load and LISTEN.
     await this.reload();
-    this.listener = new PgListener(
-      { connectionString: this.repository.listenerConnectionString(), channel: DENYLIST_CHANNEL, applicationName: 'tessera-denylist' },
-      {
-        onNotification: (payload) => this.onNotification(payload),
-        onListening: () => this.reload(),
-        onLost: (reason, retryInMs) => this.logger.warn(`Revocation listener connection lost (${reason}); retrying in ${retryInMs} ms`),
-      },
-    );
-    await this.listener.start();
+    await this.notifications.listen(DENYLIST_CHANNEL, { applicationName: 'tessera-denylist', description: 'Revocation listener' }, {
+      onNotification: (payload) => this.onNotification(payload),
+      onListening: () => this.reload(),
+      poll: () => this.reload(),
+    });
     this.backstop = setInterval(() => void this.tick(), this.config.denylistReloadIntervalSeconds * 1000);
     this.backstop.unref();
   }
 
-  async onModuleDestroy(): Promise<void> {
+  onModuleDestroy(): void {
     clearInterval(this.backstop);
-    await this.listener?.stop();
   }
 
   /** True when the jti is denylisted, the subject was cut off at or after `iat`, or the tenant is disabled/deleted. */
@@ -156,7 +158,7 @@ export class DenylistService implements OnApplicationBootstrap, OnModuleDestroy 
 
   /** Sizes, for metrics and tests. */
   stats(): { jtis: number; cutoffs: number; blockedTenants: number; listening: boolean } {
-    return { jtis: this.jtis.size, cutoffs: this.cutoffs.size, blockedTenants: this.blockedTenants.size, listening: this.listener?.isListening ?? false };
+    return { jtis: this.jtis.size, cutoffs: this.cutoffs.size, blockedTenants: this.blockedTenants.size, listening: this.notifications.isListening(DENYLIST_CHANNEL) };
   }
 
   private onNotification(payload: string): void {
@@ -167,6 +169,8 @@ export class DenylistService implements OnApplicationBootstrap, OnModuleDestroy 
       this.logger.warn('Ignored an unreadable denylist notification');
       return;
     }
-    if (change && typeof change === 'object' && ['jti', 'sub', 'tenant', 'reload'].includes(change.t)) this.apply(change);
+    if (!change || typeof change !== 'object' || !['jti', 'sub', 'tenant', 'reload'].includes(change.t)) return;
+    if (typeof change.ts === 'number') this.metrics.observeRevocationPropagation((Date.now() - change.ts) / 1000);
+    this.apply(change);
   }
 }

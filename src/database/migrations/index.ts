@@ -9,6 +9,8 @@ import { CreateJwtBearerJtis1764000007000 } from './1764000007000-CreateJwtBeare
 import { AuditAppendOnly1764000008000 } from './1764000008000-AuditAppendOnly';
 import { RegisteredKeyProof1796119200000 } from './1796119200000-RegisteredKeyProof';
 import { RevocationLimits1796119201000 } from './1796119201000-RevocationLimits';
+import { NotifyTimestamps1796119400000 } from './1796119400000-NotifyTimestamps';
+import { CredentialChangeNotify1796119500000 } from './1796119500000-CredentialChangeNotify';
 
 /** Every migration, in order. A new migration is added here as well as in its file. */
 export const MIGRATIONS = [
@@ -23,4 +25,6 @@ export const MIGRATIONS = [
   AuditAppendOnly1764000008000,
   RegisteredKeyProof1796119200000,
   RevocationLimits1796119201000,
+  NotifyTimestamps1796119400000,
+  CredentialChangeNotify1796119500000,
 ];
