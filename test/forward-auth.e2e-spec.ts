@@ -241,7 +241,7 @@ describe('forward-auth: GET /v1/auth/verify (e2e)', () => {
     // X-Forwarded-* alone, under the nginx source, is a second source too: refused rather than believed.
     expect((await verify(reader, { 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/open/page' }).expect(400)).body.code).toBe('FORWARDED_REQUEST_CONFLICT');
     // The same header twice cannot be two requests at once.
-    const twice = await t.http.get('/v1/auth/verify').set('authorization', `Bearer ${reader}`).set('x-original-method', 'GET').set('x-original-uri', ['/open/a', '/orders/1']);
+    const twice = await t.http.get('/v1/auth/verify').set('authorization', `Bearer ${reader}`).set('x-original-method', 'GET').set('x-original-uri', ['/open/a', '/orders/1'] as unknown as string); // sent as two header lines
     expect({ status: twice.status, code: twice.body.code }).toEqual({ status: 400, code: 'FORWARDED_REQUEST_CONFLICT' });
 
     await withSource('traefik', async () => {

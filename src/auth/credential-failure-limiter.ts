@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { normalizeIp } from '@nestjs/throttler';
 import { AppConfig } from '../config/app-config';
 import { Clock } from '../common/clock';
 import { AppException } from '../common/errors/app.exception';
@@ -13,9 +14,11 @@ const MAX_TRACKED = 100_000;
 
 /**
  * Counts failed credential checks (API keys, client secrets) per client IP in a fixed
- * window. Once an IP reaches RATE_LIMIT_CREDENTIALS_PER_IP failures, every credential
- * check from it answers 429 until the window ends — including a correct guess, so that
- * guessing gains nothing. Successful calls are not counted (the general limits apply).
+ * window. The IP is request.ip, as TRUST_PROXY lets Fastify derive it (never a header read
+ * here), and an IPv6 address counts for its /64 as in the request limits, since one host
+ * holds a whole /64 to rotate through. Once an IP reaches RATE_LIMIT_CREDENTIALS_PER_IP
+ * failures, every credential check from it answers 429 until the window ends — including
+ * a correct guess, so that guessing gains nothing. Successful calls are not counted (the general limits apply).
  * Per process: with N replicas an attacker gets N× the budget, still far from 2^256.
  */
 @Injectable()
@@ -31,7 +34,7 @@ export class CredentialFailureLimiter {
   assertAllowed(ip: string): void {
     const limit = this.config.rateLimit.credentialsPerIp;
     if (limit === 0) return;
-    const window = this.current(ip);
+    const window = this.current(normalizeIp(ip));
     if (window && window.failures >= limit) {
       const retryAfter = Math.max(1, Math.ceil((window.resetsAt - this.clock.now().getTime()) / 1000));
       throw new AppException(ErrorCode.RATE_LIMITED, 'Too many failed authentication attempts: retry after the time in Retry-After', {
@@ -40,8 +43,9 @@ export class CredentialFailureLimiter {
     }
   }
 
-  recordFailure(ip: string): void {
+  recordFailure(address: string): void {
     if (this.config.rateLimit.credentialsPerIp === 0) return;
+    const ip = normalizeIp(address);
     const window = this.current(ip);
     if (window) {
       window.failures++;
