@@ -61,6 +61,10 @@ export class AppConfig {
     source: ForwardedSource;
   };
   maxRegisteredKeysPerTenant: number;
+  /** Subject cut-offs still in force a tenant may hold (REVOCATION_MAX_SUBJECTS_PER_TENANT). */
+  revocationMaxSubjectsPerTenant: number;
+  /** Revoked jtis still in force a tenant may hold (REVOCATION_MAX_JTIS_PER_TENANT). */
+  revocationMaxJtisPerTenant: number;
   logLevel: string;
   bodyLimitBytes: number;
   rateLimit: {

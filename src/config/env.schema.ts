@@ -124,6 +124,9 @@ export const envSchema = z.object({
     }
   }),
   MAX_REGISTERED_KEYS_PER_TENANT: int(20, 1, 1000),
+  // Stored revocation state per tenant (README "Revocation limits"): every replica keeps it in memory.
+  REVOCATION_MAX_SUBJECTS_PER_TENANT: int(10_000, 1, 1_000_000),
+  REVOCATION_MAX_JTIS_PER_TENANT: int(10_000, 1, 1_000_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT_BYTES: int(100 * 1024, 1024, 10 * 1024 * 1024),
   RATE_LIMIT_WINDOW_SECONDS: int(60, 1, 3600),

@@ -97,6 +97,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
       source: e.FORWARD_AUTH_SOURCE,
     },
     maxRegisteredKeysPerTenant: e.MAX_REGISTERED_KEYS_PER_TENANT,
+    revocationMaxSubjectsPerTenant: e.REVOCATION_MAX_SUBJECTS_PER_TENANT,
+    revocationMaxJtisPerTenant: e.REVOCATION_MAX_JTIS_PER_TENANT,
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     rateLimit: {

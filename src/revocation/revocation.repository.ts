@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 
 export interface DenylistSnapshot {
   /** [tenantId, jti, expiry in epoch seconds] */
@@ -13,34 +13,68 @@ export interface DenylistSnapshot {
 
 const epoch = (column: string) => `floor(extract(epoch FROM ${column}))::bigint`;
 
+/**
+ * Serialises a tenant's inserts into one table across connections and replicas until the
+ * transaction ends. Without it, two transactions under READ COMMITTED could both count
+ * cap - 1 rows and both insert; with it the count and the insert are one step per tenant.
+ */
+async function lockTenant(m: EntityManager, table: string, tenantId: string): Promise<void> {
+  await m.query(`SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0))`, [table, tenantId]);
+}
+
 /** The only code that touches the denylist tables. */
 @Injectable()
 export class RevocationRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** Idempotent; a second revocation of the same jti only ever extends its expiry. */
-  async addRevokedJti(tenantId: string, jti: string, expiresAt: Date): Promise<void> {
-    await this.dataSource.query(
-      `INSERT INTO revoked_jtis (tenant_id, jti, expires_at) VALUES ($1, $2, $3)
-       ON CONFLICT (tenant_id, jti) DO UPDATE SET expires_at = GREATEST(revoked_jtis.expires_at, EXCLUDED.expires_at)`,
-      [tenantId, jti, expiresAt],
-    );
+  /**
+   * Idempotent; a second revocation of the same jti only ever extends its expiry. False, and
+   * nothing written, when the jti is new and the tenant already holds `cap` jtis in force.
+   */
+  addRevokedJti(tenantId: string, jti: string, expiresAt: Date, now: Date, cap: number): Promise<boolean> {
+    return this.dataSource.transaction(async (m) => {
+      await lockTenant(m, 'revoked_jtis', tenantId);
+      // TypeORM answers an INSERT with its rows (only UPDATE and DELETE come as [rows, count]).
+      const rows = (await m.query(
+        `INSERT INTO revoked_jtis (tenant_id, jti, expires_at)
+         SELECT $1, $2, $3
+          WHERE EXISTS (SELECT 1 FROM revoked_jtis WHERE tenant_id = $1 AND jti = $2)
+             OR (SELECT count(*) FROM revoked_jtis WHERE tenant_id = $1 AND expires_at > $4) < $5
+         ON CONFLICT (tenant_id, jti) DO UPDATE SET expires_at = GREATEST(revoked_jtis.expires_at, EXCLUDED.expires_at)
+         RETURNING 1`,
+        [tenantId, jti, expiresAt, now, cap],
+      )) as unknown[];
+      return rows.length > 0;
+    });
   }
 
   /**
    * Sets (or moves forward) the subject's cut-off and ends the subject's refresh families
-   * created up to it, in one transaction: either both happen or neither.
+   * created up to it, in one transaction: either both happen or neither. One row per
+   * (tenant, subject): a repeat keeps the latest cut-off. Undefined, and nothing written, when
+   * the subject has no row yet and the tenant already holds `cap` cut-offs in force.
    */
-  cutOffSubject(tenantId: string, sub: string, notBefore: Date, expiresAt: Date): Promise<{ notBefore: Date; expiresAt: Date; familiesEnded: number }> {
+  cutOffSubject(
+    tenantId: string,
+    sub: string,
+    notBefore: Date,
+    expiresAt: Date,
+    cap: number,
+  ): Promise<{ notBefore: Date; expiresAt: Date; familiesEnded: number } | undefined> {
     return this.dataSource.transaction(async (m) => {
-      const [cutoff] = await m.query(
-        `INSERT INTO subject_cutoffs (tenant_id, sub, not_before, expires_at) VALUES ($1, $2, $3, $4)
+      await lockTenant(m, 'subject_cutoffs', tenantId);
+      const [cutoff] = (await m.query(
+        `INSERT INTO subject_cutoffs (tenant_id, sub, not_before, expires_at)
+         SELECT $1, $2, $3, $4
+          WHERE EXISTS (SELECT 1 FROM subject_cutoffs WHERE tenant_id = $1 AND sub = $2)
+             OR (SELECT count(*) FROM subject_cutoffs WHERE tenant_id = $1 AND expires_at > $3) < $5
          ON CONFLICT (tenant_id, sub) DO UPDATE
            SET not_before = GREATEST(subject_cutoffs.not_before, EXCLUDED.not_before),
                expires_at = GREATEST(subject_cutoffs.expires_at, EXCLUDED.expires_at)
          RETURNING not_before, expires_at`,
-        [tenantId, sub, notBefore, expiresAt],
-      );
+        [tenantId, sub, notBefore, expiresAt, cap],
+      )) as Array<{ not_before: Date; expires_at: Date }>;
+      if (!cutoff) return undefined;
       const [families] = await m.query(
         `UPDATE refresh_families SET revoked_at = $3, revoked_reason = 'subject_revoked'
          WHERE tenant_id = $1 AND sub = $2 AND revoked_at IS NULL AND created_at <= $4

@@ -15,8 +15,14 @@ import { RevocationRepository } from './revocation.repository';
  * longer tokens, so the bound, not the current setting, decides how long a cut-off is kept).
  */
 export const MAX_TOKEN_LIFETIME_SECONDS = 86_400;
-/** Longest jti or sub stored (a token is at most 8 KB); longer ones than NOTIFY can carry make replicas reload. */
+/** Longest sub stored (a token is at most 8 KB); longer ones than NOTIFY can carry make replicas reload. */
 export const MAX_IDENTIFIER_LENGTH = 8192;
+/**
+ * Longest jti accepted: in a registered token (longer → MALFORMED_TOKEN), and so on the
+ * denylist and in the jwt-bearer replay table. UUIDs are 36 characters; 256 leaves room for
+ * any id scheme while bounding what a tenant can make every replica hold per revocation.
+ */
+export const MAX_JTI_LENGTH = 256;
 
 const epochSeconds = (d: Date) => Math.floor(d.getTime() / 1000);
 
@@ -37,11 +43,21 @@ export class RevocationService {
    * a second, and this replica at once.
    */
   async revokeAccessToken(tenantId: string, jti: string, expiresAt: Date, actor = 'oauth', requestId?: string): Promise<void> {
-    // An empty jti names nothing; a longer one than a token can hold (8 KB) cannot occur.
-    if (jti.length === 0 || jti.length > MAX_IDENTIFIER_LENGTH) return;
+    // An empty jti names nothing. Verification refuses longer jtis than MAX_JTI_LENGTH, so a
+    // token that carries one never verified and cannot get here; refuse it all the same.
+    if (jti.length === 0) return;
+    if (jti.length > MAX_JTI_LENGTH) throw new AppException(ErrorCode.VALIDATION_FAILED, `jti must be at most ${MAX_JTI_LENGTH} characters`);
+    const now = this.clock.now();
     const until = new Date(expiresAt.getTime() + this.config.clockToleranceSeconds * 1000);
-    if (until.getTime() <= this.clock.now().getTime()) return; // already dead everywhere
-    await this.repository.addRevokedJti(tenantId, jti, until);
+    if (until.getTime() <= now.getTime()) return; // already dead everywhere
+    const cap = this.config.revocationMaxJtisPerTenant;
+    if (!(await this.repository.addRevokedJti(tenantId, jti, until, now, cap))) {
+      throw new AppException(
+        ErrorCode.REVOCATION_LIMIT_REACHED,
+        `This tenant already holds ${cap} revoked tokens still in force, the most allowed (REVOCATION_MAX_JTIS_PER_TENANT); each leaves when its token ` +
+          'expires. Revoke the subject instead (POST /v1/tenants/{tenantId}/subjects/{sub}/revoke), or ask the operator to raise the limit',
+      );
+    }
     this.denylist.apply({ t: 'jti', tenantId, jti, exp: epochSeconds(until) });
     await this.audit.record({ tenantId, type: 'access_token.revoked', actor, details: { jti }, requestId });
   }
@@ -57,7 +73,16 @@ export class RevocationService {
     await this.tenants.settings(tenantId); // 404 for an unknown or deleted tenant
     const now = this.clock.now();
     const expiresAt = new Date(now.getTime() + (MAX_TOKEN_LIFETIME_SECONDS + this.config.clockToleranceSeconds) * 1000);
-    const cutoff = await this.repository.cutOffSubject(tenantId, sub, now, expiresAt);
+    const cap = this.config.revocationMaxSubjectsPerTenant;
+    const cutoff = await this.repository.cutOffSubject(tenantId, sub, now, expiresAt, cap);
+    if (!cutoff) {
+      throw new AppException(
+        ErrorCode.REVOCATION_LIMIT_REACHED,
+        `This tenant already holds ${cap} subject cut-offs still in force, the most allowed (REVOCATION_MAX_SUBJECTS_PER_TENANT); each is kept ` +
+          `${MAX_TOKEN_LIFETIME_SECONDS} s after it is set. Revoking a subject that already has one still works; ` +
+          'to end every token at once disable the tenant or rotate its keys, or ask the operator to raise the limit',
+      );
+    }
     this.denylist.apply({ t: 'sub', tenantId, sub, nbf: epochSeconds(cutoff.notBefore), exp: epochSeconds(cutoff.expiresAt) });
     await this.audit.record({
       tenantId,

@@ -5,6 +5,7 @@ import { AppConfig } from '../config/app-config';
 import { InspectedJwt, inspectJwt, TokenError } from '@tessera/nest-guard';
 import { KeysService } from '../keys/keys.service';
 import { DenylistService } from '../revocation/denylist.service';
+import { MAX_JTI_LENGTH } from '../revocation/revocation.service';
 import { isJwsAlgorithm } from '../common/crypto/jws-algorithms';
 import { assertionAudiences, audiencesOf, namesAssertionAudience } from './assertion-audience';
 import { verifyJwsSignature } from './jws-signature';
@@ -125,6 +126,10 @@ export class TokenVerifierService {
       throw new TokenError('INVALID_TOKEN_TYPE', purpose === 'assertion' ? 'Assertion type must be absent or JWT' : 'Token type must be absent, JWT or at+jwt');
     }
     requireClaims(payload, purpose === 'assertion' ? ['sub', 'iat', 'exp', 'jti'] : ['sub', 'iat', 'exp']);
+    // A jti names a denylist entry or a replay-table row in every replica: bounded (issue 17).
+    if (typeof payload.jti === 'string' && payload.jti.length > MAX_JTI_LENGTH) {
+      throw new TokenError('MALFORMED_TOKEN', `Token jti must be at most ${MAX_JTI_LENGTH} characters`);
+    }
     // The tenant is always the key's: a claim may confirm it, never choose it.
     if (payload.iss !== undefined && payload.iss !== key.tenantId) throw new TokenError('INVALID_ISSUER', 'Token iss must be the tenant id');
     if (payload.tenant_id !== undefined && payload.tenant_id !== key.tenantId) {

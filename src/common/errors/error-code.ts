@@ -24,6 +24,7 @@ export enum ErrorCode {
   NOT_FOUND = 'NOT_FOUND',
   METHOD_NOT_ALLOWED = 'METHOD_NOT_ALLOWED',
   CONFLICT = 'CONFLICT',
+  REVOCATION_LIMIT_REACHED = 'REVOCATION_LIMIT_REACHED',
   PAYLOAD_TOO_LARGE = 'PAYLOAD_TOO_LARGE',
   UNSUPPORTED_MEDIA_TYPE = 'UNSUPPORTED_MEDIA_TYPE',
   RATE_LIMITED = 'RATE_LIMITED',
@@ -81,6 +82,8 @@ export function describeErrorCode(code: ErrorCode): ErrorCodeInfo {
       return { status: 405, message: 'Method not allowed' };
     case ErrorCode.CONFLICT:
       return { status: 409, message: 'Conflict with an existing resource' };
+    case ErrorCode.REVOCATION_LIMIT_REACHED:
+      return { status: 409, message: 'The tenant holds as many revocations still in force as it may: wait for some to expire' };
     case ErrorCode.PAYLOAD_TOO_LARGE:
       return { status: 413, message: 'Request body is too large' };
     case ErrorCode.UNSUPPORTED_MEDIA_TYPE:
