@@ -5,6 +5,7 @@ import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
 import { GlobalExceptionFilter } from './common/errors/global-exception.filter';
+import { clientErrorHandler } from './common/http/hostile-input';
 import { createValidationPipe } from './common/validation/validation.pipe';
 import { AppConfig } from './config/app-config';
 import { EmbeddedDatabase } from './database/embedded-postgres';
@@ -55,6 +56,8 @@ export async function createApp({ config, warnings = [], logStream }: CreateAppO
       bodyLimit: config.bodyLimitBytes,
       trustProxy: fastifyTrustProxy(config.trustProxy),
       genReqId: requestIdOf,
+      // What Node's parser refuses (control characters in headers…) answers in the design's shape.
+      clientErrorHandler,
       // Tokens are at most 8 KB; longer headers are refused by Node (431) before the app.
       routerOptions: { maxParamLength: 500 },
     });

@@ -45,3 +45,16 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
   const name = e?.driverError?.constraint ?? e?.constraint;
   return code === '23505' && (constraint === undefined || name === constraint);
 }
+
+/**
+ * Postgres data exceptions a request's values can cause (class 22: a NUL or a character the
+ * encoding lacks, a number out of range, text that is not a uuid…). Input checks refuse these
+ * first (common/http/hostile-input.ts); this is the backstop that keeps them a 400, never a 500.
+ */
+const INVALID_DATA_CODES = new Set(['22001', '22003', '22021', '22P02', '22P05', '2200H', '22007', '22008']);
+
+export function isInvalidInputData(error: unknown): boolean {
+  const e = error as { code?: unknown; driverError?: { code?: unknown } };
+  const code = e?.driverError?.code ?? e?.code;
+  return typeof code === 'string' && INVALID_DATA_CODES.has(code);
+}

@@ -3,7 +3,7 @@ import { ThrottlerException } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BearerAuthException } from '@tessera/nest-guard';
 import { AppException } from './app.exception';
-import { isDatabaseUnavailable } from './database-errors';
+import { isDatabaseUnavailable, isInvalidInputData } from './database-errors';
 import { describeErrorCode, ErrorCode, reasonPhrase } from './error-code';
 import { OAuthException, OAuthErrorCode } from './oauth.exception';
 
@@ -101,6 +101,11 @@ export class GlobalExceptionFilter implements ExceptionFilter {
         ? 'Request body is not valid JSON'
         : describeErrorCode(code).message;
       return { status, code, message, headers: {} };
+    }
+    if (isInvalidInputData(exception)) {
+      // Never the database's message: it may quote the value.
+      this.logger.warn({ err: { type: (exception as Error)?.name, code: (exception as { code?: string })?.code } }, 'A request value was refused by the database');
+      return { status: 400, code: ErrorCode.VALIDATION_FAILED, message: 'Invalid request: a value cannot be stored (control character, invalid text or out of range)', headers: {} };
     }
     if (isDatabaseUnavailable(exception)) {
       return { status: 503, code: ErrorCode.SERVICE_UNAVAILABLE, message: describeErrorCode(ErrorCode.SERVICE_UNAVAILABLE).message, headers: { 'retry-after': '5' } };
