@@ -80,6 +80,7 @@ export class ForwardAuthController {
   @ApiOkResponse({ description: 'Token accepted; claims in headers (see GET /v1/auth/verify)' })
   @ApiUnauthorizedResponse({ type: ErrorResponseDto, description: 'As GET /v1/auth/verify' })
   @ApiForbiddenResponse({ type: ErrorResponseDto, description: 'INSUFFICIENT_SCOPE' })
+  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'FORWARDED_REQUEST_CONFLICT: FORWARD_AUTH_SOURCE is not envoy, or forwarded headers name another request' })
   async verifyOriginalPath(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
     const uri = request.url.slice(VERIFY_PATH.length) || '/';
     const pathForm = { method: request.method.toUpperCase(), uri };

@@ -21,7 +21,8 @@ const apiKeyOf = (ctx: ExecutionContext): string | undefined => {
 /**
  * Three limits, each switched off by 0: per client IP on ordinary routes, a more generous
  * per-IP limit on public documents, and per API key (tracked by a hash of the key, never
- * the key). Failed credential checks have their own strict limit (CredentialFailureLimiter).
+ * the key). The client IP is the throttler's default tracker: request.ip as TRUST_PROXY lets
+ * Fastify derive it, IPv6 grouped by /64; never a header read here (docs/adr/0009). Failed credential checks have their own strict limit (CredentialFailureLimiter).
  */
 export function throttlerOptions(config: AppConfig): ThrottlerModuleOptions {
   const { windowSeconds, perIp, publicPerIp, perApiKey } = config.rateLimit;
