@@ -21,7 +21,8 @@ export async function runPrimary(config: AppConfig): Promise<void> {
     embedded = new EmbeddedDatabase({ dataDir: config.dataDir, password: config.database.embeddedPassword!, port: config.database.embeddedPort, log: line });
     databaseUrl = await embedded.start();
   }
-  if (config.database.migrationsRun) for (const name of await runMigrations(databaseUrl)) line(`Applied migration ${name}`);
+  // DATABASE_SESSION_URL when set (past PgBouncer); the workers inherit it from the environment.
+  if (config.database.migrationsRun) for (const name of await runMigrations(config.database.sessionUrl ?? databaseUrl)) line(`Applied migration ${name}`);
 
   const env = { DATABASE_URL: databaseUrl, MIGRATIONS_RUN: 'false', CLUSTER_WORKERS: '1' };
   const startedAt = new Map<number, number>();
