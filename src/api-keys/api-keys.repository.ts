@@ -20,9 +20,12 @@ export class ApiKeysRepository {
     });
   }
 
-  /** Revokes a live key of that tenant; false when there was none. */
-  async revoke(tenantId: string, id: string): Promise<boolean> {
-    const result = await this.repo.update({ id, tenantId, revokedAt: IsNull() }, { revokedAt: () => 'now()' });
-    return (result.affected ?? 0) > 0;
+  /** Revokes a live key of that tenant; its prefix (what caches know it by), or undefined when there was none. */
+  async revoke(tenantId: string, id: string): Promise<string | undefined> {
+    const [rows]: [{ prefix: string }[], number] = await this.repo.query(
+      `UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND tenant_id = $2 AND revoked_at IS NULL RETURNING prefix`,
+      [id, tenantId],
+    );
+    return rows[0]?.prefix;
   }
 }

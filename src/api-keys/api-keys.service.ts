@@ -1,7 +1,7 @@
-import { CredentialCache } from '../auth/credential-cache';
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { generateApiKey } from '../auth/api-key-format';
+import { CredentialChanges } from '../auth/credential-changes.service';
 import { AppException } from '../common/errors/app.exception';
 import { isUniqueViolation } from '../common/errors/database-errors';
 import { ErrorCode } from '../common/errors/error-code';
@@ -16,7 +16,7 @@ export class ApiKeysService {
     private readonly repository: ApiKeysRepository,
     private readonly tenants: TenantsService,
     private readonly audit: AuditService,
-    private readonly credentials: CredentialCache,
+    private readonly changes: CredentialChanges,
   ) {}
 
   /** Creates a key and returns it once; only its SHA-256 is stored. */
@@ -41,8 +41,10 @@ export class ApiKeysService {
   }
 
   async revoke(tenantId: string, id: string, actor: string, requestId?: string): Promise<void> {
-    if (!(await this.repository.revoke(tenantId, id))) throw new AppException(ErrorCode.NOT_FOUND, 'API key not found');
-    this.credentials.forget();
+    const prefix = await this.repository.revoke(tenantId, id);
+    if (prefix === undefined) throw new AppException(ErrorCode.NOT_FOUND, 'API key not found');
+    // Committed: the next request on this replica is refused (other replicas hear it through NOTIFY).
+    this.changes.published({ t: 'api_key', tenantId, prefix });
     await this.audit.record({ tenantId, type: 'api_key.deleted', actor, subject: id, requestId });
   }
 

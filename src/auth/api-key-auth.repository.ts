@@ -18,7 +18,7 @@ export class ApiKeyAuthRepository {
   ) {}
 
   findLiveByPrefix(prefix: string): Promise<ApiKeyCredential | undefined> {
-    return this.cache.get(`api-key:${prefix}`, () => this.queryLiveByPrefix(prefix));
+    return this.cache.get('api-key', prefix, () => this.queryLiveByPrefix(prefix));
   }
 
   private async queryLiveByPrefix(prefix: string): Promise<ApiKeyCredential | undefined> {

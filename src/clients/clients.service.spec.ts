@@ -1,6 +1,8 @@
 import { AuditService } from '../audit/audit.service';
 import { hashSecret } from '../auth/api-key-format';
 import { CredentialCache } from '../auth/credential-cache';
+import { CredentialChanges } from '../auth/credential-changes.service';
+import { Clock } from '../common/clock';
 import { AppException } from '../common/errors/app.exception';
 import { TenantsService } from '../tenants/tenants.service';
 import { ClientEntity } from './client.entity';
@@ -14,9 +16,10 @@ function setup() {
   const repository = { insert: jest.fn(), listLive: jest.fn(), softDelete: jest.fn(), findUsable: jest.fn() };
   const tenants = { settings: jest.fn().mockResolvedValue({ id: TENANT, isDisabled: false, accessTokenMaxTtl: 600, registeredTokenMaxTtl: 600 }) };
   const audit = { record: jest.fn().mockResolvedValue(undefined) };
-  const cache = new CredentialCache();
-  const service = new ClientsService(repository as unknown as ClientsRepository, tenants as unknown as TenantsService, audit as unknown as AuditService, cache);
-  return { service, repository, tenants, audit, cache };
+  const changes = new CredentialChanges({ listen: jest.fn() } as never);
+  const cache = new CredentialCache(new Clock(), changes);
+  const service = new ClientsService(repository as unknown as ClientsRepository, tenants as unknown as TenantsService, audit as unknown as AuditService, cache, changes);
+  return { service, repository, tenants, audit, cache, changes };
 }
 
 const row = (values: Partial<ClientEntity>): ClientEntity =>
@@ -55,11 +58,41 @@ describe('ClientsService', () => {
       await service.remove(TENANT, CLIENT_ID, 'api-key:k');
       expect(audit.record).toHaveBeenCalledWith(expect.objectContaining({ type: 'client.deleted', subject: CLIENT_ID, actor: 'api-key:k' }));
     });
+
+    it('refuses the deleted client on the next call, though its row was cached a moment before', async () => {
+      const { service, repository } = setup();
+      repository.findUsable.mockResolvedValue({ clientId: CLIENT_ID, tenantId: TENANT, scopes: [], secretHash: hashSecret('s') });
+      expect(await service.authenticate(CLIENT_ID, 's')).toBeDefined();
+      repository.softDelete.mockResolvedValueOnce(true);
+      repository.findUsable.mockResolvedValue(undefined);
+      await service.remove(TENANT, CLIENT_ID, 'admin');
+      expect(await service.authenticate(CLIENT_ID, 's')).toBeUndefined();
+    });
+
+    it('never keeps a look-up that was reading while the deletion committed', async () => {
+      const { service, repository } = setup();
+      let finishRead!: () => void;
+      const read = new Promise<void>((resolve) => (finishRead = resolve));
+      // The first look-up read the row before the delete and answers after it.
+      repository.findUsable.mockImplementationOnce(async () => {
+        await read;
+        return { clientId: CLIENT_ID, tenantId: TENANT, scopes: [], secretHash: hashSecret('s') };
+      });
+      const racing = service.authenticate(CLIENT_ID, 's');
+      repository.softDelete.mockResolvedValueOnce(true);
+      repository.findUsable.mockResolvedValue(undefined);
+      await service.remove(TENANT, CLIENT_ID, 'admin');
+      finishRead();
+      // The racing call reads again (after the delete) rather than failing or using the old row.
+      expect(await racing).toBeUndefined();
+      expect(await service.authenticate(CLIENT_ID, 's')).toBeUndefined();
+      expect(repository.findUsable).toHaveBeenCalledTimes(3);
+    });
   });
 
   describe('authenticate', () => {
     it('answers the client for the right secret only, and never looks up ids that are not shaped like ours', async () => {
-      const { service, repository, cache } = setup();
+      const { service, repository, changes } = setup();
       repository.findUsable.mockResolvedValue({ clientId: CLIENT_ID, tenantId: TENANT, scopes: ['a'], secretHash: hashSecret('right') });
       expect(await service.authenticate(CLIENT_ID, 'right')).toEqual({ clientId: CLIENT_ID, tenantId: TENANT, scopes: ['a'] });
       expect(await service.authenticate(CLIENT_ID, 'wrong')).toBeUndefined();
@@ -67,7 +100,7 @@ describe('ClientsService', () => {
       // The row is reused briefly (CredentialCache); the secret is checked on every call.
       expect(repository.findUsable).toHaveBeenCalledTimes(1);
       repository.findUsable.mockResolvedValue(undefined);
-      cache.forget();
+      changes.received(JSON.stringify({ t: 'client', tenantId: TENANT, clientId: CLIENT_ID })); // another replica deleted it
       expect(await service.authenticate(CLIENT_ID, 'right')).toBeUndefined();
       expect(repository.findUsable).toHaveBeenCalledTimes(2);
     });

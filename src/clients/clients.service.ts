@@ -1,7 +1,8 @@
-import { CredentialCache } from '../auth/credential-cache';
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { secretMatches } from '../auth/api-key-format';
+import { CredentialCache } from '../auth/credential-cache';
+import { CredentialChanges } from '../auth/credential-changes.service';
 import { AppException } from '../common/errors/app.exception';
 import { isUniqueViolation } from '../common/errors/database-errors';
 import { ErrorCode } from '../common/errors/error-code';
@@ -26,6 +27,7 @@ export class ClientsService {
     private readonly tenants: TenantsService,
     private readonly audit: AuditService,
     private readonly credentials: CredentialCache,
+    private readonly changes: CredentialChanges,
   ) {}
 
   /** Creates a client and returns its secret once; only the secret's SHA-256 is stored. */
@@ -53,7 +55,8 @@ export class ClientsService {
   /** Soft delete: the client can no longer authenticate; its id is never reused. */
   async remove(tenantId: string, clientId: string, actor: string, requestId?: string): Promise<void> {
     if (!(await this.repository.softDelete(tenantId, clientId))) throw new AppException(ErrorCode.NOT_FOUND, 'Client not found');
-    this.credentials.forget();
+    // Committed: the next request on this replica is refused (other replicas hear it through NOTIFY).
+    this.changes.published({ t: 'client', tenantId, clientId });
     await this.audit.record({ tenantId, type: 'client.deleted', actor, subject: clientId, requestId });
   }
 
@@ -61,7 +64,7 @@ export class ClientsService {
   async authenticate(clientId: string, clientSecret: string): Promise<ClientInfo | undefined> {
     if (!isClientId(clientId)) return undefined;
     // The secret is checked on every call; only the row is reused (CredentialCache).
-    const credential = await this.credentials.get(`client:${clientId}`, () => this.repository.findUsable(clientId));
+    const credential = await this.credentials.get('client', clientId, () => this.repository.findUsable(clientId));
     if (!credential || !secretMatches(clientSecret, credential.secretHash)) return undefined;
     return { clientId: credential.clientId, tenantId: credential.tenantId, scopes: credential.scopes };
   }

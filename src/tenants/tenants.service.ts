@@ -1,5 +1,8 @@
-import { CredentialCache } from '../auth/credential-cache';
 import { Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
+import { CacheLoader, fetchCurrent, loadingCache } from '../auth/cache-fetch';
+import { CredentialChanges } from '../auth/credential-changes.service';
+import { Clock } from '../common/clock';
 import { AppException } from '../common/errors/app.exception';
 import { isUniqueViolation } from '../common/errors/database-errors';
 import { ErrorCode } from '../common/errors/error-code';
@@ -19,21 +22,29 @@ export interface TenantSettings {
 
 /**
  * How long a replica reuses a tenant's settings on the token paths. A change made here is
- * seen at once; one made on another replica within this time. Whether a tenant is disabled
- * is not taken from this cache where it decides access: API keys, clients and the denylist
- * read it fresh (or through NOTIFY).
+ * seen at once; one made on another replica within a second, through CredentialChanges
+ * (a trigger on `tenants` notifies); this time is the backstop. Whether a tenant is disabled
+ * is not taken from this cache where it decides access with a credential: API keys, clients
+ * and the denylist read it with the credential (or through NOTIFY).
  */
-const SETTINGS_CACHE_MS = 1000;
-const SETTINGS_CACHE_MAX = 10_000;
+export const SETTINGS_CACHE_TTL_MS = 1000;
+export const SETTINGS_CACHE_MAX = 10_000;
 
 @Injectable()
 export class TenantsService {
-  private readonly settingsCache = new Map<string, { value: TenantSettings; until: number }>();
+  private readonly settingsCache: LRUCache<string, TenantSettings, CacheLoader<TenantSettings>>;
 
   constructor(
     private readonly repository: TenantsRepository,
-    private readonly credentials: CredentialCache,
-  ) {}
+    private readonly changes: CredentialChanges,
+    clock: Clock,
+  ) {
+    this.settingsCache = loadingCache<TenantSettings>({ max: SETTINGS_CACHE_MAX, ttlMs: SETTINGS_CACHE_TTL_MS, clock });
+    changes.subscribe((change) => {
+      if (change.t === 'tenant') this.settingsCache.delete(change.tenantId);
+      else if (change.t === 'all') this.settingsCache.clear();
+    });
+  }
 
   async create(dto: CreateTenantDto): Promise<TenantResponseDto> {
     try {
@@ -53,16 +64,14 @@ export class TenantsService {
 
   /**
    * A live (not deleted) tenant, or 404. Disabled tenants are returned; callers decide.
-   * Cached for SETTINGS_CACHE_MS: issuing a token should not cost a round trip for them.
+   * Cached for SETTINGS_CACHE_TTL_MS: issuing a token should not cost a round trip for them.
    */
   async settings(id: string): Promise<TenantSettings> {
-    const cached = this.settingsCache.get(id);
-    if (cached && cached.until > Date.now()) return cached.value;
-    const t = await this.findOrThrow(id);
-    const value = { id: t.id, isDisabled: t.isDisabled, accessTokenMaxTtl: t.accessTokenMaxTtl, registeredTokenMaxTtl: t.registeredTokenMaxTtl };
-    if (this.settingsCache.size >= SETTINGS_CACHE_MAX) this.settingsCache.clear();
-    this.settingsCache.set(id, { value, until: Date.now() + SETTINGS_CACHE_MS });
-    return value;
+    const settings = await fetchCurrent(this.settingsCache, id, async () => {
+      const t = await this.findOrThrow(id);
+      return { id: t.id, isDisabled: t.isDisabled, accessTokenMaxTtl: t.accessTokenMaxTtl, registeredTokenMaxTtl: t.registeredTokenMaxTtl };
+    });
+    return settings!;
   }
 
   async update(id: string, dto: UpdateTenantDto): Promise<TenantResponseDto> {
@@ -83,10 +92,13 @@ export class TenantsService {
     if (!removed) throw new AppException(ErrorCode.NOT_FOUND, 'Tenant not found');
   }
 
-  /** After a change is committed, so that no request caches the state from before it. */
+  /**
+   * After a change is committed: every cache on this replica (settings, API keys, clients,
+   * registered keys) forgets the tenant before the request answers, and a load that read
+   * before the commit is not kept. Other replicas hear it through NOTIFY.
+   */
   private forgetCached(id: string): void {
-    this.settingsCache.delete(id);
-    this.credentials.forget();
+    this.changes.published({ t: 'tenant', tenantId: id });
   }
 
   private async findOrThrow(id: string): Promise<TenantEntity> {

@@ -10,6 +10,7 @@ import { AuditAppendOnly1764000008000 } from './1764000008000-AuditAppendOnly';
 import { RegisteredKeyProof1796119200000 } from './1796119200000-RegisteredKeyProof';
 import { RevocationLimits1796119201000 } from './1796119201000-RevocationLimits';
 import { NotifyTimestamps1796119400000 } from './1796119400000-NotifyTimestamps';
+import { CredentialChangeNotify1796119500000 } from './1796119500000-CredentialChangeNotify';
 
 /** Every migration, in order. A new migration is added here as well as in its file. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   RegisteredKeyProof1796119200000,
   RevocationLimits1796119201000,
   NotifyTimestamps1796119400000,
+  CredentialChangeNotify1796119500000,
 ];
