@@ -1,14 +1,20 @@
 import { Injectable } from '@nestjs/common';
-import type { KeyObject } from 'node:crypto';
+import {
+  checkBeforeSignature,
+  checkSignatureAndClaims,
+  familyOf,
+  InspectedJwt,
+  inspectJwt,
+  PinnedKey,
+  TokenError,
+  typSet,
+  VerificationRules,
+} from '@tessera/nest-guard';
 import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
-import { InspectedJwt, inspectJwt, TokenError } from '@tessera/nest-guard';
 import { KeysService } from '../keys/keys.service';
 import { DenylistService } from '../revocation/denylist.service';
-import { MAX_JTI_LENGTH } from '../revocation/revocation.service';
-import { isJwsAlgorithm } from '../common/crypto/jws-algorithms';
-import { assertionAudiences, audiencesOf, namesAssertionAudience } from './assertion-audience';
-import { verifyJwsSignature } from './jws-signature';
+import { assertionAudiences, namesAssertionAudience } from './assertion-audience';
 import { RegisteredKeyResolver, ResolvedRegisteredKey } from './registered-key-resolver';
 
 export interface VerifiedToken {
@@ -35,17 +41,27 @@ export interface VerifyOptions {
   ignoreAudience?: boolean;
 }
 
+const ACCESS_TOKEN_TYP = typSet('at+jwt');
+const REGISTERED_TYPS = typSet('jwt', 'at+jwt');
+const ASSERTION_TYPS = typSet('jwt');
+
 /**
  * Verifies tokens Tessera accepts: its own RFC 9068 access tokens (keys held in memory, no
  * database round trip) and tokens signed by a tenant-registered key (DESIGN.md "Tokens
- * signed by a tenant's registered key"). Every refusal is a TokenError whose code the
- * callers map to their answer (401 JSON, `{"active": false}`, invalid_grant).
+ * signed by a tenant's registered key"). The checks are the guard package's verification core
+ * (@tessera/nest-guard: inspectJwt, then checkBeforeSignature — typ, exp/nbf/iat — before any key
+ * lookup, then checkSignatureAndClaims — the pinned key, one node:crypto signature, iss, aud);
+ * this service adds Tessera's policies around it: which key set a kid names, the tenant binding
+ * and lifetime of registered tokens, the assertion audiences (assertion-audience.ts), the
+ * denylist. Every refusal is a TokenError whose code the callers map to their answer (401 JSON,
+ * `{"active": false}`, invalid_grant).
  */
 @Injectable()
 export class TokenVerifierService {
   private readonly issuer: string;
   /** What an assertion's aud must name, and what a bearer token's aud must never name (assertion-audience.ts). */
   private readonly assertionAudiences: string[];
+  private readonly rules: Record<'access' | 'accessAnyAudience' | Purpose, VerificationRules>;
 
   constructor(
     private readonly keys: KeysService,
@@ -60,6 +76,19 @@ export class TokenVerifierService {
       issuer: config.publicUrl,
       verifyAudiences: config.verifyAudiences,
     });
+    const clockToleranceSec = config.clockToleranceSeconds;
+    // RFC 9068 §2.1 / §4: access tokens are typed at+jwt, which also keeps other JWTs we sign apart.
+    const access: VerificationRules = { issuer: this.issuer, audiences: config.verifyAudiences, acceptedTyps: ACCESS_TOKEN_TYP, typMessage: 'Token must be typed at+jwt', clockToleranceSec };
+    // Registered tokens: typ absent, JWT or at+jwt; aud optional but, when present, one of ours; iss is the key's tenant (below).
+    const registered = { acceptedTyps: REGISTERED_TYPS, typOptional: true, typMessage: 'Token type must be absent, JWT or at+jwt', clockToleranceSec };
+    this.rules = {
+      access,
+      accessAnyAudience: { ...access, audiences: undefined },
+      bearer: { ...registered, audiences: config.verifyAudiences, audienceOptional: true },
+      revocation: registered,
+      // An assertion may not claim to be an access token; its audience is checked by the policy below.
+      assertion: { acceptedTyps: ASSERTION_TYPS, typOptional: true, typMessage: 'Assertion type must be absent or JWT', clockToleranceSec },
+    };
   }
 
   /** Full verification for a bearer token (forward-auth, introspection, revocation). */
@@ -68,9 +97,15 @@ export class TokenVerifierService {
     const kid = jwt.header.kid as string;
     const own = this.keys.publishedKey(kid);
     const checkAudience = options.ignoreAudience !== true;
-    const verified = own
-      ? this.verifyOwn(jwt, kid, own.alg, own.keyObject, checkAudience)
-      : this.verifyRegistered(jwt, await this.registeredKey(kid), checkAudience ? 'bearer' : 'revocation');
+    let verified: VerifiedToken;
+    if (own) {
+      const rules = checkAudience ? this.rules.access : this.rules.accessAnyAudience;
+      checkBeforeSignature(jwt, rules, this.nowSeconds());
+      checkSignatureAndClaims(jwt, { keyObject: own.keyObject, family: familyOf(own.keyObject), alg: own.alg }, rules);
+      verified = this.ownPolicy(jwt, kid);
+    } else {
+      verified = await this.verifyRegistered(jwt, kid, checkAudience ? 'bearer' : 'revocation');
+    }
     this.assertNotRevoked(verified);
     return verified;
   }
@@ -87,49 +122,35 @@ export class TokenVerifierService {
     if (this.keys.publishedKey(kid)) {
       throw new TokenError('INVALID_TOKEN_TYPE', 'A Tessera access token is not an assertion: sign one with a registered key');
     }
-    const verified = this.verifyRegistered(jwt, await this.registeredKey(kid), 'assertion');
+    const verified = await this.verifyRegistered(jwt, kid, 'assertion');
     this.assertNotRevoked(verified);
     return verified;
   }
 
-  private async registeredKey(kid: string): Promise<ResolvedRegisteredKey> {
-    const key = await this.registeredKeys.resolve(kid);
-    if (!key) throw new TokenError('UNKNOWN_KEY');
-    return key;
-  }
-
-  private verifyOwn(jwt: InspectedJwt, kid: string, alg: string, keyObject: KeyObject, checkAudience: boolean): VerifiedToken {
-    const { header, payload } = jwt;
-    // Algorithms are pinned per key: the header may not choose another (RFC 8725 §3.1).
-    if (header.alg !== alg || !isJwsAlgorithm(alg)) throw new TokenError('ALGORITHM_NOT_ALLOWED');
-    verifyJwsSignature(alg, keyObject, jwt.signingInput, jwt.signature);
-    // RFC 9068 §2.1 / §4: access tokens are typed at+jwt, which also keeps other JWTs we sign apart.
-    if (!isTyp(header.typ, ['at+jwt'])) throw new TokenError('INVALID_TOKEN_TYPE', 'Token must be typed at+jwt');
-    if (payload.iss !== this.issuer) throw new TokenError('INVALID_ISSUER');
-    requireClaims(payload, ['sub', 'exp', 'iat']);
+  /** Tessera's own tokens name their tenant and subject, and say when they were issued. */
+  private ownPolicy(jwt: InspectedJwt, kid: string): VerifiedToken {
+    const { payload } = jwt;
+    requireClaims(payload, ['sub', 'iat']);
     if (typeof payload.tenant_id !== 'string' || payload.tenant_id.length === 0) {
       throw new TokenError('MALFORMED_TOKEN', 'Token has no tenant_id claim');
     }
-    this.checkTimes(payload);
-    if (checkAudience && !this.audienceAccepted(payload.aud, true)) throw new TokenError('INVALID_AUDIENCE');
     return { kind: 'access', tenantId: payload.tenant_id, claims: payload, kid };
   }
 
-  private verifyRegistered(jwt: InspectedJwt, key: ResolvedRegisteredKey, purpose: Purpose): VerifiedToken {
-    const { header, payload } = jwt;
-    if (header.alg !== key.algorithm || !isJwsAlgorithm(key.algorithm)) throw new TokenError('ALGORITHM_NOT_ALLOWED');
-    verifyJwsSignature(key.algorithm, key.keyObject, jwt.signingInput, jwt.signature);
+  private async verifyRegistered(jwt: InspectedJwt, kid: string, purpose: Purpose): Promise<VerifiedToken> {
+    const rules = this.rules[purpose];
+    // Cheap checks first: an expired or mistyped token costs no key look-up (and no database round trip).
+    checkBeforeSignature(jwt, rules, this.nowSeconds());
+    const key = await this.registeredKey(kid);
+    const pinned: PinnedKey = { keyObject: key.keyObject, family: familyOf(key.keyObject), alg: key.algorithm };
+    checkSignatureAndClaims(jwt, pinned, rules);
+    return this.registeredPolicy(jwt, key, purpose);
+  }
 
-    // typ absent, JWT or at+jwt; an assertion may not claim to be an access token.
-    const accepted = purpose === 'assertion' ? ['jwt'] : ['jwt', 'at+jwt'];
-    if (header.typ !== undefined && !isTyp(header.typ, accepted)) {
-      throw new TokenError('INVALID_TOKEN_TYPE', purpose === 'assertion' ? 'Assertion type must be absent or JWT' : 'Token type must be absent, JWT or at+jwt');
-    }
-    requireClaims(payload, purpose === 'assertion' ? ['sub', 'iat', 'exp', 'jti'] : ['sub', 'iat', 'exp']);
-    // A jti names a denylist entry or a replay-table row in every replica: bounded (issue 17).
-    if (typeof payload.jti === 'string' && payload.jti.length > MAX_JTI_LENGTH) {
-      throw new TokenError('MALFORMED_TOKEN', `Token jti must be at most ${MAX_JTI_LENGTH} characters`);
-    }
+  /** The Ampersand flow's rules for a token signed by a tenant's registered key. */
+  private registeredPolicy(jwt: InspectedJwt, key: ResolvedRegisteredKey, purpose: Purpose): VerifiedToken {
+    const { payload } = jwt;
+    requireClaims(payload, purpose === 'assertion' ? ['sub', 'iat', 'jti'] : ['sub', 'iat']);
     // The tenant is always the key's: a claim may confirm it, never choose it.
     if (payload.iss !== undefined && payload.iss !== key.tenantId) throw new TokenError('INVALID_ISSUER', 'Token iss must be the tenant id');
     if (payload.tenant_id !== undefined && payload.tenant_id !== key.tenantId) {
@@ -139,11 +160,8 @@ export class TokenVerifierService {
     if ((payload.exp as number) - (payload.iat as number) > maxLifetime) {
       throw new TokenError('MALFORMED_TOKEN', `Token lifetime (exp - iat) is over the ${maxLifetime} s allowed`);
     }
-    this.checkTimes(payload);
     if (purpose === 'bearer') {
-      // aud is optional on these tokens; when present it must name us. An aud naming an assertion
-      // audience marks a jwt-bearer assertion, which is exchanged, never used as a bearer.
-      if (payload.aud !== undefined && !this.audienceAccepted(payload.aud, false)) throw new TokenError('INVALID_AUDIENCE');
+      // An aud naming an assertion audience marks a jwt-bearer assertion, which is exchanged, never used as a bearer.
       if (namesAssertionAudience(payload.aud, this.assertionAudiences)) {
         throw new TokenError('INVALID_AUDIENCE', 'Token audience is an assertion audience (the token endpoint): exchange it at /oauth/token, it is not a bearer token');
       }
@@ -153,19 +171,15 @@ export class TokenVerifierService {
     return { kind: 'registered', tenantId: key.tenantId, claims: { ...payload, tenant_id: key.tenantId }, kid: key.kid };
   }
 
-  /** exp, nbf and iat against the injected clock, with CLOCK_TOLERANCE_SECONDS either way. */
-  private checkTimes(payload: Record<string, unknown>): void {
-    const now = this.clock.now().getTime() / 1000;
-    const tolerance = this.config.clockToleranceSeconds;
-    if ((payload.exp as number) + tolerance <= now) throw new TokenError('TOKEN_EXPIRED');
-    if (typeof payload.nbf === 'number' && payload.nbf - tolerance > now) throw new TokenError('TOKEN_NOT_YET_VALID');
-    if (typeof payload.iat === 'number' && payload.iat - tolerance > now) throw new TokenError('TOKEN_NOT_YET_VALID', 'Token was issued in the future');
+  private async registeredKey(kid: string): Promise<ResolvedRegisteredKey> {
+    const key = await this.registeredKeys.resolve(kid);
+    if (!key) throw new TokenError('UNKNOWN_KEY');
+    return key;
   }
 
-  private audienceAccepted(aud: unknown, required: boolean): boolean {
-    const values = audiencesOf(aud);
-    if (values.length === 0) return !required;
-    return values.some((a) => this.config.verifyAudiences.includes(a));
+  /** The injected clock, in (fractional) seconds: tests move it. */
+  private nowSeconds(): number {
+    return this.clock.now().getTime() / 1000;
   }
 
   private assertNotRevoked(token: VerifiedToken): void {
@@ -178,13 +192,6 @@ export class TokenVerifierService {
     });
     if (revoked) throw new TokenError('TOKEN_REVOKED');
   }
-}
-
-/** RFC 7515 §4.1.9: typ is a media type, compared case-insensitively, `application/` optional. */
-function isTyp(typ: unknown, accepted: string[]): boolean {
-  if (typeof typ !== 'string') return false;
-  const normalised = typ.toLowerCase().replace(/^application\//, '');
-  return accepted.includes(normalised);
 }
 
 function requireClaims(payload: Record<string, unknown>, names: string[]): void {

@@ -1,13 +1,19 @@
 import { HttpException } from '@nestjs/common';
-import { defaultTokenErrorMessage, TokenErrorCode } from './token-errors';
+import { defaultTokenErrorMessage, GuardErrorCode, INSUFFICIENT_SCOPE_MESSAGE, reasonPhrase, TokenErrorCode } from './token-errors';
 
-export type BearerErrorCode = TokenErrorCode | 'INSUFFICIENT_SCOPE' | 'SERVICE_UNAVAILABLE';
+export type BearerErrorCode = GuardErrorCode | 'SERVICE_UNAVAILABLE';
 
 export interface BearerErrorBody {
   statusCode: number;
   error: string;
   code: BearerErrorCode;
   message: string;
+}
+
+/** Extra auth-params of a challenge, e.g. RFC 9728 `resource_metadata`. */
+export interface ChallengeOptions {
+  /** RFC 9728 §5.1: the URL of this resource's protected-resource metadata. */
+  resourceMetadata?: string;
 }
 
 /**
@@ -21,24 +27,24 @@ export class BearerAuthException extends HttpException {
   readonly headers: Record<string, string>;
 
   constructor(code: BearerErrorCode, message: string, status: number, headers: Record<string, string>) {
-    const body: BearerErrorBody = { statusCode: status, error: reasonOf(status), code, message };
+    const body: BearerErrorBody = { statusCode: status, error: reasonPhrase(status), code, message };
     super(body, status);
     this.code = code;
     this.headers = headers;
   }
 
   /** 401 with `WWW-Authenticate: Bearer error="invalid_token", error_description="…"`. */
-  static invalidToken(code: TokenErrorCode, message: string = defaultTokenErrorMessage(code)): BearerAuthException {
+  static invalidToken(code: TokenErrorCode, message: string = defaultTokenErrorMessage(code), options: ChallengeOptions = {}): BearerAuthException {
     return new BearerAuthException(code, message, 401, {
-      'www-authenticate': `Bearer error="invalid_token", error_description="${quoted(message)}"`,
+      'www-authenticate': `Bearer error="invalid_token", error_description="${quoted(message)}"${extraParams(options)}`,
     });
   }
 
   /** 403 with `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"` (RFC 6750 §3.1). */
-  static insufficientScope(required: readonly string[]): BearerAuthException {
-    const message = 'Token lacks a required scope';
+  static insufficientScope(required: readonly string[], options: ChallengeOptions = {}): BearerAuthException {
+    const message = INSUFFICIENT_SCOPE_MESSAGE;
     return new BearerAuthException('INSUFFICIENT_SCOPE', message, 403, {
-      'www-authenticate': `Bearer error="insufficient_scope", error_description="${message}", scope="${quoted(required.join(' '))}"`,
+      'www-authenticate': `Bearer error="insufficient_scope", error_description="${message}", scope="${quoted(required.join(' '))}"${extraParams(options)}`,
     });
   }
 
@@ -48,8 +54,8 @@ export class BearerAuthException extends HttpException {
   }
 }
 
-function reasonOf(status: number): string {
-  return status === 401 ? 'unauthorized' : status === 403 ? 'forbidden' : 'service_unavailable';
+function extraParams(options: ChallengeOptions): string {
+  return options.resourceMetadata === undefined ? '' : `, resource_metadata="${quoted(options.resourceMetadata)}"`;
 }
 
 /** RFC 6750 §3: error_description and scope are quoted-strings without '"' or '\'. */

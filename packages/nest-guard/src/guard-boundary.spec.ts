@@ -29,4 +29,17 @@ describe('@tessera/nest-guard boundary', () => {
     }
     expect(outside).toEqual([]);
   });
+
+  it('keeps passport out of the main entry: only src/passport/ imports the optional peers', () => {
+    const optional = new Set(Object.entries((manifest.peerDependenciesMeta ?? {}) as Record<string, { optional?: boolean }>).filter(([, m]) => m.optional).map(([name]) => name));
+    expect([...optional].sort()).toEqual(['@nestjs/passport', 'passport', 'passport-jwt']);
+    const leaks: string[] = [];
+    for (const file of files(__dirname)) {
+      if (file.endsWith('.spec.ts') || relative(__dirname, file).startsWith('passport')) continue;
+      for (const [, spec] of readFileSync(file, 'utf8').matchAll(/(?:from|import|require\()\s*'([^']+)'/g)) {
+        if (optional.has(packageOf(spec)) || spec.startsWith('./passport') || spec.startsWith('../passport')) leaks.push(`${relative(root, file)} → ${spec}`);
+      }
+    }
+    expect(leaks).toEqual([]);
+  });
 });

@@ -1,12 +1,12 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata, UseGuards } from '@nestjs/common';
 import { IS_PUBLIC, REQUIRED_SCOPES } from './guard.metadata';
 import { JwtAuthGuard } from './jwt-auth.guard';
-import type { TokenPrincipal } from './token-principal';
-
+import type { TokenClaims, TokenPrincipal } from './token-principal';
 
 /**
  * Requires a valid bearer token carrying every listed scope (403 INSUFFICIENT_SCOPE otherwise).
- * On a class, applies to each route; class and method scopes add up.
+ * On a controller it applies to each of its routes; the controller's scopes and the route's own
+ * add up (`@Auth('orders')` on the class + `@Auth('write')` on a method needs both).
  */
 export function Auth(...scopes: string[]): ClassDecorator & MethodDecorator {
   return applyDecorators(SetMetadata(REQUIRED_SCOPES, scopes), UseGuards(JwtAuthGuard));
@@ -17,8 +17,15 @@ export function Public(): ClassDecorator & MethodDecorator {
   return SetMetadata(IS_PUBLIC, true);
 }
 
-/** The verified claims of the caller's token; `@Principal('sub')` picks one claim. */
-export const Principal = createParamDecorator((claim: string | undefined, context: ExecutionContext): unknown => {
+/** A claim name: the registered ones autocomplete, any other string is allowed. */
+export type ClaimName = Extract<keyof TokenClaims, string> | (string & {});
+
+/**
+ * The verified claims of the caller's token, typed: `@Principal() user: TokenPrincipal` (or
+ * `TokenPrincipal<MyClaims>`); `@Principal('sub') sub: string` picks one claim. Undefined on a
+ * route no guard authenticated (e.g. `@Public()`).
+ */
+export const Principal: (claim?: ClaimName) => ParameterDecorator = createParamDecorator((claim: ClaimName | undefined, context: ExecutionContext): unknown => {
   const principal = context.switchToHttp().getRequest<{ user?: TokenPrincipal }>().user;
   return claim ? principal?.[claim] : principal;
 });

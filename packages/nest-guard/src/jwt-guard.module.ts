@@ -3,16 +3,19 @@ import { APP_GUARD } from '@nestjs/core';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { JWT_GUARD_OPTIONS, JwtGuardModuleAsyncOptions, JwtGuardModuleOptions } from './jwt-guard.options';
 import { JwtGuardService } from './jwt-guard.service';
+import { protectedResourceController, protectedResourceMetadataPath } from './protected-resource.controller';
 
 /**
  * `JwtGuardModule.forRoot({ issuers: [...] })`: verifies bearer JWTs locally (JWKS, shared secret
  * or a local key resolver). The module is global so that `@Auth()` works in every module;
- * `global: true` also installs the guard on every route.
+ * `global: true` also installs the guard on every route. With `protectedResource`, it also serves
+ * the RFC 9728 metadata route.
  */
 @Module({})
 export class JwtGuardModule {
   static forRoot(options: JwtGuardModuleOptions): DynamicModule {
-    return JwtGuardModule.build([{ provide: JWT_GUARD_OPTIONS, useValue: options }], options.global === true);
+    const metadataPath = options.protectedResource ? safePath(options.protectedResource.resource) : undefined;
+    return JwtGuardModule.build([{ provide: JWT_GUARD_OPTIONS, useValue: options }], options.global === true, metadataPath);
   }
 
   static forRootAsync(options: JwtGuardModuleAsyncOptions): DynamicModule {
@@ -21,13 +24,15 @@ export class JwtGuardModule {
       useFactory: options.useFactory,
       inject: (options.inject ?? []) as never[],
     };
-    return { ...JwtGuardModule.build([optionsProvider], options.global === true), imports: options.imports ?? [] };
+    const metadataPath = options.protectedResource ? safePath(options.protectedResource) : undefined;
+    return { ...JwtGuardModule.build([optionsProvider], options.global === true, metadataPath), imports: options.imports ?? [] };
   }
 
-  private static build(optionProviders: Provider[], installGlobally: boolean): DynamicModule {
+  private static build(optionProviders: Provider[], installGlobally: boolean, metadataPath: string | undefined): DynamicModule {
     return {
       module: JwtGuardModule,
       global: true,
+      controllers: metadataPath === undefined ? [] : [protectedResourceController(metadataPath)],
       providers: [
         ...optionProviders,
         JwtGuardService,
@@ -36,5 +41,14 @@ export class JwtGuardModule {
       ],
       exports: [JwtGuardService, JwtAuthGuard],
     };
+  }
+}
+
+function safePath(resource: string): string {
+  try {
+    return protectedResourceMetadataPath(resource);
+  } catch {
+    // normalizeGuardOptions reports the bad URL with the option's name.
+    return '.well-known/oauth-protected-resource';
   }
 }

@@ -1,6 +1,9 @@
 import type { KeyObject } from 'node:crypto';
 import type { ModuleMetadata } from '@nestjs/common';
-import { isHmacAlgorithm, minimumHmacKeyBytes, SUPPORTED_ALGORITHMS } from './keys/key-algorithm';
+import { typSet } from './core/claims';
+import { isHmacAlgorithm, minimumHmacKeyBytes, SUPPORTED_ALGORITHMS } from './core/jws-algorithms';
+import type { GuardRequest } from './guard-request';
+import type { TokenPrincipal } from './token-principal';
 
 export const JWT_GUARD_OPTIONS = Symbol('JWT_GUARD_OPTIONS');
 
@@ -17,6 +20,32 @@ export interface RevocationCheck {
   isRevoked(claims: Record<string, unknown>, token: string, tokenHash: string): boolean | Promise<boolean>;
   /** How long a "not revoked" answer is reused per `jti` (default 5000 ms; 0 = ask every time). */
   cacheTtlMs?: number;
+}
+
+/**
+ * A check that binds a verified token to the request carrying it (the seam for DPoP, RFC 9449:
+ * `cnf.jkt` against the DPoP proof's key, `htm`/`htu` against `request.method`/`request.url`).
+ * Runs after verification and revocation, on cache misses and hits alike. Throw (or reject with)
+ * a TokenError for a 401 `invalid_token`, or a BearerAuthException for an answer of your own
+ * (e.g. a `DPoP` challenge); return nothing to let the request through.
+ */
+export interface SenderConstraintCheck {
+  check(claims: TokenPrincipal, request: GuardRequest, token: string): void | Promise<void>;
+}
+
+/**
+ * RFC 9728 protected-resource metadata, served at GET /.well-known/oauth-protected-resource
+ * when set, and named by `resource_metadata` in every WWW-Authenticate challenge.
+ */
+export interface ProtectedResourceOptions {
+  /** This resource's identifier (an https URL, RFC 9728 §2 `resource`); the metadata URL is derived from it. */
+  resource: string;
+  /** Authorization servers whose tokens it accepts (default: every configured issuer that is a URL). */
+  authorizationServers?: string[];
+  /** Scopes the resource uses, published as `scopes_supported`. */
+  scopesSupported?: string[];
+  /** More members (resource_name, resource_documentation, …), published as given. */
+  extra?: Record<string, unknown>;
 }
 
 export interface JwtIssuerOptions {
@@ -58,6 +87,10 @@ export interface JwtGuardModuleOptions {
   verifiedCacheTtlMs?: number;
   /** Largest token accepted, in bytes (default 8192). */
   maxTokenBytes?: number;
+  /** Optional sender-constraint check (DPoP, mTLS): see SenderConstraintCheck. */
+  senderConstraint?: SenderConstraintCheck;
+  /** Optional RFC 9728 protected-resource metadata route and `resource_metadata` challenges. */
+  protectedResource?: ProtectedResourceOptions;
 }
 
 export interface JwtGuardModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
@@ -65,6 +98,11 @@ export interface JwtGuardModuleAsyncOptions extends Pick<ModuleMetadata, 'import
   useFactory: (...args: any[]) => JwtGuardModuleOptions | Promise<JwtGuardModuleOptions>;
   /** Install the guard for every route. Decided here because providers are fixed before the factory runs. */
   global?: boolean;
+  /**
+   * The `resource` of the factory's `protectedResource`, when it sets one: routes are fixed before
+   * the factory runs, so the RFC 9728 metadata route is registered from this.
+   */
+  protectedResource?: string;
 }
 
 export type KeySourceKind = 'jwks' | 'secret' | 'resolver';
@@ -92,6 +130,14 @@ export interface NormalizedGuardOptions {
   verifiedCacheSize: number;
   verifiedCacheTtlMs: number;
   maxTokenBytes: number;
+  protectedResource?: NormalizedProtectedResource;
+}
+
+export interface NormalizedProtectedResource {
+  /** The metadata document, as served. */
+  document: Record<string, unknown>;
+  /** `https://host/.well-known/oauth-protected-resource[/path]` (RFC 9728 §3.1). */
+  metadataUrl: string;
 }
 
 export class JwtGuardConfigError extends Error {
@@ -122,7 +168,38 @@ export function normalizeGuardOptions(options: JwtGuardModuleOptions): Normalize
     verifiedCacheSize: nonNegativeInteger(options.verifiedCacheSize, 10_000, 'verifiedCacheSize'),
     verifiedCacheTtlMs: nonNegativeInteger(options.verifiedCacheTtlMs, 60_000, 'verifiedCacheTtlMs'),
     maxTokenBytes: positiveInteger(options.maxTokenBytes, 8192, 'maxTokenBytes'),
+    protectedResource: normalizeProtectedResource(options.protectedResource, issuers),
   };
+}
+
+function normalizeProtectedResource(options: ProtectedResourceOptions | undefined, issuers: NormalizedIssuer[]): NormalizedProtectedResource | undefined {
+  if (options === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(options.resource);
+  } catch {
+    throw new JwtGuardConfigError('protectedResource.resource must be an absolute URL');
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.hash || url.search) {
+    throw new JwtGuardConfigError('protectedResource.resource must be an http(s) URL without query or fragment (RFC 9728 §2)');
+  }
+  const strings = (value: unknown, what: string): string[] | undefined => {
+    if (value === undefined) return undefined;
+    if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v.length === 0)) throw new JwtGuardConfigError(`protectedResource.${what} must be an array of strings`);
+    return [...value];
+  };
+  const authorizationServers = strings(options.authorizationServers, 'authorizationServers') ?? issuers.map((i) => i.issuer).filter((i) => /^https?:\/\//.test(i));
+  const scopes = strings(options.scopesSupported, 'scopesSupported');
+  const document: Record<string, unknown> = {
+    ...(options.extra ?? {}),
+    resource: options.resource,
+    ...(authorizationServers.length > 0 ? { authorization_servers: authorizationServers } : {}),
+    bearer_methods_supported: ['header'],
+    ...(scopes ? { scopes_supported: scopes } : {}),
+  };
+  // RFC 9728 §3.1: the well-known segment goes between the host and the resource's path.
+  const path = url.pathname === '/' ? '' : url.pathname.replace(/\/+$/, '');
+  return { document, metadataUrl: `${url.origin}/.well-known/oauth-protected-resource${path}` };
 }
 
 function normalizeIssuer(options: JwtIssuerOptions, index: number): NormalizedIssuer {
@@ -206,10 +283,8 @@ function acceptedTyps(requiredTyp: string | false | undefined, name: string): Re
   if (typeof requiredTyp !== 'undefined' && (typeof requiredTyp !== 'string' || requiredTyp.length === 0)) {
     throw new JwtGuardConfigError(`${name}: requiredTyp must be a non-empty string or false`);
   }
-  const typ = (requiredTyp ?? 'at+jwt').toLowerCase();
   // RFC 7515 §4.1.9: "application/" may be omitted from a typ media type; compare case-insensitively.
-  const bare = typ.startsWith('application/') ? typ.slice('application/'.length) : typ;
-  return new Set([bare, `application/${bare}`]);
+  return typSet(requiredTyp ?? 'at+jwt');
 }
 
 function nonNegativeInteger(value: number | undefined, fallback: number, what: string): number {

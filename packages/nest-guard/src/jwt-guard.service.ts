@@ -1,78 +1,76 @@
 import { createHash, KeyObject } from 'node:crypto';
-import { CanActivate, ExecutionContext, Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-import { AuthGuard } from '@nestjs/passport';
-import passport from 'passport';
-import { Strategy as JwtStrategy, StrategyOptionsWithRequest } from 'passport-jwt';
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import type { LRUCache } from 'lru-cache';
+import { lruCache, ttlUntil } from './core/lru';
 import { BearerAuthException } from './bearer-auth.exception';
-import { BoundedCache } from './bounded-cache';
-import { JWT_GUARD_OPTIONS, JwtGuardModuleOptions, NormalizedGuardOptions, NormalizedIssuer, normalizeGuardOptions } from './jwt-guard.options';
-import { createEddsaStrategy } from './eddsa.strategy';
-import { createKeySource, KeySource } from './keys/key-sources';
+import { JwtVerifier, VerifiedJwt, VerifierIssuer } from './core/jwt-verifier';
+import { JWT_GUARD_OPTIONS, JwtGuardModuleOptions, NormalizedGuardOptions, SenderConstraintCheck } from './jwt-guard.options';
+import { GuardRequest, guardRequestOf } from './guard-request';
 import { TokenError } from './token-errors';
-import { InspectedJwt, inspectJwt } from './token-inspection';
-import type { TokenPrincipal } from './token-principal';
 import { extractToken } from './token-extraction';
+import type { TokenPrincipal } from './token-principal';
 
-/** What the guard hands passport-jwt through the request: the token it already inspected. */
-const PENDING = Symbol('tessera.guard.pending');
-const UNTYPED_TYPS = new Set(['jwt', 'application/jwt', 'at+jwt', 'application/at+jwt']);
-
-interface PendingVerification {
-  token: string;
-  inspected: InspectedJwt;
-  issuer: IssuerRuntime;
-  /** The key that verified the token, set by the strategy. */
-  key?: KeyObject;
-}
-
-interface IssuerRuntime {
-  options: NormalizedIssuer;
-  keys: KeySource;
-  strategyNames: string[];
-  /** passport-jwt (jsonwebtoken) for RS*, PS*, ES*, HS*. */
-  passportGuard: CanActivate;
-  /** The guard's own strategy for EdDSA, when the issuer lists it. */
-  eddsaGuard?: CanActivate;
-  revocations: BoundedCache<boolean>;
-}
-
+/** A verified token remembered by the raw credential it arrived as (Authorization header value or cookie token). */
 interface VerifiedEntry {
   principal: TokenPrincipal;
-  issuer: IssuerRuntime;
-  /** The token's kid and the key that verified it: a hit is served only while the issuer's key source still holds that key. */
+  issuer: VerifierIssuer;
+  /** The token's kid, alg and the key that verified it: a hit is served only while the issuer's key source still holds that key NOW. */
   kid: string | undefined;
+  alg: string;
   key: KeyObject;
+  token: string;
+  /** SHA-256 (base64url) of the token, computed on the miss when the issuer has a revocation check. */
+  tokenHash: string | undefined;
 }
 
-let instances = 0;
+interface RevocationRuntime {
+  isRevoked: NonNullable<NormalizedGuardOptions['issuers'][number]['revocation']>['isRevoked'];
+  cacheTtlMs: number;
+  /** Per-jti answers: "revoked" until exp, "not revoked" for cacheTtlMs. */
+  answers: LRUCache<string, boolean>;
+}
+
+const REVOCATION_ENTRIES = 10_000;
 
 /**
- * Verification behind JwtAuthGuard. Per request, in this order and without any I/O until
- * a key is missing: verified-token cache (a hit counts only while the issuer's key source still
- * holds the key that verified it) → structural checks (inspectJwt) → issuer by `iss`
- * (unknown: refused, no fetch) → alg allowed for the issuer → typ → key (KeyObject cached per
- * kid) → passport-jwt/jsonwebtoken (signature, exp/nbf with tolerance, aud, iss; EdDSA, which
- * jsonwebtoken 9 lacks, through eddsa.strategy.ts with the same checks) → revocation.
+ * The guard's fast path. Per request, without passport and without any I/O until a key is
+ * missing:
+ *
+ * - verified-token cache, keyed by the raw `Authorization` value (or cookie token) the token
+ *   came in: a hit costs one map lookup — no parsing, no hashing, no signature check, nothing
+ *   allocated but what the revocation hook needs — and is served only while the issuer's key
+ *   source still holds the key that verified the token NOW (JWKS: same KeyObject in a fresh set;
+ *   keyResolver: the resolver asked again, synchronously when it answers synchronously);
+ * - on a miss: extractToken → the core (JwtVerifier: inspect once, issuer, alg, typ, times,
+ *   pinned key, one signature, iss/aud);
+ * - then the revocation check (also on hits) and the optional sender-constraint check (also on
+ *   hits; the seam for DPoP, RFC 9449).
  */
 @Injectable()
 export class JwtGuardService implements OnModuleDestroy {
   private readonly logger = new Logger('JwtGuard');
-  private readonly options: NormalizedGuardOptions;
-  private readonly issuers = new Map<string, IssuerRuntime>();
-  private readonly verified: BoundedCache<VerifiedEntry>;
+  /** The verification core this guard runs (also used by the passport strategy). */
+  readonly verifier: JwtVerifier;
+  readonly options: NormalizedGuardOptions;
+  private readonly verified: LRUCache<string, VerifiedEntry> | undefined;
+  private readonly revocations = new Map<VerifierIssuer['options'], RevocationRuntime>();
+  private readonly senderConstraint: SenderConstraintCheck | undefined;
 
   constructor(@Inject(JWT_GUARD_OPTIONS) options: JwtGuardModuleOptions) {
-    this.options = normalizeGuardOptions(options);
-    this.verified = new BoundedCache(this.options.verifiedCacheSize);
-    const instance = ++instances;
-    this.options.issuers.forEach((issuer, index) => {
-      this.issuers.set(issuer.issuer, this.createIssuer(issuer, `tessera-jwt:${instance}:${index}`));
+    this.verifier = new JwtVerifier(options, {
+      // Once per failed fetch, which the rate limit bounds; never a token.
+      onJwksFailure: (uri, error) => this.logger.warn(`JWKS fetch from ${uri} failed: ${error instanceof Error ? error.message : 'unknown error'}; cached keys stay in use`),
     });
+    this.options = this.verifier.options;
+    this.senderConstraint = options.senderConstraint;
+    this.verified = this.options.verifiedCacheSize > 0 && this.options.verifiedCacheTtlMs > 0 ? lruCache<VerifiedEntry>(this.options.verifiedCacheSize) : undefined;
+    for (const issuer of this.options.issuers) {
+      if (issuer.revocation) this.revocations.set(issuer, { ...issuer.revocation, answers: lruCache<boolean>(REVOCATION_ENTRIES) });
+    }
   }
 
   onModuleDestroy(): void {
-    for (const issuer of this.issuers.values()) for (const name of issuer.strategyNames) passport.unuse(name);
-    this.verified.clear();
+    this.verified?.clear();
   }
 
   /** The token of the request (Authorization: Bearer, else the configured cookie); throws MISSING_TOKEN / MALFORMED_TOKEN. */
@@ -80,165 +78,107 @@ export class JwtGuardService implements OnModuleDestroy {
     return extractToken(request, this.options.cookieName, this.options.maxTokenBytes);
   }
 
-  /** Verifies the request's token and returns its claims. Throws TokenError or BearerAuthException (503). */
-  async authenticate(context: ExecutionContext, request: Record<PropertyKey, unknown>): Promise<TokenPrincipal> {
-    const token = this.tokenOf(request as { headers?: Record<string, unknown> });
-    const now = Date.now();
-    const cacheKey = createHash('sha256').update(token).digest('base64url');
-    const hit = this.verified.get(cacheKey, now);
-    if (hit) {
-      if (hit.issuer.keys.holds(hit.kid, hit.key, now)) {
-        await this.checkRevocation(hit.issuer, hit.principal, now, token, cacheKey);
-        return hit.principal;
+  /**
+   * Verifies the request's token and returns its claims: synchronously on a verified-cache hit
+   * whose checks all answer synchronously, else a promise. Throws (or rejects with) TokenError, or
+   * BearerAuthException (503 when the revocation check cannot answer, or the sender-constraint
+   * check's own refusal).
+   */
+  authenticate(request: object): TokenPrincipal | Promise<TokenPrincipal> {
+    const headers = (request as { headers?: Record<string, unknown> }).headers;
+    const authorization = headers?.authorization;
+    // Only a Bearer value is a cache key: another scheme (Basic, DPoP…) falls through to the cookie.
+    const cacheKey = typeof authorization === 'string' && authorization.startsWith('Bearer ') ? authorization : undefined;
+    if (this.verified && cacheKey !== undefined) {
+      const hit = this.verified.get(cacheKey);
+      if (hit) {
+        const held = hit.issuer.keys.holds(hit.kid, hit.key, hit.alg, Date.now());
+        if (held === true) return this.afterVerification(hit, cacheKey, request);
+        if (held !== false) return held.then((ok) => (ok ? this.afterVerification(hit, cacheKey, request) : this.miss(request, cacheKey)));
+        // The key left the issuer's key set, or the set is due for a refresh: verify again.
+        this.verified.delete(cacheKey);
       }
-      // The key left the issuer's key set, or the set is due for a refresh: verify again.
-      this.verified.delete(cacheKey);
     }
+    return this.miss(request, cacheKey);
+  }
 
-    const inspected = inspectJwt(token, this.options.maxTokenBytes, { requireKid: false });
-    const { header, payload } = inspected;
-    const issuer = typeof payload.iss === 'string' ? this.issuers.get(payload.iss) : undefined;
-    if (!issuer) throw new TokenError('INVALID_ISSUER', 'Token issuer is not accepted');
-    if (!issuer.options.algorithms.includes(header.alg as string)) throw new TokenError('ALGORITHM_NOT_ALLOWED', 'Token algorithm is not allowed');
-    if (issuer.keys.requiresKid && header.kid === undefined) throw new TokenError('UNKNOWN_KEY', 'Token header has no key id');
-    checkTyp(header.typ, issuer.options.acceptedTyps);
-    if (payload.exp === undefined) throw new TokenError('MALFORMED_TOKEN', 'Token has no expiry');
+  /** The core alone (no cache, no revocation, no sender constraint): for callers that verify tokens outside a request. */
+  verify(token: string): Promise<VerifiedJwt> {
+    return this.verifier.verify(token);
+  }
 
-    const pending: PendingVerification = { token, inspected, issuer };
-    request[PENDING] = pending;
-    try {
-      await (header.alg === 'EdDSA' && issuer.eddsaGuard ? issuer.eddsaGuard : issuer.passportGuard).canActivate(context);
-    } finally {
-      delete request[PENDING];
-    }
-    const principal = Object.freeze({ ...(request.user as Record<string, unknown>) }) as TokenPrincipal;
-
-    await this.checkRevocation(issuer, principal, now, token, cacheKey);
-    const expiresAtMs = Math.min(principal.exp * 1000, now + this.options.verifiedCacheTtlMs);
-    if (expiresAtMs > now && pending.key) {
-      this.verified.set(cacheKey, { principal, issuer, kid: header.kid as string | undefined, key: pending.key }, expiresAtMs);
-    }
+  private async miss(request: object, headerKey: string | undefined): Promise<TokenPrincipal> {
+    const token = this.tokenOf(request as { headers?: Record<string, unknown> });
+    // A cookie token is its own cache key (a valid JWT never contains a space, a header value always does).
+    const cacheKey = headerKey ?? (token.indexOf(' ') < 0 ? token : undefined);
+    const now = Date.now();
+    const verified = await this.verifier.verify(token, now);
+    const entry: VerifiedEntry = {
+      principal: verified.claims,
+      issuer: verified.issuer,
+      kid: verified.kid,
+      alg: verified.alg,
+      key: verified.key,
+      token,
+      tokenHash: this.revocations.has(verified.issuer.options) ? createHash('sha256').update(token).digest('base64url') : undefined,
+    };
+    const principal = await this.afterVerification(entry, undefined, request);
+    const ttl = ttlUntil(Math.min(entry.principal.exp * 1000, now + this.options.verifiedCacheTtlMs), now);
+    if (this.verified && cacheKey !== undefined && ttl !== undefined) this.verified.set(cacheKey, entry, { ttl });
     return principal;
   }
 
-  private async checkRevocation(issuer: IssuerRuntime, principal: TokenPrincipal, now: number, token: string, cacheKey: string): Promise<void> {
-    const check = issuer.options.revocation;
-    if (!check) return;
+  /** Revocation, then the sender constraint; synchronous while both answer synchronously. */
+  private afterVerification(entry: VerifiedEntry, cacheKey: string | undefined, request: object): TokenPrincipal | Promise<TokenPrincipal> {
+    const revoked = this.checkRevocation(entry, cacheKey);
+    if (revoked !== undefined) return revoked.then(() => this.checkSenderConstraint(entry, request));
+    return this.checkSenderConstraint(entry, request);
+  }
+
+  private checkSenderConstraint(entry: VerifiedEntry, request: object): TokenPrincipal | Promise<TokenPrincipal> {
+    const check = this.senderConstraint;
+    if (!check) return entry.principal;
+    const outcome = check.check(entry.principal, guardRequestOf(request), entry.token);
+    return outcome === undefined ? entry.principal : Promise.resolve(outcome).then(() => entry.principal);
+  }
+
+  /** undefined when the token passes synchronously; a promise when the hook answers asynchronously. Throws when refused. */
+  private checkRevocation(entry: VerifiedEntry, cacheKey: string | undefined): Promise<void> | undefined {
+    const runtime = this.revocations.get(entry.issuer.options);
+    if (!runtime) return undefined;
+    const { principal } = entry;
     const jti = typeof principal.jti === 'string' ? principal.jti : undefined;
-    let revoked = jti === undefined ? undefined : issuer.revocations.get(jti, now);
-    if (revoked === undefined) {
-      try {
-        revoked = (await check.isRevoked(principal, token, cacheKey)) === true;
-      } catch {
-        // Fail closed: a token whose status cannot be learned is not let through.
+    const known = jti === undefined ? undefined : runtime.answers.get(jti);
+    if (known !== undefined) return this.settleRevocation(known, runtime, entry, jti, cacheKey, true);
+    let answer: boolean | Promise<boolean>;
+    try {
+      answer = runtime.isRevoked(principal, entry.token, entry.tokenHash as string);
+    } catch {
+      // Fail closed: a token whose status cannot be learned is not let through.
+      throw BearerAuthException.revocationUnavailable();
+    }
+    if (typeof answer === 'boolean') return this.settleRevocation(answer, runtime, entry, jti, cacheKey, false);
+    return Promise.resolve(answer).then(
+      (revoked) => this.settleRevocation(revoked === true, runtime, entry, jti, cacheKey, false),
+      () => {
         throw BearerAuthException.revocationUnavailable();
-      }
-      if (jti !== undefined) {
-        // A revocation is final: remember it until the token expires. "Not revoked" is only reused briefly.
-        if (revoked) issuer.revocations.set(jti, true, principal.exp * 1000);
-        else if (check.cacheTtlMs > 0) issuer.revocations.set(jti, false, now + check.cacheTtlMs);
-      }
+      },
+    );
+  }
+
+  private settleRevocation(revoked: boolean, runtime: RevocationRuntime, entry: VerifiedEntry, jti: string | undefined, cacheKey: string | undefined, cached: boolean): undefined {
+    if (!cached && jti !== undefined) {
+      // A revocation is final: remember it until the token expires. "Not revoked" is only reused briefly.
+      const now = Date.now();
+      const ttl = ttlUntil(revoked ? entry.principal.exp * 1000 : now + runtime.cacheTtlMs, now);
+      if (ttl !== undefined) runtime.answers.set(jti, revoked, { ttl });
     }
     if (revoked) {
-      this.verified.delete(cacheKey);
+      if (cacheKey !== undefined) this.verified?.delete(cacheKey);
       throw new TokenError('TOKEN_REVOKED', 'Token has been revoked');
     }
-  }
-
-  private createIssuer(options: NormalizedIssuer, strategyName: string): IssuerRuntime {
-    const keys = createKeySource(options, (uri, error) => {
-      // Once per failed fetch, which the rate limit bounds; never a token.
-      this.logger.warn(`JWKS fetch from ${uri} failed: ${error instanceof Error ? error.message : 'unknown error'}; cached keys stay in use`);
-    });
-    const strategyOptions: StrategyOptionsWithRequest = {
-      jwtFromRequest: (req) => (req as unknown as Record<PropertyKey, PendingVerification | undefined>)[PENDING]?.token ?? null,
-      // The key is a KeyObject parsed once per kid; a PEM string here would be parsed again on every request.
-      secretOrKeyProvider: (req, _raw, done) => {
-        const pending = (req as unknown as Record<PropertyKey, PendingVerification | undefined>)[PENDING];
-        if (!pending) return done(new TokenError('MALFORMED_TOKEN'));
-        const { header } = pending.inspected;
-        pending.issuer.keys.resolve(header.kid as string | undefined, header.alg as string).then(
-          (key) => {
-            pending.key = key;
-            done(null, key as unknown as string);
-          },
-          (error: unknown) => done(error),
-        );
-      },
-      issuer: options.issuer,
-      audience: options.audience,
-      algorithms: options.algorithms.filter((alg) => alg !== 'EdDSA') as StrategyOptionsWithRequest['algorithms'],
-      ignoreExpiration: false,
-      jsonWebTokenOptions: { clockTolerance: options.clockToleranceSec },
-      passReqToCallback: true,
-    };
-    passport.use(strategyName, new JwtStrategy(strategyOptions, (_req: unknown, payload: unknown, done: (e: unknown, user?: unknown) => void) => done(null, payload)));
-
-    const strategyNames = [strategyName];
-    let eddsaGuard: CanActivate | undefined;
-    if (options.algorithms.includes('EdDSA')) {
-      strategyNames.push(`${strategyName}:eddsa`);
-      passport.use(strategyNames[1], createEddsaStrategy((req) => {
-        const pending = (req as Record<PropertyKey, PendingVerification | undefined>)[PENDING];
-        return pending && {
-          inspected: pending.inspected,
-          keys: pending.issuer.keys,
-          issuer: pending.issuer.options,
-          onKey: (key: KeyObject) => {
-            pending.key = key;
-          },
-        };
-      }));
-      eddsaGuard = passportGuardFor(strategyNames[1]);
-    }
-    return {
-      options,
-      keys,
-      strategyNames,
-      passportGuard: passportGuardFor(strategyName),
-      eddsaGuard,
-      revocations: new BoundedCache<boolean>(10_000),
-    };
+    return undefined;
   }
 }
 
-/** @nestjs/passport's AuthGuard for one named strategy, answering with the design's codes. */
-function passportGuardFor(strategyName: string): CanActivate {
-  class IssuerPassportGuard extends AuthGuard(strategyName) {
-    override handleRequest<T>(error: unknown, user: T, info: unknown): T {
-      if (!error && user) return user;
-      throw toTokenError(error ?? info);
-    }
-  }
-  return new IssuerPassportGuard();
-}
-
-function checkTyp(typ: unknown, accepted: ReadonlySet<string> | null): void {
-  // RFC 8725 §3.11 / RFC 9068 §4: explicit typing keeps other JWTs (ID tokens, logout tokens…) out.
-  const ok = accepted === null
-    ? typ === undefined || (typeof typ === 'string' && UNTYPED_TYPS.has(typ.toLowerCase()))
-    : typeof typ === 'string' && accepted.has(typ.toLowerCase());
-  if (!ok) throw new TokenError('INVALID_TOKEN_TYPE', 'Token type is not accepted');
-}
-
-/** jsonwebtoken's failures, by class and message, to the design's codes; the original message is never shown. */
-export function toTokenError(error: unknown): TokenError {
-  if (error instanceof TokenError) return error;
-  const { name, message } = (error ?? {}) as { name?: unknown; message?: unknown };
-  const text = typeof message === 'string' ? message : '';
-  if (name === 'TokenExpiredError') return new TokenError('TOKEN_EXPIRED', 'Token expired');
-  if (name === 'NotBeforeError') return new TokenError('TOKEN_NOT_YET_VALID', 'Token is not valid yet');
-  if (name === 'JsonWebTokenError') {
-    if (text === 'invalid signature' || text === 'jwt signature is required') return new TokenError('INVALID_SIGNATURE', 'Token signature is invalid');
-    if (text.startsWith('jwt audience invalid')) return new TokenError('INVALID_AUDIENCE', 'Token audience is not accepted');
-    if (text.startsWith('jwt issuer invalid')) return new TokenError('INVALID_ISSUER', 'Token issuer is not accepted');
-    if (text === 'invalid algorithm' || text.startsWith('secretOrPublicKey must') || text.includes('"alg" parameter')) {
-      return new TokenError('ALGORITHM_NOT_ALLOWED', 'Token algorithm is not allowed');
-    }
-    if (text === 'jwt malformed' || text === 'invalid token' || /^invalid (exp|nbf|iat) value/.test(text)) {
-      return new TokenError('MALFORMED_TOKEN', 'Token is malformed');
-    }
-  }
-  // Anything else while checking the signature (an unparsable ECDSA signature, a key too short…).
-  return new TokenError('INVALID_SIGNATURE', 'Token signature is invalid');
-}
+export type { GuardRequest };

@@ -1,20 +1,42 @@
 /**
- * The guard's token-error codes (DESIGN.md "Errors"). They live here, not in
- * src/common, because src/guard depends on nothing else in src/; the rest of Tessera
- * may import them.
+ * The token-error catalogue (docs/: "Errors"). The guard owns it: codes, default messages,
+ * statuses and reason phrases; Tessera's server extends it with its own codes
+ * (src/common/errors/error-code.ts imports these, never redefines them).
  */
-export type TokenErrorCode =
-  | 'MISSING_TOKEN'
-  | 'MALFORMED_TOKEN'
-  | 'INVALID_SIGNATURE'
-  | 'TOKEN_EXPIRED'
-  | 'TOKEN_NOT_YET_VALID'
-  | 'INVALID_ISSUER'
-  | 'INVALID_AUDIENCE'
-  | 'INVALID_TOKEN_TYPE'
-  | 'UNKNOWN_KEY'
-  | 'ALGORITHM_NOT_ALLOWED'
-  | 'TOKEN_REVOKED';
+export const TOKEN_ERROR_CODES = {
+  MISSING_TOKEN: 'MISSING_TOKEN',
+  MALFORMED_TOKEN: 'MALFORMED_TOKEN',
+  INVALID_SIGNATURE: 'INVALID_SIGNATURE',
+  TOKEN_EXPIRED: 'TOKEN_EXPIRED',
+  TOKEN_NOT_YET_VALID: 'TOKEN_NOT_YET_VALID',
+  INVALID_ISSUER: 'INVALID_ISSUER',
+  INVALID_AUDIENCE: 'INVALID_AUDIENCE',
+  INVALID_TOKEN_TYPE: 'INVALID_TOKEN_TYPE',
+  UNKNOWN_KEY: 'UNKNOWN_KEY',
+  ALGORITHM_NOT_ALLOWED: 'ALGORITHM_NOT_ALLOWED',
+  TOKEN_REVOKED: 'TOKEN_REVOKED',
+} as const;
+
+export type TokenErrorCode = (typeof TOKEN_ERROR_CODES)[keyof typeof TOKEN_ERROR_CODES];
+
+/** The guard's codes beyond the token's own: a valid token without a required scope (403). */
+export const GUARD_ERROR_CODES = { ...TOKEN_ERROR_CODES, INSUFFICIENT_SCOPE: 'INSUFFICIENT_SCOPE' } as const;
+export type GuardErrorCode = (typeof GUARD_ERROR_CODES)[keyof typeof GUARD_ERROR_CODES];
+
+export function isTokenErrorCode(code: unknown): code is TokenErrorCode {
+  return typeof code === 'string' && Object.prototype.hasOwnProperty.call(TOKEN_ERROR_CODES, code);
+}
+
+export function isGuardErrorCode(code: unknown): code is GuardErrorCode {
+  return typeof code === 'string' && Object.prototype.hasOwnProperty.call(GUARD_ERROR_CODES, code);
+}
+
+export const INSUFFICIENT_SCOPE_MESSAGE = 'Token lacks a required scope';
+
+/** Status and default client-facing message of a guard code; an unmapped code fails to compile. */
+export function describeGuardError(code: GuardErrorCode): { status: number; message: string } {
+  return code === 'INSUFFICIENT_SCOPE' ? { status: 403, message: INSUFFICIENT_SCOPE_MESSAGE } : { status: 401, message: defaultTokenErrorMessage(code) };
+}
 
 /** Default client-facing message per code (no token content ever goes into a message). */
 export function defaultTokenErrorMessage(code: TokenErrorCode): string {
@@ -46,6 +68,27 @@ export function defaultTokenErrorMessage(code: TokenErrorCode): string {
       return unreachable;
     }
   }
+}
+
+const REASON_PHRASES: Readonly<Record<number, string>> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  409: 'conflict',
+  413: 'payload_too_large',
+  414: 'uri_too_long',
+  415: 'unsupported_media_type',
+  429: 'too_many_requests',
+  431: 'request_header_fields_too_large',
+  500: 'internal_server_error',
+  503: 'service_unavailable',
+};
+
+/** The `error` member of an error body: the lower-case reason phrase of the status. */
+export function reasonPhrase(status: number): string {
+  return REASON_PHRASES[status] ?? (status >= 500 ? 'internal_server_error' : 'bad_request');
 }
 
 /**

@@ -1,5 +1,5 @@
-/** The verified claims of the caller's token, as `@Principal()` hands them out (read-only). */
-export interface TokenPrincipal {
+/** The registered and common claims of a verified token (RFC 7519, RFC 9068). */
+export interface TokenClaims {
   readonly iss: string;
   readonly sub?: string;
   readonly aud?: string | string[];
@@ -13,6 +13,12 @@ export interface TokenPrincipal {
   readonly tenant_id?: string;
   readonly [claim: string]: unknown;
 }
+
+/**
+ * The verified claims of the caller's token, as `@Principal()` hands them out (read-only).
+ * `TokenPrincipal<{ plan: 'gold' | 'free' }>` types an issuer's own claims.
+ */
+export type TokenPrincipal<Claims extends object = {}> = TokenClaims & Readonly<Claims>;
 
 /** Scopes granted by a token: `scope` (space-separated string) or `scp` (array or string). */
 const scopesOf = new WeakMap<TokenPrincipal, ReadonlySet<string>>();

@@ -1,8 +1,8 @@
 import { createPublicKey, KeyObject } from 'node:crypto';
 import { JwksClient } from 'jwks-rsa';
-import { BoundedCache } from '../bounded-cache';
+import { lruCache } from '../core/lru';
+import { keyFamily } from '../core/jws-algorithms';
 import type { NormalizedIssuer } from '../jwt-guard.options';
-import { keyFamily } from './key-algorithm';
 import type { KeySource } from './key-sources';
 import { checkPinnedKey, PinnedKey } from './pinned-key';
 import { TokenError } from '../token-errors';
@@ -37,7 +37,7 @@ export class JwksKeySource implements KeySource {
   private lastSuccessAtMs = Number.NEGATIVE_INFINITY;
   private lastFailureAtMs = Number.NEGATIVE_INFINITY;
   private successfulFetches = 0;
-  private readonly unknownKids = new BoundedCache<true>(UNKNOWN_KID_ENTRIES);
+  private readonly unknownKids = lruCache<true>(UNKNOWN_KID_ENTRIES);
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly budget: LookupBudget;
   private readonly client: JwksClient;
@@ -64,12 +64,12 @@ export class JwksKeySource implements KeySource {
     });
   }
 
-  async resolve(kid: string | undefined, alg: string): Promise<KeyObject> {
+  async resolve(kid: string | undefined, alg: string): Promise<PinnedKey> {
     if (kid === undefined) throw new TokenError('UNKNOWN_KEY', 'Token header has no key id');
     const now = Date.now();
     const cached = this.keys.get(kid);
     if (cached && now - this.lastSuccessAtMs < this.maxAgeMs) return checkPinnedKey(cached, alg);
-    if (!cached && this.unknownKids.get(kid, now)) throw unknownKey();
+    if (!cached && this.unknownKids.get(kid)) throw unknownKey();
     if (cached && now - this.lastFailureAtMs < FAILURE_BACKOFF_MS) return checkPinnedKey(cached, alg);
 
     let lookup = this.inFlight.get(kid);
@@ -84,7 +84,7 @@ export class JwksKeySource implements KeySource {
         () => undefined, // not found, rate limited or unreachable: decided below from the key set
       ).then(() => {
         this.inFlight.delete(kid);
-        if (!this.keys.has(kid) && this.successfulFetches > fetchesBefore) this.unknownKids.set(kid, true, Date.now() + Math.min(this.maxAgeMs, UNKNOWN_KID_TTL_MS));
+        if (!this.keys.has(kid) && this.successfulFetches > fetchesBefore) this.unknownKids.set(kid, true, { ttl: Math.min(this.maxAgeMs, UNKNOWN_KID_TTL_MS) });
       });
       this.inFlight.set(kid, lookup);
     }
@@ -100,8 +100,9 @@ export class JwksKeySource implements KeySource {
    * goes through resolve(), which re-fetches; a key the new document lacks is then refused, so
    * a removed key's tokens fail within jwksCacheMaxAgeMs whatever verifiedCacheTtlMs is.
    */
-  holds(kid: string | undefined, key: KeyObject, nowMs: number): boolean {
-    if (kid === undefined || this.keys.get(kid)?.keyObject !== key) return false;
+  holds(kid: string | undefined, key: KeyObject, alg: string, nowMs: number): boolean {
+    const cached = kid === undefined ? undefined : this.keys.get(kid);
+    if (cached === undefined || cached.keyObject !== key || (cached.alg !== undefined && cached.alg !== alg)) return false;
     return nowMs - this.lastSuccessAtMs < this.maxAgeMs || nowMs - this.lastFailureAtMs < FAILURE_BACKOFF_MS;
   }
 

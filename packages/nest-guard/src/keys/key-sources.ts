@@ -1,21 +1,22 @@
 import { createSecretKey, KeyObject } from 'node:crypto';
-import { keyFamily } from './key-algorithm';
 import type { NormalizedIssuer } from '../jwt-guard.options';
-import { JwksKeySource } from './jwks-key-source';
-import { checkPinnedKey, PinnedKey } from './pinned-key';
 import { TokenError } from '../token-errors';
+import { JwksKeySource } from './jwks-key-source';
+import { checkPinnedKey, familyOf, PinnedKey } from './pinned-key';
 
 /** Where an issuer's verification keys come from. `resolve` throws TokenError. */
 export interface KeySource {
   /** Whether a token must name its key (`kid`). */
   readonly requiresKid: boolean;
-  resolve(kid: string | undefined, alg: string): Promise<KeyObject>;
+  /** The key for `kid`, checked against `alg` (pinned algorithm, key type). */
+  resolve(kid: string | undefined, alg: string): Promise<PinnedKey>;
   /**
-   * Whether a token verified earlier with `key` (named `kid`) may still be answered from the
-   * verified-token cache without asking the source again: synchronous, no I/O, no allocation.
-   * False sends the token through full verification (which refreshes or refuses the key).
+   * Whether a token verified earlier with `key` (named `kid`, under `alg`) may still be answered
+   * from the verified-token cache: the key is still the source's key for that kid NOW. JWKS and
+   * secret sources answer synchronously without I/O or allocation; a keyResolver is asked again
+   * (its own answer may be synchronous). False sends the token through full verification.
    */
-  holds(kid: string | undefined, key: KeyObject, nowMs: number): boolean;
+  holds(kid: string | undefined, key: KeyObject, alg: string, nowMs: number): boolean | Promise<boolean>;
 }
 
 export function createKeySource(issuer: NormalizedIssuer, onJwksFailure: (uri: string, error: unknown) => void): KeySource {
@@ -35,11 +36,10 @@ class SecretKeySource implements KeySource {
   private readonly key: PinnedKey;
 
   constructor(secret: Buffer) {
-    const keyObject = createSecretKey(secret);
-    this.key = { keyObject, family: 'secret' };
+    this.key = { keyObject: createSecretKey(secret), family: 'secret' };
   }
 
-  async resolve(_kid: string | undefined, alg: string): Promise<KeyObject> {
+  async resolve(_kid: string | undefined, alg: string): Promise<PinnedKey> {
     return checkPinnedKey(this.key, alg);
   }
 
@@ -48,33 +48,62 @@ class SecretKeySource implements KeySource {
   }
 }
 
+type ResolverAnswer = Awaited<ReturnType<NonNullable<NormalizedIssuer['keyResolver']>>>;
+
 /** A local key store (e.g. Tessera's own published keys), asked per kid, no HTTP. */
 class ResolverKeySource implements KeySource {
   readonly requiresKid = true;
 
   constructor(private readonly resolver: NonNullable<NormalizedIssuer['keyResolver']>) {}
 
-  async resolve(kid: string | undefined, alg: string): Promise<KeyObject> {
+  async resolve(kid: string | undefined, alg: string): Promise<PinnedKey> {
     if (kid === undefined) throw new TokenError('UNKNOWN_KEY', 'Token header has no key id');
-    let found: Awaited<ReturnType<NonNullable<NormalizedIssuer['keyResolver']>>>;
+    let found: ResolverAnswer;
     try {
       found = await this.resolver(kid);
     } catch {
       // The resolver's failure is not the caller's business; the token cannot be checked.
       throw new TokenError('UNKNOWN_KEY', 'Token was signed with an unknown key');
     }
-    if (!found) throw new TokenError('UNKNOWN_KEY', 'Token was signed with an unknown key');
-    const keyObject = found instanceof KeyObject ? found : found.key;
-    const pinned = found instanceof KeyObject ? undefined : found.alg;
-    if (!(keyObject instanceof KeyObject) || keyObject.type === 'private') {
-      throw new TokenError('UNKNOWN_KEY', 'Token was signed with an unknown key');
-    }
-    return checkPinnedKey({ keyObject, family: keyFamily(keyObject), alg: pinned }, alg);
+    const pinned = toPinnedKey(found);
+    if (!pinned) throw new TokenError('UNKNOWN_KEY', 'Token was signed with an unknown key');
+    return checkPinnedKey(pinned, alg);
   }
 
-  holds(): boolean {
-    // A local resolver may be asynchronous and is the application's own store: the verified
-    // cache is bounded by verifiedCacheTtlMs for these issuers (ADR 0006).
-    return true;
+  /**
+   * Asks the resolver again on every verified-cache hit (issue 17.6): after an emergency rotation
+   * the resolver stops returning the key, and a cached token stops passing at once. A synchronous
+   * resolver (Tessera's own, an in-memory map) keeps the hit synchronous.
+   */
+  holds(kid: string | undefined, key: KeyObject, alg: string): boolean | Promise<boolean> {
+    if (kid === undefined) return false;
+    let found: ResolverAnswer | Promise<ResolverAnswer>;
+    try {
+      found = this.resolver(kid);
+    } catch {
+      return false;
+    }
+    if (isPromise(found)) return found.then((answer) => sameKey(answer, key, alg), () => false);
+    return sameKey(found, key, alg);
   }
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | undefined)?.then === 'function';
+}
+
+function toPinnedKey(found: ResolverAnswer): PinnedKey | undefined {
+  if (!found) return undefined;
+  const keyObject = found instanceof KeyObject ? found : found.key;
+  if (!(keyObject instanceof KeyObject) || keyObject.type === 'private') return undefined;
+  return { keyObject, family: familyOf(keyObject), alg: found instanceof KeyObject ? undefined : found.alg };
+}
+
+/** The resolver still answers `key` (same object, or an equal key) for a pin `alg` still fits. */
+function sameKey(found: ResolverAnswer, key: KeyObject, alg: string): boolean {
+  if (!found) return false;
+  const keyObject = found instanceof KeyObject ? found : found.key;
+  const pinned = found instanceof KeyObject ? undefined : found.alg;
+  if (pinned !== undefined && pinned !== alg) return false;
+  return keyObject === key || (keyObject instanceof KeyObject && keyObject.type === key.type && keyObject.equals(key));
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { BoundedCache } from '../bounded-cache';
+import type { LRUCache } from 'lru-cache';
+import { lruCache, ttlUntil } from '../core/lru';
 import { JwtGuardConfigError, RevocationCheck } from '../jwt-guard.options';
 
 /** How the guard authenticates to Tessera's introspection endpoint: the tenant's API key, */
@@ -80,7 +81,7 @@ export class TesseraIntrospection {
   private readonly timeoutMs: number;
   private readonly allowOnError: boolean;
   private readonly failureBackoffMs: number;
-  private readonly answers: BoundedCache<boolean>;
+  private readonly answers: LRUCache<string, boolean> | undefined;
   private readonly inFlight = new Map<string, Promise<boolean>>();
   private lastFailureAtMs = Number.NEGATIVE_INFINITY;
   /** Requests sent to the endpoint (for tests and metrics). */
@@ -104,7 +105,8 @@ export class TesseraIntrospection {
     const onError = options.onError ?? 'deny';
     if (onError !== 'deny' && onError !== 'allow') throw new JwtGuardConfigError(`${where}: onError must be 'deny' or 'allow'`);
     this.allowOnError = onError === 'allow';
-    this.answers = new BoundedCache(integer(options.cacheSize, 10_000, 0, `${where}: cacheSize`));
+    const cacheSize = integer(options.cacheSize, 10_000, 0, `${where}: cacheSize`);
+    this.answers = cacheSize > 0 ? lruCache<boolean>(cacheSize) : undefined;
   }
 
   /**
@@ -114,7 +116,7 @@ export class TesseraIntrospection {
    */
   async isRevoked(token: string, expSec?: number, tokenHash?: string): Promise<boolean> {
     const key = tokenHash ?? createHash('sha256').update(token).digest('base64url');
-    const cached = this.answers.get(key, Date.now());
+    const cached = this.answers?.get(key);
     if (cached !== undefined) return cached;
     let pending = this.inFlight.get(key);
     if (!pending) {
@@ -131,7 +133,7 @@ export class TesseraIntrospection {
 
   /** The cached answer for a token hash, or undefined: synchronous, for the guard's hot path. */
   cached(tokenHash: string): boolean | undefined {
-    return this.answers.get(tokenHash, Date.now());
+    return this.answers?.get(tokenHash);
   }
 
   private async ask(token: string, key: string, expSec: number | undefined): Promise<boolean> {
@@ -146,7 +148,8 @@ export class TesseraIntrospection {
     }
     const now = Date.now();
     const expiresAtMs = Math.min(now + this.cacheTtlMs, expSec === undefined ? Number.POSITIVE_INFINITY : expSec * 1000);
-    if (this.cacheTtlMs > 0 && expiresAtMs > now) this.answers.set(key, !active, expiresAtMs);
+    const ttl = this.cacheTtlMs > 0 ? ttlUntil(expiresAtMs, now) : undefined;
+    if (ttl !== undefined) this.answers?.set(key, !active, { ttl });
     return !active;
   }
 

@@ -1,5 +1,5 @@
 import { createSecretKey, generateKeyPairSync } from 'node:crypto';
-import { familyFitsAlgorithm, keyFamily } from './key-algorithm';
+import { familyFitsAlgorithm, keyFamily } from './jws-algorithms';
 
 describe('familyFitsAlgorithm', () => {
   const rsa = keyFamily(generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey);
