@@ -37,6 +37,9 @@ export class KeysService {
   private signing?: ActiveSigningKey;
   private document: JwksDocument = jwksDocument([]);
   private records: SigningKeyRecord[] = [];
+  /** Numbers reloads in the order they started, and the newest one applied (see reload). */
+  private readsStarted = 0;
+  private newestApplied = 0;
 
   constructor(
     private readonly repository: SigningKeysRepository,
@@ -92,9 +95,21 @@ export class KeysService {
     };
   }
 
-  /** Reads the published keys again; decrypts the signing key only when it changed. */
+  /**
+   * Reads the published keys again; decrypts the signing key only when it changed.
+   *
+   * Reloads run concurrently (NOTIFY, the periodic check, a rotation on this replica), so each
+   * read is numbered when it starts and only applied if no read that started later has been
+   * applied already. A slow read from before an emergency rotation that finishes after the
+   * rotation's own reload is dropped: it would put the retired key back into signing and
+   * verification. A read that starts later sees every change committed before it started.
+   */
   async reload(): Promise<void> {
-    this.apply(await this.repository.listPublished());
+    const read = ++this.readsStarted;
+    const records = await this.repository.listPublished();
+    if (read < this.newestApplied) return;
+    this.newestApplied = read;
+    this.apply(records);
   }
 
   private apply(records: SigningKeyRecord[]): void {
