@@ -14,6 +14,7 @@ import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
 import { KeysService } from '../keys/keys.service';
 import { DenylistService } from '../revocation/denylist.service';
+import { MAX_JTI_LENGTH } from '../revocation/revocation.service';
 import { assertionAudiences, namesAssertionAudience } from './assertion-audience';
 import { RegisteredKeyResolver, ResolvedRegisteredKey } from './registered-key-resolver';
 
@@ -151,6 +152,10 @@ export class TokenVerifierService {
   private registeredPolicy(jwt: InspectedJwt, key: ResolvedRegisteredKey, purpose: Purpose): VerifiedToken {
     const { payload } = jwt;
     requireClaims(payload, purpose === 'assertion' ? ['sub', 'iat', 'jti'] : ['sub', 'iat']);
+    // A jti names a denylist entry or a replay-table row in every replica: bounded (issue 17).
+    if (typeof payload.jti === 'string' && payload.jti.length > MAX_JTI_LENGTH) {
+      throw new TokenError('MALFORMED_TOKEN', `Token jti must be at most ${MAX_JTI_LENGTH} characters`);
+    }
     // The tenant is always the key's: a claim may confirm it, never choose it.
     if (payload.iss !== undefined && payload.iss !== key.tenantId) throw new TokenError('INVALID_ISSUER', 'Token iss must be the tenant id');
     if (payload.tenant_id !== undefined && payload.tenant_id !== key.tenantId) {
