@@ -12,6 +12,8 @@ import { startTestApp, TestApp } from './utils/test-app';
  * at 127.0.0.1, is the only proxy and each client has an address of its own.
  */
 const LIMIT = 5;
+/** RATE_LIMIT_PUBLIC_PER_IP: the throttler's per-IP limit uses the same request.ip. */
+const PUBLIC_LIMIT = 10;
 const ATTACKER = '127.0.0.2';
 const BYSTANDER = '127.0.0.3';
 
@@ -33,7 +35,7 @@ function send(port: number, localAddress: string, path: string, headers: Record<
 }
 
 async function behindNginx(trustProxy: string): Promise<{ t: TestApp; nginx: RunningNginx; close(): Promise<void> }> {
-  const t = await startTestApp({ env: { TRUST_PROXY: trustProxy, RATE_LIMIT_CREDENTIALS_PER_IP: String(LIMIT) } });
+  const t = await startTestApp({ env: { TRUST_PROXY: trustProxy, RATE_LIMIT_CREDENTIALS_PER_IP: String(LIMIT), RATE_LIMIT_PUBLIC_PER_IP: String(PUBLIC_LIMIT) } });
   await t.tessera.app.listen(0, '127.0.0.1');
   const port = (t.tessera.app.getHttpServer().address() as AddressInfo).port;
   const nginx = await startNginx(
@@ -62,6 +64,13 @@ async function rotateWrongApiKeys(nginx: RunningNginx, attempts: number): Promis
     const res = await send(nginx.port, ATTACKER, '/v1/tenants', { 'x-api-key': `tk_wrong${i}`, 'x-forwarded-for': `203.0.113.${i + 1}` });
     statuses.push(res.status);
   }
+  return statuses;
+}
+
+/** A public document (the per-IP request limit, not the credential one), rotating X-Forwarded-For. */
+async function rotatePublicRequests(nginx: RunningNginx, attempts: number): Promise<number[]> {
+  const statuses: number[] = [];
+  for (let i = 0; i < attempts; i++) statuses.push((await send(nginx.port, ATTACKER, '/.well-known/jwks.json', { 'x-forwarded-for': `192.0.2.${i + 1}` })).status);
   return statuses;
 }
 
@@ -100,6 +109,11 @@ describe.each([
     expect((await send(app.nginx.port, ATTACKER, '/v1/tenants', { 'x-api-key': app.t.adminKey, 'x-forwarded-for': '192.0.2.78' })).status).toBe(429);
     expect((await send(app.nginx.port, BYSTANDER, '/v1/tenants', { 'x-api-key': app.t.adminKey })).status).toBe(200);
   });
+
+  it('applies the per-IP request limit to the real client too', async () => {
+    expect(await rotatePublicRequests(app.nginx, PUBLIC_LIMIT + 1)).toEqual([...Array(PUBLIC_LIMIT).fill(200), 429]);
+    expect((await send(app.nginx.port, BYSTANDER, '/.well-known/jwks.json', {})).status).toBe(200);
+  });
 });
 
 describe('TRUST_PROXY=1 and client secrets, behind nginx (e2e)', () => {
@@ -125,5 +139,6 @@ describe('TRUST_PROXY=true behind nginx appending X-Forwarded-For (e2e)', () => 
 
   it('never reaches 429 for a client rotating X-Forwarded-For: why true is unsafe with an appending proxy', async () => {
     expect(await rotateWrongApiKeys(app.nginx, LIMIT + 2)).toEqual(Array(LIMIT + 2).fill(401));
+    expect(await rotatePublicRequests(app.nginx, PUBLIC_LIMIT + 1)).toEqual(Array(PUBLIC_LIMIT + 1).fill(200));
   });
 });
