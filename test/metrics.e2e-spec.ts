@@ -120,7 +120,7 @@ describe('operator metrics on /metrics (e2e)', () => {
         held.push(runner);
       }
       const busy = await read();
-      expect(busy.get(METRIC_NAMES.poolTotal)).toBe(3);
+      expect(busy.get(METRIC_NAMES.poolOpen)).toBe(3);
       expect(busy.get(METRIC_NAMES.poolIdle)).toBe(0);
       const waiting = dataSource.query('SELECT 1');
       await eventually(async () => (await read()).get(METRIC_NAMES.poolWaiting) === 1, 2000, 'a query waiting');

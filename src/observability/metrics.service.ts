@@ -42,7 +42,7 @@ export const METRIC_NAMES = {
   keyNextActivation: 'tessera_signing_key_next_activation_seconds',
   keyNextRetirement: 'tessera_signing_key_next_retirement_seconds',
   keys: 'tessera_signing_keys',
-  poolTotal: 'tessera_db_pool_connections_total',
+  poolOpen: 'tessera_db_pool_connections_open',
   poolIdle: 'tessera_db_pool_connections_idle',
   poolWaiting: 'tessera_db_pool_waiting_queries',
   poolMax: 'tessera_db_pool_connections_max',
@@ -81,7 +81,7 @@ export class MetricsService {
     const registers = [this.registry];
     const self = this;
     new Gauge({
-      name: METRIC_NAMES.poolTotal,
+      name: METRIC_NAMES.poolOpen,
       help: 'Connections the database pool holds (in use plus idle)',
       registers,
       collect() {
