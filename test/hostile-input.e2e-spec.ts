@@ -1,14 +1,9 @@
-import { AddressInfo, connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { RawAnswer, rawRequest } from './utils/raw-http';
 import { startTestApp, TestApp } from './utils/test-app';
 import { createTenant, TestTenant } from './utils/verification-fixtures';
 
 const PUBLIC_URL = 'https://tessera.test';
-
-interface RawAnswer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
 
 /**
  * Issue 11.7: hostile input never reaches a 500. Each answer is a 4xx in the design's shape
@@ -31,44 +26,7 @@ describe('hostile input (e2e)', () => {
   });
   afterAll(() => t.close());
 
-  /**
-   * One HTTP/1.1 request written byte for byte on a socket (path and header values as latin1
-   * bytes, nothing re-encoded or checked by a client library), read until the server closes.
-   */
-  function raw(method: string, path: string, headers: Record<string, string> = {}, body?: Buffer | string): Promise<RawAnswer> {
-    const payload = body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(body) ? body : Buffer.from(body);
-    const head = [`${method} ${path} HTTP/1.1`, 'host: 127.0.0.1', 'connection: close', ...Object.entries(headers).map(([n, v]) => `${n}: ${v}`)];
-    if (body !== undefined) head.push(`content-length: ${payload.length}`);
-    return new Promise((resolve, reject) => {
-      const socket = connect(port, '127.0.0.1');
-      const chunks: Buffer[] = [];
-      socket.on('data', (c: Buffer) => chunks.push(c));
-      socket.on('error', reject);
-      socket.on('end', () => resolve(parseAnswer(Buffer.concat(chunks))));
-      // No half-close: Node's server aborts a request whose client ended its side (httpAllowHalfOpen).
-      socket.write(Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1'), payload]));
-    });
-  }
-
-  function parseAnswer(bytes: Buffer): RawAnswer {
-    const split = bytes.indexOf('\r\n\r\n');
-    const [statusLine, ...lines] = bytes.subarray(0, split).toString('latin1').split('\r\n');
-    const headers: Record<string, string> = {};
-    for (const line of lines) headers[line.slice(0, line.indexOf(':')).toLowerCase()] = line.slice(line.indexOf(':') + 1).trim();
-    let rest = bytes.subarray(split + 4);
-    if (headers['transfer-encoding'] === 'chunked') {
-      const parts: Buffer[] = [];
-      for (;;) {
-        const eol = rest.indexOf('\r\n');
-        const size = parseInt(rest.subarray(0, eol).toString(), 16);
-        if (!size) break;
-        parts.push(rest.subarray(eol + 2, eol + 2 + size));
-        rest = rest.subarray(eol + 4 + size);
-      }
-      rest = Buffer.concat(parts);
-    }
-    return { status: Number(statusLine.split(' ')[1]), headers, body: rest.toString('utf8') };
-  }
+  const raw = (method: string, path: string, headers: Record<string, string> = {}, body?: Buffer | string) => rawRequest(port, method, path, headers, body);
 
   function expectDesignError(path: string, answer: RawAnswer, status?: number, code?: string): void {
     // One readable line per failure: the request and what came back.
