@@ -91,7 +91,8 @@ describe('key-set reloads racing an emergency rotation (e2e)', () => {
     const newKid = rotated.body.kid as string;
     // B hears the rotation (NOTIFY) and reloads while its slow reload is still held.
     const startedAt = Date.now();
-    for (let i = 0; i < 400 && keysOf(b).signingKey()?.kid !== newKid && Date.now() - startedAt < 2000; i++) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 400 && keysOf(b).signingKey()?.kid !== newKid && Date.now() - startedAt < 2000; i++)
+      await new Promise((r) => setTimeout(r, 5));
     expect(keysOf(b).signingKey()?.kid).toBe(newKid);
 
     held.release();

@@ -26,7 +26,11 @@ describe('guard revocation path (tesseraIntrospection) and a deleted registered 
   let kid: string;
 
   const token = (sub: string) =>
-    signJwt({ alg: 'RS256', kid, typ: 'JWT' }, { iss: tenant.id, sub, aud: tessera, iat: now(), exp: now() + 300, scope: 'read' }, pair.privateKey);
+    signJwt(
+      { alg: 'RS256', kid, typ: 'JWT' },
+      { iss: tenant.id, sub, aud: tessera, iat: now(), exp: now() + 300, scope: 'read' },
+      pair.privateKey,
+    );
   const guarded = (jwt: string) => request(consumer.getHttpServer()).get('/guarded').set('authorization', `Bearer ${jwt}`);
 
   beforeAll(async () => {
@@ -55,7 +59,10 @@ describe('guard revocation path (tesseraIntrospection) and a deleted registered 
           requiredTyp: false,
           // The consumer keeps the deleted key in its JWKS cache: only the revocation check can refuse.
           jwksCacheMaxAgeMs: 600_000,
-          revocation: tesseraIntrospection({ url: `${tessera}/oauth/introspect`, apiKey: tenant.apiKey['x-api-key'] }, { cacheTtlMs: INTROSPECTION_CACHE_TTL_MS }),
+          revocation: tesseraIntrospection(
+            { url: `${tessera}/oauth/introspect`, apiKey: tenant.apiKey['x-api-key'] },
+            { cacheTtlMs: INTROSPECTION_CACHE_TTL_MS },
+          ),
         },
       ],
     });

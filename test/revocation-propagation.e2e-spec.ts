@@ -47,7 +47,11 @@ const probes: Record<string, Probe> = {
   },
   /** RFC 7662 introspection of the registered key's token, with the tenant's API key. */
   introspection: async (t, s) => {
-    const res = await t.http.post('/oauth/introspect').set(s.apiKey).type('form').send(new URLSearchParams({ token: s.token }).toString());
+    const res = await t.http
+      .post('/oauth/introspect')
+      .set(s.apiKey)
+      .type('form')
+      .send(new URLSearchParams({ token: s.token }).toString());
     expect(res.status).toBe(200);
     return res.body.active === false;
   },
@@ -123,7 +127,6 @@ describe('revocation of keys and credentials across two replicas (e2e)', () => {
   });
   afterEach(() => jest.restoreAllMocks());
   afterAll(async () => {
-    // eslint-disable-next-line no-console
     if (delays.length > 0) console.log(`revocation reached replica B after:\n${delays.join('\n')}`);
     await b?.close();
     await a?.close();
@@ -131,11 +134,19 @@ describe('revocation of keys and credentials across two replicas (e2e)', () => {
 
   let counter = 0;
   async function subject(): Promise<Subject> {
-    const tenant = await a.http.post('/v1/tenants').set(admin(a)).send({ name: `propagation-${++counter}` }).expect(201);
+    const tenant = await a.http
+      .post('/v1/tenants')
+      .set(admin(a))
+      .send({ name: `propagation-${++counter}` })
+      .expect(201);
     const tenantId = tenant.body.id as string;
     const apiKey = await a.http.post(`/v1/tenants/${tenantId}/api-keys`).set(admin(a)).send({}).expect(201);
     const key = { 'x-api-key': apiKey.body.key as string };
-    const client = await a.http.post(`/v1/tenants/${tenantId}/clients`).set(key).send({ name: 'worker', scopes: ['read'] }).expect(201);
+    const client = await a.http
+      .post(`/v1/tenants/${tenantId}/clients`)
+      .set(key)
+      .send({ name: 'worker', scopes: ['read'] })
+      .expect(201);
     const registered = await registerKey(a, { id: tenantId, apiKey: key });
     return {
       tenantId,

@@ -20,7 +20,7 @@ class LoadFailure {
  * An lru-cache (ttl + max) whose `fetch` runs the loader it is given: concurrent misses of
  * one key share one load. Undefined is never stored.
  */
-export function loadingCache<V extends {}>({ max, ttlMs, clock }: LoadingCacheOptions): LRUCache<string, V, CacheLoader<V>> {
+export function loadingCache<V extends object>({ max, ttlMs, clock }: LoadingCacheOptions): LRUCache<string, V, CacheLoader<V>> {
   return new LRUCache<string, V, CacheLoader<V>>({
     max,
     ttl: ttlMs,
@@ -43,7 +43,11 @@ export function loadingCache<V extends {}>({ max, ttlMs, clock }: LoadingCacheOp
  * caller waiting on it: they read again instead, so no caller fails and none gets the state
  * from before the change. After three such aborts in a row the value is read without the cache.
  */
-export async function fetchCurrent<V extends {}>(cache: LRUCache<string, V, CacheLoader<V>>, key: string, load: CacheLoader<V>): Promise<V | undefined> {
+export async function fetchCurrent<V extends object>(
+  cache: LRUCache<string, V, CacheLoader<V>>,
+  key: string,
+  load: CacheLoader<V>,
+): Promise<V | undefined> {
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       return await cache.fetch(key, { context: load });

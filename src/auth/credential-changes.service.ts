@@ -37,11 +37,15 @@ export class CredentialChanges implements OnApplicationBootstrap {
   constructor(private readonly notifications: NotificationsService) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.notifications.listen(CREDENTIALS_CHANNEL, { applicationName: 'tessera-credentials', description: 'Credential listener' }, {
-      onNotification: (payload) => this.received(payload),
-      onListening: async () => this.published({ t: 'all' }),
-      poll: async () => this.published({ t: 'all' }),
-    });
+    await this.notifications.listen(
+      CREDENTIALS_CHANNEL,
+      { applicationName: 'tessera-credentials', description: 'Credential listener' },
+      {
+        onNotification: (payload) => this.received(payload),
+        onListening: async () => this.published({ t: 'all' }),
+        poll: async () => this.published({ t: 'all' }),
+      },
+    );
   }
 
   subscribe(listener: CredentialChangeListener): void {

@@ -1,10 +1,10 @@
-import { Injectable } from '@nestjs/common';
 import { createHash, createPublicKey, KeyObject } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { KeyLifecycle, MetricsService } from '../observability/metrics.service';
+import { SigningKeyResponseDto } from './dto/signing-key-response.dto';
 import { KeyEncryption } from './key-encryption';
 import { SigningKeyRecord, SigningKeysRepository } from './signing-keys.repository';
-import { SigningKeyResponseDto } from './dto/signing-key-response.dto';
 
 export interface PublishedKey {
   kid: string;

@@ -1,10 +1,10 @@
-import { Injectable } from '@nestjs/common';
 import { KeyObject } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { CacheLoader, fetchCurrent, loadingCache } from '../auth/cache-fetch';
 import { CredentialChanges } from '../auth/credential-changes.service';
-import { AppException } from '../common/errors/app.exception';
 import { Clock } from '../common/clock';
+import { AppException } from '../common/errors/app.exception';
 import { RegisteredKeysService } from '../registered-keys/registered-keys.service';
 import { TenantsService } from '../tenants/tenants.service';
 
