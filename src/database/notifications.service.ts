@@ -58,6 +58,7 @@ export class NotificationsService implements OnModuleDestroy {
   private pollTimer?: NodeJS.Timeout;
   /** Set once the warning was logged; cleared when every channel is healthy again. */
   private warned = false;
+  private pollRunning = false;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -138,9 +139,16 @@ export class NotificationsService implements OnModuleDestroy {
   }
 
   private async pollDeaf(): Promise<void> {
-    for (const c of this.channels.values()) {
-      if (!this.needsPolling(c)) continue;
-      await c.subscriber.poll().catch((error: Error) => this.logger.warn(`Polling ${c.channel} failed, retrying in ${this.config.notifyFallbackPollIntervalSeconds} s: ${error.message}`));
+    // A reload slower than the interval (a large denylist, a slow database) is not stacked up.
+    if (this.pollRunning) return;
+    this.pollRunning = true;
+    try {
+      for (const c of this.channels.values()) {
+        if (!this.needsPolling(c)) continue;
+        await c.subscriber.poll().catch((error: Error) => this.logger.warn(`Polling ${c.channel} failed, retrying in ${this.config.notifyFallbackPollIntervalSeconds} s: ${error.message}`));
+      }
+    } finally {
+      this.pollRunning = false;
     }
   }
 
