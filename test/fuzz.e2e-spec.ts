@@ -251,7 +251,8 @@ function requestArbitrary(operations: Operation[], realIds: string[]): fc.Arbitr
         const object: Record<string, unknown> = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
         if (extraField) object[extraField[0]] = extraField[1];
         const form = type.startsWith('application/x-www-form-urlencoded');
-        request.body = form ? new URLSearchParams(Object.entries(object).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v) ?? ''])).toString() : mutate(JSON.stringify(object), mutation);
+        const pairs = Object.entries(object).map(([k, v]): [string, string] => [k, typeof v === 'string' ? v : (JSON.stringify(v) ?? '')]);
+        request.body = form ? new URLSearchParams(pairs).toString() : mutate(JSON.stringify(object), mutation);
         if (type) request.headers['content-type'] = type;
       }
       return request;
