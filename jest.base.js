@@ -22,6 +22,7 @@ module.exports = {
   moduleNameMapper: {
     '^(\\.{1,2}/.*)\\.js$': '$1',
     '^@tessera/nest-guard$': `${__dirname}/packages/nest-guard/src/index.ts`,
+    '^@tessera/nest-guard/passport$': `${__dirname}/packages/nest-guard/src/passport/index.ts`,
   },
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   testEnvironment: 'node',

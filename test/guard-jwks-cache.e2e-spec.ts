@@ -12,7 +12,10 @@ const MAX_AGE_MS = 300;
 const PER_MINUTE = 5;
 const waitPast = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe.each(['fastify', 'express'] as const)('guard JWKS key cache on %s (e2e)', (adapter) => {
+/** Both adapters, and both integrations (the fast path, and `@Auth()` through the passport strategy) over the same key source. */
+const MATRIX = (['fastify', 'express'] as const).flatMap((adapter) => (['fast', 'passport'] as const).map((mode) => [adapter, mode] as const));
+
+describe.each(MATRIX)('guard JWKS key cache on %s, %s path (e2e)', (adapter, mode) => {
   let jwks: TestIssuer;
   let app: INestApplication;
 
@@ -20,6 +23,7 @@ describe.each(['fastify', 'express'] as const)('guard JWKS key cache on %s (e2e)
     jwks = await startTestIssuer({ keys: [createTestKey('RS256', 'key-a'), createTestKey('ES256', 'key-b')] });
     app = await createConsumerApp({
       adapter,
+      mode,
       verifiedCacheSize: options.verifiedCacheTtlMs === undefined ? 0 : 1000,
       verifiedCacheTtlMs: options.verifiedCacheTtlMs,
       issuers: [
@@ -164,7 +168,7 @@ describe.each(['fastify', 'express'] as const)('guard JWKS key cache on %s (e2e)
     const priv = createTestKey('RS256', 'private-key');
     priv.jwk = { ...(priv.privateKey.export({ format: 'jwk' }) as object), kid: 'private-key', alg: 'RS256' };
     jwks.published.push(enc, priv);
-    app = await createConsumerApp({ adapter, issuers: [{ issuer: jwks.issuer, audience: jwks.audience, algorithms: ['RS256'], jwksUri: jwks.jwksUri }] });
+    app = await createConsumerApp({ adapter, mode, issuers: [{ issuer: jwks.issuer, audience: jwks.audience, algorithms: ['RS256'], jwksUri: jwks.jwksUri }] });
     await call(jwks.token()).expect(200);
     expect((await call(jwks.token({}, {}, enc))).body.code).toBe('UNKNOWN_KEY');
     expect((await call(jwks.token({}, {}, priv))).body.code).toBe('UNKNOWN_KEY');

@@ -5,7 +5,7 @@ import { Controller, Get, INestApplication, Logger } from '@nestjs/common';
 import request from 'supertest';
 import { createConsumerApp } from '../examples/consumer/create-consumer-app';
 import { createTestKey, signJwt, startTestIssuer, TestIssuer } from '../examples/consumer/test-issuer';
-import { Auth, JwtIssuerOptions, Principal, TenantId, TokenPrincipal, tesseraIntrospection } from '@tessera/nest-guard';
+import { Auth, JwtIssuerOptions, JwtVerifier, Principal, TenantId, TokenError, TokenPrincipal, tesseraIntrospection } from '@tessera/nest-guard';
 
 /** Routes the example does not have: an unmarked one (for the global mode) and two scopes at once. */
 @Controller('extra')
@@ -28,17 +28,42 @@ class ExtraController {
   }
 }
 
+/** Class-level scopes merged with the method's own: /scoped/write needs `orders` and `write`. */
+@Auth('orders')
+@Controller('scoped')
+class ScopedController {
+  @Get('read')
+  read(@Principal('sub') sub: string): { sub: string } {
+    return { sub };
+  }
+
+  @Auth('write')
+  @Get('write')
+  write(): { ok: true } {
+    return { ok: true };
+  }
+}
+
+/**
+ * Every guard suite runs on both HTTP adapters and on both integrations: the fast path (`@Auth()`
+ * runs the verification core directly) and the passport strategy (`@Auth()` through
+ * `AuthGuard('tessera')`, @tessera/nest-guard/passport), built on the same core and key sources.
+ */
+const MATRIX = (['fastify', 'express'] as const).flatMap((adapter) => (['fast', 'passport'] as const).map((mode) => [adapter, mode] as const));
+
 const HMAC_ISSUER = 'https://gateway.example.test';
 const HMAC_SECRET = 'a-shared-secret-of-at-least-32-bytes!!';
 const RESOLVER_ISSUER = 'https://local.example.test';
 const now = () => Math.floor(Date.now() / 1000);
 
-describe.each(['fastify', 'express'] as const)('JwtGuardModule on %s (e2e)', (adapter) => {
+describe.each(MATRIX)('JwtGuardModule on %s, %s path (e2e)', (adapter, mode) => {
   let jwks: TestIssuer;
   let app: INestApplication;
   let http: ReturnType<typeof request>;
   const resolverKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const resolverCalls: string[] = [];
+  /** Kids the resolver no longer answers (an emergency rotation in the application's key store). */
+  const retiredKids = new Set<string>();
   const revokedJtis = new Set<string>();
   const revocationChecks: string[] = [];
 
@@ -60,7 +85,8 @@ describe.each(['fastify', 'express'] as const)('JwtGuardModule on %s (e2e)', (ad
     jwks = await startTestIssuer();
     app = await createConsumerApp({
       adapter,
-      extraControllers: [ExtraController],
+      mode,
+      extraControllers: [ExtraController, ScopedController],
       cookieName: 'access_token',
       issuers: [
         jwksIssuer(),
@@ -71,7 +97,7 @@ describe.each(['fastify', 'express'] as const)('JwtGuardModule on %s (e2e)', (ad
           algorithms: ['ES256'],
           keyResolver: async (kid) => {
             resolverCalls.push(kid);
-            return kid === 'local-1' ? { key: resolverKey.publicKey, alg: 'ES256' } : undefined;
+            return (kid === 'local-1' || kid === 'local-rotating') && !retiredKids.has(kid) ? { key: resolverKey.publicKey, alg: 'ES256' } : undefined;
           },
         },
       ],
@@ -282,19 +308,51 @@ describe.each(['fastify', 'express'] as const)('JwtGuardModule on %s (e2e)', (ad
     expectTokenError(await get('/guarded', jwks.token({ jti: revoked })), 'TOKEN_REVOKED');
   });
 
-  it('serves a hot token from the verified-token cache: its key is looked up once', async () => {
+  it('serves a hot token from the verified-token cache: one signature check, the keyResolver re-asked on every hit', async () => {
     const token = signJwt(
       { alg: 'ES256', kid: 'local-1', typ: 'at+jwt' },
       { iss: RESOLVER_ISSUER, aud: 'local', sub: 'cached', exp: now() + 60, scope: 'read' },
       resolverKey.privateKey,
     );
     const before = resolverCalls.length;
-    for (let i = 0; i < 5; i++) await get('/guarded', token).expect(200);
-    expect(resolverCalls.length - before).toBe(1);
+    const verify = jest.spyOn(JwtVerifier.prototype, 'verify');
+    try {
+      for (let i = 0; i < 5; i++) await get('/guarded', token).expect(200);
+      // One full verification (the core); each of the 4 hits asks the resolver whether the key is still its key NOW (issue 17.6).
+      expect(verify).toHaveBeenCalledTimes(1);
+      expect(resolverCalls.length - before).toBe(5);
+    } finally {
+      verify.mockRestore();
+    }
     const another = signJwt({ alg: 'ES256', kid: 'local-1', typ: 'at+jwt' }, { iss: RESOLVER_ISSUER, aud: 'local', sub: 'other', exp: now() + 60, scope: 'read' }, resolverKey.privateKey);
     await get('/guarded', another).expect(200);
-    expect(resolverCalls.length - before).toBe(2);
     expectTokenError(await get('/guarded', signJwt({ alg: 'ES256', kid: 'local-2', typ: 'at+jwt' }, { iss: RESOLVER_ISSUER, aud: 'local', exp: now() + 60 }, resolverKey.privateKey)), 'UNKNOWN_KEY');
+  });
+
+  it('stops accepting a cached token as soon as its keyResolver no longer answers the key (emergency rotation, issue 17.6)', async () => {
+    const token = signJwt(
+      { alg: 'ES256', kid: 'local-rotating', typ: 'at+jwt' },
+      { iss: RESOLVER_ISSUER, aud: 'local', sub: 'rotated', exp: now() + 60, scope: 'read' },
+      resolverKey.privateKey,
+    );
+    await get('/guarded', token).expect(200);
+    await get('/guarded', token).expect(200); // a verified-token cache hit
+    retiredKids.add('local-rotating');
+    try {
+      expectTokenError(await get('/guarded', token), 'UNKNOWN_KEY');
+      expectTokenError(await get('/guarded', token), 'UNKNOWN_KEY');
+    } finally {
+      retiredKids.delete('local-rotating');
+    }
+  });
+
+  it('merges a controller’s @Auth scopes with the method’s own', async () => {
+    await get('/scoped/read', jwks.token({ scope: 'orders' })).expect(200, { sub: 'user-1' });
+    const noClassScope = await get('/scoped/read', jwks.token({ scope: 'read write' }));
+    expect({ status: noClassScope.status, challenge: noClassScope.headers['www-authenticate'] }).toEqual({ status: 403, challenge: expect.stringContaining('scope="orders"') });
+    const onlyClassScope = await get('/scoped/write', jwks.token({ scope: 'orders' }));
+    expect({ status: onlyClassScope.status, challenge: onlyClassScope.headers['www-authenticate'] }).toEqual({ status: 403, challenge: expect.stringContaining('scope="orders write"') });
+    await get('/scoped/write', jwks.token({ scope: 'write orders' })).expect(200);
   });
 
   it('reuses a "not revoked" answer for revocation.cacheTtlMs (60 s here)', async () => {
@@ -307,7 +365,7 @@ describe.each(['fastify', 'express'] as const)('JwtGuardModule on %s (e2e)', (ad
   });
 });
 
-describe.each(['fastify', 'express'] as const)('JwtGuardModule global mode on %s (e2e)', (adapter) => {
+describe.each(MATRIX)('JwtGuardModule global mode on %s, %s path (e2e)', (adapter, mode) => {
   let jwks: TestIssuer;
   let app: INestApplication;
   let http: ReturnType<typeof request>;
@@ -318,6 +376,7 @@ describe.each(['fastify', 'express'] as const)('JwtGuardModule global mode on %s
     jwks = await startTestIssuer();
     app = await createConsumerApp({
       adapter,
+      mode,
       global: true,
       extraControllers: [ExtraController],
       issuers: [
@@ -373,7 +432,7 @@ describe.each(['fastify', 'express'] as const)('JwtGuardModule global mode on %s
   });
 });
 
-describe.each(['fastify', 'express'] as const)('JwtGuardModule with tesseraIntrospection on %s (e2e)', (adapter) => {
+describe.each(MATRIX)('JwtGuardModule with tesseraIntrospection on %s, %s path (e2e)', (adapter, mode) => {
   let jwks: TestIssuer;
   let introspection: Server;
   let url: string;
@@ -413,6 +472,7 @@ describe.each(['fastify', 'express'] as const)('JwtGuardModule with tesseraIntro
   async function consumer(options: Parameters<typeof tesseraIntrospection>[1], apiKey = 'tenant-key') {
     const app = await createConsumerApp({
       adapter,
+      mode,
       issuers: [{ issuer: jwks.issuer, audience: jwks.audience, algorithms: ['RS256'], jwksUri: jwks.jwksUri, revocation: tesseraIntrospection({ url, apiKey }, options) }],
     });
     apps.push(app);
@@ -474,5 +534,104 @@ describe('JwtGuardModule configuration (e2e)', () => {
     ['a short HMAC secret', { issuer: 'i', audience: 'a', algorithms: ['HS256'], secret: 'short' }, /at least 32 bytes/],
   ])('refuses to start with %s', async (_name, issuer, message) => {
     await expect(createConsumerApp({ adapter: 'fastify', issuers: [issuer as JwtIssuerOptions] })).rejects.toThrow(message);
+  });
+});
+
+describe.each(MATRIX)('JwtGuardModule resource-server options on %s, %s path (e2e)', (adapter, mode) => {
+  let jwks: TestIssuer;
+  let app: INestApplication;
+  let http: ReturnType<typeof request>;
+  const constraintCalls: Array<{ method: string; url: string; proof: unknown; sub: unknown }> = [];
+
+  beforeAll(async () => {
+    jwks = await startTestIssuer();
+    app = await createConsumerApp({
+      adapter,
+      mode,
+      issuers: [{ issuer: jwks.issuer, audience: jwks.audience, algorithms: ['RS256'], jwksUri: jwks.jwksUri }],
+      protectedResource: { resource: 'https://api.example.test/orders', scopesSupported: ['read', 'write'], extra: { resource_name: 'Orders' } },
+      // A stand-in for DPoP: the request must carry a header that names the token's sub.
+      senderConstraint: {
+        check: (claims, req) => {
+          constraintCalls.push({ method: req.method, url: req.url, proof: req.headers['x-proof'], sub: claims.sub });
+          if (req.headers['x-proof'] !== claims.sub) throw new TokenError('INVALID_TOKEN_TYPE', 'Token is bound to a key the request does not prove');
+        },
+      },
+    });
+    http = request(app.getHttpServer());
+  });
+  afterAll(async () => {
+    await app?.close();
+    await jwks?.close();
+  });
+
+  it('serves RFC 9728 metadata at /.well-known/oauth-protected-resource/<path>, open to all', async () => {
+    const res = await http.get('/.well-known/oauth-protected-resource/orders').expect(200);
+    expect(res.body).toEqual({
+      resource_name: 'Orders',
+      resource: 'https://api.example.test/orders',
+      authorization_servers: [jwks.issuer],
+      bearer_methods_supported: ['header'],
+      scopes_supported: ['read', 'write'],
+    });
+    expect(res.headers['cache-control']).toBe('public, max-age=3600');
+  });
+
+  it('names the metadata in every challenge (resource_metadata, RFC 9728 §5.1)', async () => {
+    const missing = await http.get('/guarded');
+    expect(missing.status).toBe(401);
+    expect(missing.headers['www-authenticate']).toBe(
+      'Bearer error="invalid_token", error_description="A bearer token is required", resource_metadata="https://api.example.test/.well-known/oauth-protected-resource/orders"',
+    );
+    const scope = await http.get('/guarded').set('authorization', `Bearer ${jwks.token({ scope: 'other' })}`).set('x-proof', 'user-1');
+    expect(scope.status).toBe(403);
+    expect(scope.headers['www-authenticate']).toContain('resource_metadata="https://api.example.test/.well-known/oauth-protected-resource/orders"');
+  });
+
+  it('hands a sender-constraint check the claims, method, URL and headers, on misses and cache hits', async () => {
+    const token = jwks.token({ sub: 'bound' });
+    constraintCalls.length = 0;
+    await http.get('/guarded?x=1').set('authorization', `Bearer ${token}`).set('x-proof', 'bound').expect(200);
+    await http.get('/guarded?x=2').set('authorization', `Bearer ${token}`).set('x-proof', 'bound').expect(200);
+    const refused = await http.get('/guarded').set('authorization', `Bearer ${token}`).set('x-proof', 'someone-else');
+    expect({ status: refused.status, code: refused.body.code }).toEqual({ status: 401, code: 'INVALID_TOKEN_TYPE' });
+    expect(constraintCalls).toEqual([
+      { method: 'GET', url: '/guarded?x=1', proof: 'bound', sub: 'bound' },
+      { method: 'GET', url: '/guarded?x=2', proof: 'bound', sub: 'bound' },
+      { method: 'GET', url: '/guarded', proof: 'someone-else', sub: 'bound' },
+    ]);
+  });
+});
+
+describe.each(['fastify', 'express'] as const)('the passport strategy behind passport’s own guards on %s (e2e)', (adapter) => {
+  let jwks: TestIssuer;
+  let app: INestApplication;
+  let http: ReturnType<typeof request>;
+
+  beforeAll(async () => {
+    jwks = await startTestIssuer();
+    app = await createConsumerApp({ adapter, mode: 'passport', issuers: [{ issuer: jwks.issuer, audience: jwks.audience, algorithms: ['RS256'], jwksUri: jwks.jwksUri }] });
+    http = request(app.getHttpServer());
+  });
+  afterAll(async () => {
+    await app?.close();
+    await jwks?.close();
+  });
+
+  it('TesseraAuthGuard: the principal as req.user, the design’s errors on refusal', async () => {
+    await http.get('/passport/guarded').set('authorization', `Bearer ${jwks.token({ sub: 'pp', scope: 'x' })}`).expect(200, { sub: 'pp', scope: 'x' });
+    const expired = await http.get('/passport/guarded').set('authorization', `Bearer ${jwks.token({ exp: now() - 60 })}`);
+    expect({ status: expired.status, body: expired.body }).toEqual({
+      status: 401,
+      body: { statusCode: 401, error: 'unauthorized', code: 'TOKEN_EXPIRED', message: 'Token expired' },
+    });
+    expect(expired.headers['www-authenticate']).toBe('Bearer error="invalid_token", error_description="Token expired"');
+    expect((await http.get('/passport/guarded')).body.code).toBe('MISSING_TOKEN');
+  });
+
+  it('plain AuthGuard(\'tessera\'): works as any passport strategy does (generic 401 on refusal)', async () => {
+    await http.get('/passport/plain').set('authorization', `Bearer ${jwks.token({ sub: 'plain-user' })}`).expect(200, { sub: 'plain-user' });
+    const forged = `${jwks.token().split('.').slice(0, 2).join('.')}.${'A'.repeat(342)}`;
+    expect((await http.get('/passport/plain').set('authorization', `Bearer ${forged}`)).status).toBe(401);
   });
 });

@@ -8,7 +8,8 @@ import { createConsumerApp } from './create-consumer-app';
  *
  * TESSERA_URL is Tessera's PUBLIC_URL (its `iss`); the JWKS is $TESSERA_URL/.well-known/jwks.json.
  * AUDIENCE defaults to TESSERA_URL (Tessera's DEFAULT_AUDIENCE); ADAPTER=express switches adapters;
- * HOST defaults to 0.0.0.0.
+ * HOST defaults to 0.0.0.0. GUARD_MODE=passport authenticates `@Auth()` routes through the `tessera` passport
+ * strategy (@tessera/nest-guard/passport) instead of the core directly (the default, `fast`).
  * TENANT_IDS (comma-separated) also accepts tokens signed by those tenants' registered keys:
  * issuer = the tenant id, keys from $TESSERA_URL/v1/tenants/<id>/jwks.json, typ absent, JWT or at+jwt.
  * Optional guard tuning: JWKS_CACHE_MAX_AGE_MS and JWKS_REQUESTS_PER_MINUTE (every issuer),
@@ -45,6 +46,7 @@ async function main(): Promise<void> {
 
   const app = await createConsumerApp({
     adapter: env.ADAPTER === 'express' ? 'express' : 'fastify',
+    mode: env.GUARD_MODE === 'passport' ? 'passport' : 'fast',
     logger: ['warn', 'error'],
     verifiedCacheSize: optionalInteger('VERIFIED_CACHE_SIZE'),
     verifiedCacheTtlMs: optionalInteger('VERIFIED_CACHE_TTL_MS'),
@@ -63,7 +65,7 @@ async function main(): Promise<void> {
   const host = env.HOST ?? '0.0.0.0';
   const port = Number(env.PORT ?? 4000);
   await app.listen(port, host);
-  console.log(`Consumer listening on http://${host}:${port} (${env.ADAPTER === 'express' ? 'express' : 'fastify'}), trusting ${tessera}${revocation ? ', with introspection' : ''}`);
+  console.log(`Consumer listening on http://${host}:${port} (${env.ADAPTER === 'express' ? 'express' : 'fastify'}, ${env.GUARD_MODE === 'passport' ? 'passport' : 'fast'} guard), trusting ${tessera}${revocation ? ', with introspection' : ''}`);
 }
 
 /** Tessera's introspection as the revocation check, when credentials are configured. */
