@@ -143,7 +143,8 @@ describe('OAuth introspection (RFC 7662) and revocation (RFC 7009) (e2e)', () =>
       const jti = JSON.parse(Buffer.from(access_token.split('.')[1], 'base64url').toString()).jti;
       expect(await t.sql('SELECT 1 FROM revoked_jtis WHERE jti = $1', [jti])).toHaveLength(1);
 
-      const registered = key.sign(ampersandClaims({ jti: 'ampersand-1' }));
+      // A client revokes only tokens issued to it (RFC 7009 §2.1, docs/adr/0013-registered-token-trust.md).
+      const registered = key.sign(ampersandClaims({ jti: 'ampersand-1', client_id: client.clientId }));
       await revoke({ token: registered }, basic()).expect(200);
       await introspect({ token: registered }).expect(200, { active: false });
     });

@@ -12,6 +12,8 @@ export interface TenantCaller {
   tenantId: string;
   /** For the audit log: `api-key:<id>` or `client:<clientId>`, never a secret. */
   actor: string;
+  /** Set when the caller authenticated as a client (not with the tenant's X-Api-Key). */
+  clientId?: string;
 }
 
 /**
@@ -31,7 +33,7 @@ export class TenantCallerAuthenticator {
     if (request.headers['x-api-key'] === undefined) {
       const client = await this.clients.authenticate(request, body);
       if (!client) throw new OAuthException('invalid_client', "Authenticate with the tenant's X-Api-Key or client credentials", 401, { 'www-authenticate': 'Basic realm="tessera"' });
-      return { tenantId: client.tenantId, actor: `client:${client.clientId}` };
+      return { tenantId: client.tenantId, actor: `client:${client.clientId}`, clientId: client.clientId };
     }
     if (/^Basic\s/i.test(request.headers.authorization ?? '') || body.client_id !== undefined || body.client_secret !== undefined) {
       throw new OAuthException('invalid_request', 'Use one authentication method: X-Api-Key or client credentials, not both');

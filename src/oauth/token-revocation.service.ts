@@ -16,6 +16,14 @@ import { formParams } from './token-introspection.service';
  * other tenants' tokens change nothing and still answer 200 (§2.2), so the endpoint reveals
  * nothing about them.
  */
+/** RFC 7009 §2.1: "the request is refused and the client is informed of the error" (fosite and Hydra: unauthorized_client). */
+export function notThisClients(): OAuthException {
+  return new OAuthException(
+    'unauthorized_client',
+    "A client may revoke only tokens issued to it (their client_id is the client's); revoke other tokens of the tenant with its X-Api-Key",
+  );
+}
+
 @Injectable()
 export class TokenRevocationService {
   constructor(
@@ -35,7 +43,7 @@ export class TokenRevocationService {
     singleParam(params, 'token_type_hint');
 
     if (!token.includes('.')) {
-      await this.refreshTokens.revokeFamilyByToken(token, caller.tenantId, caller.actor, request.id);
+      await this.refreshTokens.revokeFamilyByToken(token, caller.tenantId, caller.actor, request.id, caller.clientId);
       return;
     }
     let verified: VerifiedToken;
@@ -49,6 +57,8 @@ export class TokenRevocationService {
     const { jti, exp } = verified.claims;
     // A registered-key token without jti cannot be named on the denylist: delete its key, or revoke its subject.
     if (verified.tenantId !== caller.tenantId || typeof jti !== 'string' || typeof exp !== 'number') return;
+    // RFC 7009 §2.1: a client revokes only tokens issued to it (docs/adr/0013-registered-token-trust.md).
+    if (caller.clientId !== undefined && verified.claims.client_id !== caller.clientId) throw notThisClients();
     await this.revocations.revokeAccessToken(verified.tenantId, jti, new Date(exp * 1000), caller.actor, request.id);
   }
 }

@@ -84,10 +84,14 @@ export class RefreshTokensService {
   }
 
   /** RFC 7009: ends the family of this token if it belongs to tenantId; false when unknown or foreign. */
-  async revokeFamilyByToken(presented: string, tenantId: string, actor = 'oauth', requestId?: string): Promise<boolean> {
+  async revokeFamilyByToken(presented: string, tenantId: string, actor = 'oauth', requestId?: string, callerClientId?: string): Promise<boolean> {
     if (!isWellFormedRefreshToken(presented)) return false;
     const row = await this.repository.findByHash(hashRefreshToken(presented));
     if (!row || row.tenantId !== tenantId) return false;
+    // RFC 7009 §2.1: a client revokes only its own refresh tokens; the tenant's X-Api-Key revokes any (docs/adr/0013-registered-token-trust.md).
+    if (callerClientId !== undefined && row.clientId !== callerClientId) {
+      throw new OAuthException('unauthorized_client', "A client may revoke only refresh tokens issued to it; revoke other tokens of the tenant with its X-Api-Key");
+    }
     if (await this.repository.revokeFamily(row.familyId, this.clock.now(), 'revoked')) {
       await this.audit.record({
         tenantId, type: 'refresh_family.revoked', actor, subject: row.sub,

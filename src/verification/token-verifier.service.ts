@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import {
   checkBeforeSignature,
   checkSignatureAndClaims,
@@ -13,6 +13,7 @@ import {
 import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
 import { KeysService } from '../keys/keys.service';
+import { RegisteredTokenClaims } from '../registered-keys/registered-token-claims';
 import { DenylistService } from '../revocation/denylist.service';
 import { MAX_JTI_LENGTH } from '../revocation/revocation.service';
 import { assertionAudiences, namesAssertionAudience } from './assertion-audience';
@@ -70,6 +71,7 @@ export class TokenVerifierService {
     private readonly denylist: DenylistService,
     private readonly clock: Clock,
     private readonly config: AppConfig,
+    @Optional() private readonly registeredClaims?: RegisteredTokenClaims,
   ) {
     this.issuer = config.publicUrl;
     this.assertionAudiences = assertionAudiences({
@@ -145,7 +147,10 @@ export class TokenVerifierService {
     const key = await this.registeredKey(kid);
     const pinned: PinnedKey = { keyObject: key.keyObject, family: familyOf(key.keyObject), alg: key.algorithm };
     checkSignatureAndClaims(jwt, pinned, rules);
-    return this.registeredPolicy(jwt, key, purpose);
+    const verified = this.registeredPolicy(jwt, key, purpose);
+    // A client_id naming another tenant's Tessera client is refused (docs/adr/0013-registered-token-trust.md).
+    await this.registeredClaims?.check(verified.tenantId, verified.claims);
+    return verified;
   }
 
   /** The Ampersand flow's rules for a token signed by a tenant's registered key. */
