@@ -13,6 +13,7 @@ import { runMigrations } from './database/run-migrations';
 import { requestIdOf } from './observability/logging';
 import { fastifyTrustProxy } from './config/trust-proxy';
 import { MetricsService } from './observability/metrics.service';
+import { registerManagementListener } from './management-server';
 import { setupOpenApi } from './openapi';
 
 export interface CreateAppOptions {
@@ -99,6 +100,7 @@ export async function createApp({ config, warnings = [], logStream }: CreateAppO
       done();
     });
     setupOpenApi(app, config);
+    if (config.management) registerManagementListener(app, config.management, (m) => logger.log(m, 'Management'));
 
     for (const warning of warnings) logger.warn(warning, 'Config');
     for (const name of applied) logger.log(`Applied migration ${name}`, 'Database');

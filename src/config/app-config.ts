@@ -11,6 +11,8 @@ export class AppConfig {
   nodeEnv: 'development' | 'production' | 'test';
   host: string;
   port: number;
+  /** MANAGEMENT_PORT/HOST: /metrics (then off PORT) and health on a listener of their own; null when unset. */
+  management: { port: number; host: string } | null;
   /** The issuer (`iss`) and base of every published URL; no trailing slash. */
   publicUrl: string;
   database: {

@@ -68,6 +68,9 @@ export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: int(3000, 0, 65535),
+  // Optional listener for /metrics and health (docs/adr/0015); unset: both stay on PORT.
+  MANAGEMENT_PORT: z.coerce.number({ error: 'must be a port number' }).int('must be a whole number').min(1, 'must be at least 1').max(65535, 'must be at most 65535').optional(),
+  MANAGEMENT_HOST: z.string().min(1).optional(),
   PUBLIC_URL: url.optional(),
   DATABASE_URL: z
     .string()

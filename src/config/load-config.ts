@@ -60,6 +60,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   const config = Object.assign(new AppConfig(), {
     nodeEnv: e.NODE_ENV,
     host: e.HOST,
+    management: e.MANAGEMENT_PORT === undefined ? null : { port: e.MANAGEMENT_PORT, host: e.MANAGEMENT_HOST ?? e.HOST },
     port,
     publicUrl,
     database: {
