@@ -176,6 +176,13 @@ maybe('first run: npm ci && npm start with nothing configured', () => {
       }
     }, 60_000);
   });
+});
+
+maybe('first start: the initdb password file (issue 17.4)', () => {
+  let newcomer: LocalUser;
+  beforeAll(() => {
+    newcomer = ensureLocalUser(NEWCOMER);
+  });
 
   it('(d) issue 17.4: another local user can never read the superuser password, and leftovers are removed at start', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'tessera-pwfile-'));
