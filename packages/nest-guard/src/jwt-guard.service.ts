@@ -88,7 +88,8 @@ export class JwtGuardService implements OnModuleDestroy {
     const headers = (request as { headers?: Record<string, unknown> }).headers;
     const authorization = headers?.authorization;
     // Only a Bearer value is a cache key: another scheme (Basic, DPoP…) falls through to the cookie.
-    const cacheKey = typeof authorization === 'string' && authorization.startsWith('Bearer ') ? authorization : undefined;
+    let cacheKey = typeof authorization === 'string' && authorization.startsWith('Bearer ') ? authorization : undefined;
+    if (cacheKey === undefined && this.verified && this.options.cookieName !== undefined) cacheKey = this.cookieCacheKey(request);
     if (this.verified && cacheKey !== undefined) {
       const hit = this.verified.get(cacheKey);
       if (hit) {
@@ -107,10 +108,18 @@ export class JwtGuardService implements OnModuleDestroy {
     return this.verifier.verify(token);
   }
 
-  private async miss(request: object, headerKey: string | undefined): Promise<TokenPrincipal> {
+  /** A cookie token is its own cache key (a JWT never contains a space; a Bearer header value always does). */
+  private cookieCacheKey(request: object): string | undefined {
+    try {
+      const token = this.tokenOf(request as { headers?: Record<string, unknown> });
+      return token.indexOf(' ') < 0 ? token : undefined;
+    } catch {
+      return undefined; // miss() extracts again and throws the TokenError
+    }
+  }
+
+  private async miss(request: object, cacheKey: string | undefined): Promise<TokenPrincipal> {
     const token = this.tokenOf(request as { headers?: Record<string, unknown> });
-    // A cookie token is its own cache key (a valid JWT never contains a space, a header value always does).
-    const cacheKey = headerKey ?? (token.indexOf(' ') < 0 ? token : undefined);
     const now = Date.now();
     const verified = await this.verifier.verify(token, now);
     const entry: VerifiedEntry = {
