@@ -69,7 +69,7 @@ describe('audit log (e2e)', () => {
     await t.http.delete(`${base}/${kid}`).set(admin()).expect(204);
 
     const res = await events(tenant.id, tenant.apiKey, '?type=registered_key.created').expect(200);
-    expect(res.body).toEqual([expect.objectContaining({ type: 'registered_key.created', subject: kid, details: { label: 'signer', algorithm: 'ES256', fingerprint } })]);
+    expect(res.body).toEqual([expect.objectContaining({ type: 'registered_key.created', subject: kid, details: { label: 'signer', algorithm: 'ES256', fingerprint, proven: false } })]);
 
     const all = (await events(tenant.id, admin()).expect(200)).body as Array<{ type: string; actor: string; details: object }>;
     const actor = `api-key:${tenant.apiKeyId}`;
@@ -77,7 +77,7 @@ describe('audit log (e2e)', () => {
       ['registered_key.deleted', 'admin', {}],
       ['registered_key.updated', actor, { label: 'renamed', active: true }],
       ['registered_key.updated', actor, { active: false }],
-      ['registered_key.created', actor, { label: 'signer', algorithm: 'ES256', fingerprint }],
+      ['registered_key.created', actor, { label: 'signer', algorithm: 'ES256', fingerprint, proven: false }],
     ]);
   });
 

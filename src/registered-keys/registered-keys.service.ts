@@ -70,7 +70,10 @@ export class RegisteredKeysService implements OnApplicationBootstrap {
     if (displaced.length > 0) this.changed(row.kid);
     await this.audit.record({
       tenantId, type: 'registered_key.created', actor, subject: row.kid,
-      details: { label: row.label, algorithm: row.algorithm, fingerprint: row.fingerprint, proven, displacedUnprovenRegistrations: displaced.length },
+      details: {
+        label: row.label, algorithm: row.algorithm, fingerprint: row.fingerprint, proven,
+        ...(displaced.length > 0 ? { displacedUnprovenRegistrations: displaced.length } : {}),
+      },
       requestId,
     });
     await this.recordDisplaced(row.kid, displaced, requestId);

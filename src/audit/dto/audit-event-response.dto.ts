@@ -11,7 +11,7 @@ export class AuditEventResponseDto {
   @ApiProperty({
     example: 'api_key.created',
     description:
-      'Dotted event name: api_key.created|deleted, client.created|deleted, registered_key.created|updated|deleted, ' +
+      'Dotted event name: api_key.created|deleted, client.created|deleted, registered_key.created|updated|deleted|displaced|disabled, ' +
       'signing_key.*, refresh_token.reuse_detected, refresh_family.revoked, access_token.revoked, subject.revoked',
   })
   type: string;
