@@ -38,7 +38,7 @@ describe('health, metrics, OpenAPI and logs (e2e)', () => {
       .split('\n')
       .filter(Boolean);
     expect(served.length).toBeGreaterThan(0);
-    // The HTTP surface of DESIGN.md, and what the issues added to it.
+    // The HTTP surface of docs/http-api.md.
     const expected = [
       'POST /v1/tenants', 'GET /v1/tenants', 'GET /v1/tenants/{tenantId}', 'PATCH /v1/tenants/{tenantId}', 'DELETE /v1/tenants/{tenantId}',
       'POST /v1/tenants/{tenantId}/api-keys', 'GET /v1/tenants/{tenantId}/api-keys', 'DELETE /v1/tenants/{tenantId}/api-keys/{id}',

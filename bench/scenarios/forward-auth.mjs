@@ -1,6 +1,6 @@
 // 2. Forward-auth: GET /v1/auth/verify against GET /health/live on the same Tessera, with
 // distinct tokens: Tessera's own access tokens (POST /v1/tenants/:id/tokens) and tokens a tenant
-// backend signs with a registered key (DESIGN.md "Tokens signed by a tenant's registered key").
+// backend signs with a registered key (docs/design.md "Tokens signed by a tenant's registered key").
 import { randomUUID } from 'node:crypto';
 import { pool, rsaKey, signMany, writeTokens } from '../lib/jwt.mjs';
 import { interleaved } from '../lib/interleave.mjs';

@@ -6,7 +6,7 @@ import { ErrorCode } from '../common/errors/error-code';
 import { AppConfig } from '../config/app-config';
 import { SigningService } from '../keys/signing.service';
 
-/** Verifiers refuse tokens over 8 KB (DESIGN.md "Errors"), so nothing longer is issued. */
+/** Verifiers refuse tokens over 8 KB (docs/errors.md), so nothing longer is issued. */
 export const MAX_ACCESS_TOKEN_BYTES = 8192;
 
 export interface MintInput {

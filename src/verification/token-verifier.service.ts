@@ -29,7 +29,7 @@ export interface VerifiedToken {
   kid: string;
 }
 
-/** DESIGN.md: the jwt-bearer assertion lifetime is at most 600 s, whatever the tenant allows for bearer tokens. */
+/** docs/design.md: the jwt-bearer assertion lifetime is at most 600 s, whatever the tenant allows for bearer tokens. */
 export const MAX_ASSERTION_LIFETIME_SECONDS = 600;
 
 /** bearer: verify(); assertion: verifyAssertion(); revocation: verify() without the audience rule. */
@@ -49,7 +49,7 @@ const ASSERTION_TYPS = typSet('jwt');
 
 /**
  * Verifies tokens Tessera accepts: its own RFC 9068 access tokens (keys held in memory, no
- * database round trip) and tokens signed by a tenant-registered key (DESIGN.md "Tokens
+ * database round trip) and tokens signed by a tenant-registered key (docs/design.md "Tokens
  * signed by a tenant's registered key"). The checks are the guard package's verification core
  * (@tessera/nest-guard: inspectJwt, then checkBeforeSignature — typ, exp/nbf/iat — before any key
  * lookup, then checkSignatureAndClaims — the pinned key, one node:crypto signature, iss, aud);
