@@ -38,3 +38,4 @@ export * from './core';
 export { tesseraIntrospection, TesseraIntrospection, IntrospectionUnavailableError } from './revocation/tessera-introspection';
 export type { IntrospectionApiKeyEndpoint, IntrospectionClientEndpoint, IntrospectionEndpoint, IntrospectionOptions } from './revocation/tessera-introspection';
 export { JwksKeySource } from './keys/jwks-key-source';
+export * from './dpop';

@@ -19,8 +19,17 @@ export const TOKEN_ERROR_CODES = {
 
 export type TokenErrorCode = (typeof TOKEN_ERROR_CODES)[keyof typeof TOKEN_ERROR_CODES];
 
-/** The guard's codes beyond the token's own: a valid token without a required scope (403). */
-export const GUARD_ERROR_CODES = { ...TOKEN_ERROR_CODES, INSUFFICIENT_SCOPE: 'INSUFFICIENT_SCOPE' } as const;
+/**
+ * The guard's codes beyond the token's own: a valid token without a required scope (403), and a
+ * refused DPoP proof (RFC 9449 §7.1: 401 with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`
+ * or `error="use_dpop_nonce"` and a `DPoP-Nonce` header).
+ */
+export const GUARD_ERROR_CODES = {
+  ...TOKEN_ERROR_CODES,
+  INSUFFICIENT_SCOPE: 'INSUFFICIENT_SCOPE',
+  INVALID_DPOP_PROOF: 'INVALID_DPOP_PROOF',
+  USE_DPOP_NONCE: 'USE_DPOP_NONCE',
+} as const;
 export type GuardErrorCode = (typeof GUARD_ERROR_CODES)[keyof typeof GUARD_ERROR_CODES];
 
 export function isTokenErrorCode(code: unknown): code is TokenErrorCode {
@@ -35,7 +44,16 @@ export const INSUFFICIENT_SCOPE_MESSAGE = 'Token lacks a required scope';
 
 /** Status and default client-facing message of a guard code; an unmapped code fails to compile. */
 export function describeGuardError(code: GuardErrorCode): { status: number; message: string } {
-  return code === 'INSUFFICIENT_SCOPE' ? { status: 403, message: INSUFFICIENT_SCOPE_MESSAGE } : { status: 401, message: defaultTokenErrorMessage(code) };
+  switch (code) {
+    case 'INSUFFICIENT_SCOPE':
+      return { status: 403, message: INSUFFICIENT_SCOPE_MESSAGE };
+    case 'INVALID_DPOP_PROOF':
+      return { status: 401, message: 'DPoP proof is invalid: send a fresh proof for this request, signed with the key the token is bound to' };
+    case 'USE_DPOP_NONCE':
+      return { status: 401, message: 'A DPoP nonce is required: retry with the DPoP-Nonce value' };
+    default:
+      return { status: 401, message: defaultTokenErrorMessage(code) };
+  }
 }
 
 /** Default client-facing message per code (no token content ever goes into a message). */
