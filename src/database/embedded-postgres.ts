@@ -71,7 +71,8 @@ export class EmbeddedDatabase {
     } catch (error) {
       await this.stop();
       throw new EmbeddedDatabaseError(
-        `The embedded Postgres in ${layout.cluster} refused Tessera (${errorSummary(error)}): ` +
+        // pg's messages name the user and the cause, never the password.
+        `The embedded Postgres in ${layout.cluster} refused Tessera (${error instanceof Error ? error.message : String(error)}): ` +
           `its password is EMBEDDED_POSTGRES_PASSWORD in ${join(dataDir, 'secrets.json')}; if that file was replaced, remove ${layout.cluster} to start afresh.`,
       );
     }
