@@ -9,6 +9,7 @@ import { clientErrorHandler } from './common/http/hostile-input';
 import { createValidationPipe } from './common/validation/validation.pipe';
 import { AppConfig } from './config/app-config';
 import { EmbeddedDatabase } from './database/embedded-postgres';
+import { ShutdownState } from './health/shutdown-state';
 import { runMigrations } from './database/run-migrations';
 import { requestIdOf } from './observability/logging';
 import { fastifyTrustProxy } from './config/trust-proxy';
@@ -75,9 +76,12 @@ export async function createApp({ config, warnings = [], logStream }: CreateAppO
     // JSON only on the admin API: a text/plain body is 415, not a string the DTO rejects.
     fastify.removeContentTypeParser('text/plain');
     // One request id for Fastify, the pino request log and the caller (echoed as x-request-id).
+    const shutdown = app.get(ShutdownState);
     fastify.addHook('onRequest', (request, reply, done) => {
       (request.raw as { id?: string }).id = request.id;
       reply.header('x-request-id', request.id);
+      // Draining (SIGTERM): each keep-alive connection ends after its current answer, so none is cut mid-request later.
+      if (shutdown.draining) reply.header('connection', 'close');
       done();
     });
     const metrics = app.get(MetricsService);
@@ -94,7 +98,8 @@ export async function createApp({ config, warnings = [], logStream }: CreateAppO
           statusCode: reply.statusCode,
           responseTimeMs: Math.round(reply.elapsedTime * 100) / 100,
         };
-        if (reply.statusCode >= 500) logger.error({ ...line, msg: 'request failed' }, 'HTTP');
+        // A draining replica's 503 readiness is the shutdown working, not a failure.
+        if (reply.statusCode >= 500 && !(shutdown.draining && route === '/health/ready')) logger.error({ ...line, msg: 'request failed' }, 'HTTP');
         else logger.log({ ...line, msg: 'request completed' }, 'HTTP');
       }
       done();

@@ -12,7 +12,8 @@ const line = (message: string) => process.stdout.write(`${JSON.stringify({ level
  * The primary of `CLUSTER_WORKERS` > 1: one database for all (the embedded engine is
  * started here, once), migrations applied once, then the workers, which share the port
  * (Node cluster) and coordinate through Postgres like any replicas. A worker that crashes
- * is replaced; SIGTERM drains every worker, then stops the embedded engine.
+ * is replaced; SIGTERM drains every worker (each as a single process would, docs/adr/0011),
+ * then stops the embedded engine.
  */
 export async function runPrimary(config: AppConfig): Promise<void> {
   let embedded: EmbeddedDatabase | undefined;
@@ -42,9 +43,16 @@ export async function runPrimary(config: AppConfig): Promise<void> {
   for (let i = 0; i < config.clusterWorkers; i++) fork();
   line(`Tessera primary ${process.pid}: ${config.clusterWorkers} workers sharing port ${config.port}`);
 
-  const stop = async (exitCode: number) => {
+  const stop = async (exitCode: number, signal: NodeJS.Signals = 'SIGTERM') => {
     if (stopping) return;
     stopping = true;
+    // Each worker drains on its own (readiness 503, SHUTDOWN_DRAIN_SECONDS, in-flight requests); one that
+    // overstays its own deadline is killed, so the whole group is gone within the documented time too.
+    const graceMs = (config.shutdown.drainSeconds + config.shutdown.timeoutSeconds + 5) * 1000;
+    const deadline = setTimeout(() => {
+      line(`Workers still running ${graceMs / 1000} s after ${signal}: killing them`);
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
+    }, graceMs);
     const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
     await Promise.all(
       workers.map(
@@ -52,13 +60,14 @@ export async function runPrimary(config: AppConfig): Promise<void> {
           new Promise<void>((resolve) => {
             if (w.isDead()) return resolve();
             w.once('exit', () => resolve());
-            w.process.kill('SIGTERM');
+            w.process.kill(signal);
           }),
       ),
     );
+    clearTimeout(deadline);
     await embedded?.stop();
     process.exit(exitCode);
   };
-  process.on('SIGTERM', () => void stop(0));
-  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0, 'SIGTERM'));
+  process.on('SIGINT', () => void stop(0, 'SIGINT'));
 }

@@ -5,6 +5,7 @@ import { createApp } from './bootstrap';
 import { runPrimary } from './cluster';
 import { ConfigError } from './config/config-error';
 import { loadConfig } from './config/load-config';
+import { installGracefulShutdown } from './health/graceful-shutdown';
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -21,21 +22,7 @@ async function main(): Promise<void> {
     'Main',
   );
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.log(`${signal} received: finishing in-flight requests, then stopping`, 'Main');
-    tessera.close().then(
-      () => process.exit(0),
-      (error) => {
-        logger.error(`Shutdown failed: ${String(error)}`, 'Main');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  installGracefulShutdown({ tessera, config, logger });
 }
 
 main().catch((error: unknown) => {

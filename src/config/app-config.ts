@@ -81,6 +81,12 @@ export class AppConfig {
   trustProxy: TrustProxy;
   /** Worker processes sharing the port (Node cluster); 1 runs a single process. */
   clusterWorkers: number;
+  shutdown: {
+    /** After SIGTERM, seconds of serving with readiness at 503, so load balancers stop sending first. */
+    drainSeconds: number;
+    /** Then at most this long for in-flight requests, the pool and the embedded engine; past it the process exits 1. */
+    timeoutSeconds: number;
+  };
 
   /** Secret derived for a purpose (HKDF over the key-encryption key), e.g. refresh-token derivation. */
   derivedSecrets: { refreshToken: Buffer };

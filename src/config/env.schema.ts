@@ -147,6 +147,9 @@ export const envSchema = z.object({
     return parsed.value;
   }),
   CLUSTER_WORKERS: int(1, 0, 64),
+  // SIGTERM: /health/ready answers 503 and requests are still served for the drain, then in-flight ones get the timeout.
+  SHUTDOWN_DRAIN_SECONDS: int(10, 0, 600),
+  SHUTDOWN_TIMEOUT_SECONDS: int(15, 1, 600),
 });
 
 export type RawEnv = z.input<typeof envSchema>;

@@ -112,6 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
     trustProxy: e.TRUST_PROXY,
     // 0: one worker per core.
     clusterWorkers: e.CLUSTER_WORKERS === 0 ? availableParallelism() : e.CLUSTER_WORKERS,
+    shutdown: { drainSeconds: e.SHUTDOWN_DRAIN_SECONDS, timeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS },
     derivedSecrets: {
       refreshToken: Buffer.from(hkdfSync('sha256', keyEncryptionKey, 'tessera', 'refresh-token-derivation', 32)),
     },

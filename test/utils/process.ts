@@ -12,10 +12,16 @@ export interface RunningProcess {
   exited: Promise<number | null>;
 }
 
-/** Runs the built service (`npm run build` first; `npm test` does it) with only the given environment. */
+/**
+ * Runs the built service (`npm run build` first; `npm test` does it) with only the given environment.
+ * No load balancer waits on these processes, so SIGTERM skips the drain unless a test sets SHUTDOWN_DRAIN_SECONDS.
+ */
 export function runMain(env: Record<string, string>): RunningProcess {
   if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run npm run build (npm test does it in pretest)`);
-  const child = spawn(process.execPath, [MAIN_JS], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN_JS], {
+    env: { PATH: process.env.PATH ?? '', SHUTDOWN_DRAIN_SECONDS: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.on('data', (d) => (out += String(d)));
   child.stderr!.on('data', (d) => (out += String(d)));
