@@ -150,7 +150,8 @@ function canRun(user: EngineUser, binary: string): boolean {
 
 /** True when `user` can enter `directory` (every parent has the search bit for it). */
 function canEnter(user: EngineUser, directory: string): boolean {
-  const probe = spawnSync('/bin/sh', ['-c', 'cd "$1"', 'sh', directory], { uid: user.uid, gid: user.gid, stdio: 'ignore', timeout: 10_000 });
+  // A minimal environment, as for the engine: Tessera's secrets are not handed to another user's process.
+  const probe = spawnSync('/bin/sh', ['-c', 'cd "$1"', 'sh', directory], { uid: user.uid, gid: user.gid, stdio: 'ignore', env: { LC_ALL: 'C' }, timeout: 10_000 });
   return !probe.error && probe.status === 0;
 }
 
