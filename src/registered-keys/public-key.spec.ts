@@ -1,6 +1,6 @@
 import { createPublicKey, generateKeyPairSync, KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint } from 'jose';
-import { jwkThumbprint, parsePublicKey, PublicKeyError, spkiFingerprint } from './public-key';
+import { jwkThumbprint, parsePublicKey, PublicKeyError, spkiFingerprint, storedKeyProblem } from './public-key';
 
 const rsa2048 = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const rsa1024 = generateKeyPairSync('rsa', { modulusLength: 1024 });
@@ -104,6 +104,20 @@ describe('parsePublicKey', () => {
     expect(refusal({ algorithm: 'ES256', jwk: { kty: 'EC', crv: 'P-256', x: 'AAAA', y: 'AAAA' } })).toMatch(/jwk is not a readable public key/);
     expect(refusal({ algorithm: 'ES256', jwk: [] })).toBe('jwk must be a JSON object');
     expect(refusal({ algorithm: 'ES256', jwk: { kty: 'XYZ' } })).toMatch(/kty/);
+  });
+
+  it('bounds RSA keys: modulus 2048 to 4096 bits, exponent odd from 3 to 2^32 - 1 (issue 17.2)', () => {
+    const n = jwkOf(rsa2048.publicKey).n as string;
+    const e = (v: bigint) => Buffer.from(v.toString(16).padStart(Math.ceil(v.toString(16).length / 2) * 2, '0'), 'hex').toString('base64url');
+    const withE = (v: bigint) => ({ algorithm: 'RS256', jwk: { kty: 'RSA', n, e: e(v) } });
+    for (const ok of [3n, 17n, 65537n, 2n ** 32n - 1n]) expect(parsePublicKey(withE(ok)).kid).toHaveLength(43);
+    expect(refusal(withE(65536n))).toMatch(/exponent must be odd and from 3 to 2\^32 - 1.*this one is 65536/);
+    expect(refusal(withE(2n ** 32n + 1n))).toMatch(/this one is a 33-bit number/);
+    expect(refusal(withE(2n ** 2047n + 1n))).toMatch(/this one is a 2048-bit number/);
+    expect(storedKeyProblem({ kty: 'RSA', n, e: e(2n ** 2047n + 1n) } as never, 'RS256')).toMatch(/exponent/);
+    expect(storedKeyProblem({ kty: 'RSA', n, e: 'AQAB' } as never, 'RS256')).toBeUndefined();
+    const big = Buffer.alloc(513, 0xff).toString('base64url'); // 4104 bits
+    expect(refusal({ algorithm: 'RS256', jwk: { kty: 'RSA', n: big, e: 'AQAB' } })).toMatch(/at most 4096 bits; this one has 4104/);
   });
 
   it('gives a key object that node:crypto accepts again from the stored JWK', () => {
