@@ -25,6 +25,7 @@ import { RegisteredKeysModule } from './registered-keys/registered-keys.module';
 import { RevocationModule } from './revocation/revocation.module';
 import { TenantsModule } from './tenants/tenants.module';
 import { TokensModule } from './tokens/tokens.module';
+import { TrustedIssuersModule } from './trusted-issuers/trusted-issuers.module';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -58,6 +59,7 @@ export class AppModule {
         DiscoveryModule,
         ClientsModule,
         TokensModule,
+        TrustedIssuersModule,
         OAuthModule,
         ForwardAuthModule,
         MeModule,

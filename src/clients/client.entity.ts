@@ -1,4 +1,8 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+import type { ClientJwk } from './client-jwks';
+
+export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
+export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number];
 
 @Entity('clients')
 export class ClientEntity {
@@ -15,9 +19,20 @@ export class ClientEntity {
   @Column({ type: 'text', array: true })
   scopes: string[];
 
-  /** SHA-256 of the secret; the secret itself is never stored. */
-  @Column({ name: 'secret_hash', type: 'bytea' })
-  secretHash: Buffer;
+  /** SHA-256 of the secret; the secret itself is never stored. Null for private_key_jwt clients, which have none. */
+  @Column({ name: 'secret_hash', type: 'bytea', nullable: true })
+  secretHash: Buffer | null;
+
+  @Column({ name: 'token_endpoint_auth_method', type: 'varchar', length: 32, default: 'client_secret_basic' })
+  tokenEndpointAuthMethod: ClientAuthMethod;
+
+  /** private_key_jwt: the client's public keys (checked and pinned, client-jwks.ts), or */
+  @Column({ type: 'jsonb', nullable: true })
+  jwks: { keys: ClientJwk[] } | null;
+
+  /** private_key_jwt: where its keys are published (https). */
+  @Column({ name: 'jwks_uri', type: 'varchar', length: 2048, nullable: true })
+  jwksUri: string | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

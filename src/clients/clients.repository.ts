@@ -1,16 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, Repository } from 'typeorm';
-import { ClientEntity } from './client.entity';
+import { ClientAuthMethod, ClientEntity } from './client.entity';
+import type { ClientJwk } from './client-jwks';
 
-export type NewClient = Pick<ClientEntity, 'clientId' | 'tenantId' | 'name' | 'scopes' | 'secretHash'>;
+export type NewClient = Pick<ClientEntity, 'clientId' | 'tenantId' | 'name' | 'scopes' | 'secretHash' | 'tokenEndpointAuthMethod' | 'jwks' | 'jwksUri'>;
 
 /** A live client with what authentication needs, including its tenant's state. */
 export interface ClientCredential {
   clientId: string;
   tenantId: string;
   scopes: string[];
-  secretHash: Buffer;
+  /** Null for a private_key_jwt client: no secret can authenticate it. */
+  secretHash: Buffer | null;
+  tokenEndpointAuthMethod: ClientAuthMethod;
+  jwks: { keys: ClientJwk[] } | null;
+  jwksUri: string | null;
 }
 
 @Injectable()
@@ -40,14 +45,32 @@ export class ClientsRepository {
 
   /** A live client whose tenant is live and enabled, by id (any tenant), or undefined. */
   async findUsable(clientId: string, tenantId?: string): Promise<ClientCredential | undefined> {
-    const rows: { client_id: string; tenant_id: string; scopes: string[]; secret_hash: Buffer }[] = await this.repo.query(
-      `SELECT c.client_id, c.tenant_id, c.scopes, c.secret_hash
+    const rows: {
+      client_id: string;
+      tenant_id: string;
+      scopes: string[];
+      secret_hash: Buffer | null;
+      token_endpoint_auth_method: ClientAuthMethod;
+      jwks: { keys: ClientJwk[] } | null;
+      jwks_uri: string | null;
+    }[] = await this.repo.query(
+      `SELECT c.client_id, c.tenant_id, c.scopes, c.secret_hash, c.token_endpoint_auth_method, c.jwks, c.jwks_uri
          FROM clients c JOIN tenants t ON t.id = c.tenant_id
         WHERE c.client_id = $1 AND c.deleted_at IS NULL AND t.deleted_at IS NULL AND NOT t.is_disabled
           AND ($2::uuid IS NULL OR c.tenant_id = $2::uuid)`,
       [clientId, tenantId ?? null],
     );
     const row = rows[0];
-    return row && { clientId: row.client_id, tenantId: row.tenant_id, scopes: row.scopes, secretHash: row.secret_hash };
+    return (
+      row && {
+        clientId: row.client_id,
+        tenantId: row.tenant_id,
+        scopes: row.scopes,
+        secretHash: row.secret_hash,
+        tokenEndpointAuthMethod: row.token_endpoint_auth_method,
+        jwks: row.jwks,
+        jwksUri: row.jwks_uri,
+      }
+    );
   }
 }

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { AuditService } from '../audit/audit.service';
 import { hashSecret } from '../auth/api-key-format';
 import { CredentialCache } from '../auth/credential-cache';
@@ -8,6 +9,7 @@ import { TenantsService } from '../tenants/tenants.service';
 import { ClientEntity } from './client.entity';
 import { ClientsRepository } from './clients.repository';
 import { ClientsService } from './clients.service';
+import { AppConfig } from '../config/app-config';
 
 const TENANT = '11111111-1111-4111-8111-111111111111';
 const CLIENT_ID = 'tcl_0123456789abcdef01234567';
@@ -18,14 +20,60 @@ function setup() {
   const audit = { record: jest.fn().mockResolvedValue(undefined) };
   const changes = new CredentialChanges({ listen: jest.fn() } as never);
   const cache = new CredentialCache(new Clock(), changes);
-  const service = new ClientsService(repository as unknown as ClientsRepository, tenants as unknown as TenantsService, audit as unknown as AuditService, cache, changes);
+  const service = new ClientsService(repository as unknown as ClientsRepository, tenants as unknown as TenantsService, audit as unknown as AuditService, cache, changes, { allowInsecureIssuersForTests: false } as AppConfig);
   return { service, repository, tenants, audit, cache, changes };
 }
 
 const row = (values: Partial<ClientEntity>): ClientEntity =>
-  Object.assign(new ClientEntity(), { clientId: CLIENT_ID, tenantId: TENANT, name: 'n', scopes: [], secretHash: Buffer.alloc(32), createdAt: new Date('2026-01-01T00:00:00Z'), deletedAt: null, ...values });
+  Object.assign(new ClientEntity(), {
+    clientId: CLIENT_ID,
+    tenantId: TENANT,
+    name: 'n',
+    scopes: [],
+    secretHash: Buffer.alloc(32),
+    tokenEndpointAuthMethod: 'client_secret_basic',
+    jwks: null,
+    jwksUri: null,
+    createdAt: new Date('2026-01-01T00:00:00Z'),
+    deletedAt: null,
+    ...values,
+  });
 
 describe('ClientsService', () => {
+  describe('create (private_key_jwt)', () => {
+    const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+
+    it('stores public keys with a kid and a pinned alg, and answers no secret', async () => {
+      const { service, repository } = setup();
+      repository.insert.mockImplementation(async (v) => row(v));
+      const jwk = publicKey.export({ format: 'jwk' });
+      const created = await service.create(TENANT, { name: 'w', scopes: [], tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [jwk] } }, 'admin');
+      const stored = repository.insert.mock.calls[0][0];
+      expect(stored.secretHash).toBeNull();
+      expect(stored.jwks.keys[0]).toEqual({ ...jwk, kid: expect.any(String), alg: 'ES256', use: 'sig' });
+      expect(created.clientSecret).toBeUndefined();
+      expect(created.tokenEndpointAuthMethod).toBe('private_key_jwt');
+    });
+
+    it('refuses private key material, HS* algorithms, both or neither key source, and keys on a secret client', async () => {
+      const { service } = setup();
+      const create = (dto: object) => service.create(TENANT, { name: 'w', scopes: [], ...dto }, 'admin');
+      await expect(create({ tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [privateKey.export({ format: 'jwk' })] } })).rejects.toThrow(/private key material/);
+      await expect(create({ tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [{ ...publicKey.export({ format: 'jwk' }), alg: 'HS256' }] } })).rejects.toThrow(/asymmetric/);
+      await expect(create({ tokenEndpointAuthMethod: 'private_key_jwt' })).rejects.toThrow(/exactly one/);
+      await expect(create({ tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [publicKey.export({ format: 'jwk' })] }, jwksUri: 'https://x/jwks' })).rejects.toThrow(/exactly one/);
+      await expect(create({ tokenEndpointAuthMethod: 'private_key_jwt', jwksUri: 'http://example.com/jwks' })).rejects.toThrow(/https/);
+      await expect(create({ jwksUri: 'https://example.com/jwks' })).rejects.toThrow(/only for/);
+    });
+
+    it('never authenticates a secretless client with a secret', async () => {
+      const { service, repository } = setup();
+      repository.findUsable.mockResolvedValue({ clientId: CLIENT_ID, tenantId: TENANT, scopes: [], secretHash: null, tokenEndpointAuthMethod: 'private_key_jwt', jwks: null, jwksUri: 'https://x' });
+      expect(await service.authenticate(CLIENT_ID, '')).toBeUndefined();
+      expect(await service.authenticate(CLIENT_ID, 'anything')).toBeUndefined();
+    });
+  });
+
   describe('create', () => {
     it('stores the SHA-256 of a fresh 256-bit secret, answers the secret once and records an audit event without it', async () => {
       const { service, repository, audit } = setup();
@@ -33,9 +81,23 @@ describe('ClientsService', () => {
       const created = await service.create(TENANT, { name: 'worker', scopes: ['b', 'a', 'b'] }, 'admin', 'req-1');
       const stored = repository.insert.mock.calls[0][0];
       expect(stored.scopes).toEqual(['b', 'a']);
-      expect(stored.secretHash).toEqual(hashSecret(created.clientSecret));
-      expect(created).toEqual({ clientId: stored.clientId, name: 'worker', scopes: ['b', 'a'], clientSecret: expect.stringMatching(/^tcs_[A-Za-z0-9_-]{43}$/), createdAt: '2026-01-01T00:00:00.000Z' });
-      expect(audit.record).toHaveBeenCalledWith({ tenantId: TENANT, type: 'client.created', actor: 'admin', subject: stored.clientId, details: { name: 'worker', scopes: ['b', 'a'] }, requestId: 'req-1' });
+      expect(stored.secretHash).toEqual(hashSecret(created.clientSecret!));
+      expect(created).toEqual({
+        clientId: stored.clientId,
+        name: 'worker',
+        scopes: ['b', 'a'],
+        tokenEndpointAuthMethod: 'client_secret_basic',
+        clientSecret: expect.stringMatching(/^tcs_[A-Za-z0-9_-]{43}$/),
+        createdAt: '2026-01-01T00:00:00.000Z',
+      });
+      expect(audit.record).toHaveBeenCalledWith({
+        tenantId: TENANT,
+        type: 'client.created',
+        actor: 'admin',
+        subject: stored.clientId,
+        details: { name: 'worker', scopes: ['b', 'a'], tokenEndpointAuthMethod: 'client_secret_basic' },
+        requestId: 'req-1',
+      });
       expect(JSON.stringify(audit.record.mock.calls)).not.toContain(created.clientSecret);
     });
 

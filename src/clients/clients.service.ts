@@ -6,9 +6,12 @@ import { CredentialChanges } from '../auth/credential-changes.service';
 import { AppException } from '../common/errors/app.exception';
 import { isUniqueViolation } from '../common/errors/database-errors';
 import { ErrorCode } from '../common/errors/error-code';
+import { issuerUrlProblem } from '../common/http/issuer-url';
+import { AppConfig } from '../config/app-config';
 import { TenantsService } from '../tenants/tenants.service';
 import { generateClient, isClientId } from './client-secret';
-import { ClientEntity } from './client.entity';
+import { ClientAuthMethod, ClientEntity } from './client.entity';
+import { ClientJwk, ClientJwksError, normalizeClientJwks } from './client-jwks';
 import { ClientsRepository } from './clients.repository';
 import { ClientResponseDto, CreatedClientResponseDto } from './dto/client-response.dto';
 import { CreateClientDto } from './dto/create-client.dto';
@@ -20,6 +23,12 @@ export interface ClientInfo {
   scopes: string[];
 }
 
+/** A private_key_jwt client, with where its public keys are (exactly one of jwks and jwksUri). */
+export interface AssertionClient extends ClientInfo {
+  jwks: ClientJwk[] | null;
+  jwksUri: string | null;
+}
+
 @Injectable()
 export class ClientsService {
   constructor(
@@ -28,19 +37,41 @@ export class ClientsService {
     private readonly audit: AuditService,
     private readonly credentials: CredentialCache,
     private readonly changes: CredentialChanges,
+    private readonly config: AppConfig,
   ) {}
 
-  /** Creates a client and returns its secret once; only the secret's SHA-256 is stored. */
+  /**
+   * Creates a client and returns its secret once; only the secret's SHA-256 is stored. A
+   * private_key_jwt client gets no secret: it proves itself with its keys (`jwks` or `jwksUri`).
+   */
   async create(tenantId: string, dto: CreateClientDto, actor: string, requestId?: string): Promise<CreatedClientResponseDto> {
+    const method = dto.tokenEndpointAuthMethod ?? 'client_secret_basic';
+    const keys = this.keysOf(method, dto);
     await this.tenants.settings(tenantId);
     const scopes = [...new Set(dto.scopes)];
     // 96 random bits make an id collision practically impossible; the primary key makes it safe, one retry invisible.
     for (let attempt = 0; ; attempt++) {
       const generated = generateClient();
       try {
-        const row = await this.repository.insert({ clientId: generated.clientId, tenantId, name: dto.name, scopes, secretHash: generated.secretHash });
-        await this.audit.record({ tenantId, type: 'client.created', actor, subject: row.clientId, details: { name: row.name, scopes: row.scopes }, requestId });
-        return { ...this.map(row), clientSecret: generated.clientSecret };
+        const secretless = method === 'private_key_jwt';
+        const row = await this.repository.insert({
+          clientId: generated.clientId,
+          tenantId,
+          name: dto.name,
+          scopes,
+          secretHash: secretless ? null : generated.secretHash,
+          tokenEndpointAuthMethod: method,
+          ...keys,
+        });
+        await this.audit.record({
+          tenantId,
+          type: 'client.created',
+          actor,
+          subject: row.clientId,
+          details: { name: row.name, scopes: row.scopes, tokenEndpointAuthMethod: method, ...(row.jwksUri ? { jwksUri: row.jwksUri } : {}) },
+          requestId,
+        });
+        return secretless ? this.map(row) : { ...this.map(row), clientSecret: generated.clientSecret };
       } catch (error) {
         if (attempt > 0 || !isUniqueViolation(error, 'clients_pkey')) throw error;
       }
@@ -65,7 +96,8 @@ export class ClientsService {
     if (!isClientId(clientId)) return undefined;
     // The secret is checked on every call; only the row is reused (CredentialCache).
     const credential = await this.credentials.get('client', clientId, () => this.repository.findUsable(clientId));
-    if (!credential || !secretMatches(clientSecret, credential.secretHash)) return undefined;
+    // A private_key_jwt client has no secret: no secret authenticates it.
+    if (!credential?.secretHash || !secretMatches(clientSecret, credential.secretHash)) return undefined;
     return { clientId: credential.clientId, tenantId: credential.tenantId, scopes: credential.scopes };
   }
 
@@ -76,7 +108,60 @@ export class ClientsService {
     return credential && { clientId: credential.clientId, tenantId: credential.tenantId, scopes: credential.scopes };
   }
 
+  /** A live client of a live, enabled tenant, whatever its authentication method; undefined otherwise. */
+  async findInfo(clientId: string): Promise<ClientInfo | undefined> {
+    if (!isClientId(clientId)) return undefined;
+    const credential = await this.credentials.get('client', clientId, () => this.repository.findUsable(clientId));
+    return credential && { clientId: credential.clientId, tenantId: credential.tenantId, scopes: credential.scopes };
+  }
+
+  /** A live private_key_jwt client of a live, enabled tenant, with its keys; undefined otherwise. */
+  async findAssertionClient(clientId: string): Promise<AssertionClient | undefined> {
+    if (!isClientId(clientId)) return undefined;
+    const credential = await this.credentials.get('client', clientId, () => this.repository.findUsable(clientId));
+    if (!credential || credential.tokenEndpointAuthMethod !== 'private_key_jwt') return undefined;
+    return {
+      clientId: credential.clientId,
+      tenantId: credential.tenantId,
+      scopes: credential.scopes,
+      jwks: credential.jwks?.keys ?? null,
+      jwksUri: credential.jwksUri,
+    };
+  }
+
+  /** The key columns for a new client: only private_key_jwt has (and needs) exactly one of jwks and jwksUri. */
+  private keysOf(method: ClientAuthMethod, dto: CreateClientDto): { jwks: { keys: ClientJwk[] } | null; jwksUri: string | null } {
+    if (method !== 'private_key_jwt') {
+      if (dto.jwks !== undefined || dto.jwksUri !== undefined) {
+        throw new AppException(ErrorCode.VALIDATION_FAILED, 'jwks and jwksUri are only for tokenEndpointAuthMethod "private_key_jwt"');
+      }
+      return { jwks: null, jwksUri: null };
+    }
+    if ((dto.jwks === undefined) === (dto.jwksUri === undefined)) {
+      throw new AppException(ErrorCode.VALIDATION_FAILED, 'A private_key_jwt client needs exactly one of jwks (its public keys) or jwksUri');
+    }
+    if (dto.jwksUri !== undefined) {
+      const problem = issuerUrlProblem(dto.jwksUri, 'jwksUri', this.config.allowInsecureIssuersForTests);
+      if (problem) throw new AppException(ErrorCode.VALIDATION_FAILED, problem);
+      return { jwks: null, jwksUri: dto.jwksUri };
+    }
+    try {
+      return { jwks: { keys: normalizeClientJwks(dto.jwks) }, jwksUri: null };
+    } catch (error) {
+      if (error instanceof ClientJwksError) throw new AppException(ErrorCode.VALIDATION_FAILED, error.message);
+      throw error;
+    }
+  }
+
   private map(c: ClientEntity): ClientResponseDto {
-    return { clientId: c.clientId, name: c.name, scopes: c.scopes, createdAt: c.createdAt.toISOString() };
+    return {
+      clientId: c.clientId,
+      name: c.name,
+      scopes: c.scopes,
+      tokenEndpointAuthMethod: c.tokenEndpointAuthMethod,
+      ...(c.jwks ? { jwks: c.jwks } : {}),
+      ...(c.jwksUri ? { jwksUri: c.jwksUri } : {}),
+      createdAt: c.createdAt.toISOString(),
+    };
   }
 }

@@ -52,6 +52,8 @@ export class AppConfig {
   defaultAudience: string;
   verifyAudiences: string[];
   clockToleranceSeconds: number;
+  /** ALLOW_INSECURE_ISSUERS_FOR_TESTS: http:// trusted issuers and client jwksUris on loopback (never in production). */
+  allowInsecureIssuersForTests: boolean;
   forwardAuth: {
     /** Cookie read by GET /v1/auth/verify when there is no Authorization header. */
     cookieName?: string;

@@ -104,6 +104,8 @@ export const envSchema = z.object({
   DEFAULT_AUDIENCE: z.string().min(1).optional(),
   VERIFY_AUDIENCES: csv.optional(),
   CLOCK_TOLERANCE_SECONDS: int(30, 0, 300),
+  // http:// trusted issuers and client jwksUris on loopback only, for tests; refused with NODE_ENV=production (docs/adr/0018).
+  ALLOW_INSECURE_ISSUERS_FOR_TESTS: bool(false),
   FORWARD_AUTH_COOKIE: z
     .string()
     .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,200}$/, 'must be a cookie name (letters, digits and !#$%&\'*+.^_`|~-)')

@@ -43,6 +43,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   if (missing.length > 0 && e.NODE_ENV === 'production') {
     throw new ConfigError(missing.map((name) => `Invalid configuration: ${name} is required when NODE_ENV=production`));
   }
+  if (e.ALLOW_INSECURE_ISSUERS_FOR_TESTS && e.NODE_ENV === 'production') {
+    throw new ConfigError(['Invalid configuration: ALLOW_INSECURE_ISSUERS_FOR_TESTS cannot be true when NODE_ENV=production (it lets http:// issuers on loopback authenticate clients)']);
+  }
+  if (e.ALLOW_INSECURE_ISSUERS_FOR_TESTS) warnings.push('ALLOW_INSECURE_ISSUERS_FOR_TESTS=true: http:// trusted issuers and client jwksUris on loopback are accepted (tests only)');
   if (e.DATABASE_SESSION_URL && !e.DATABASE_URL) warnings.push('DATABASE_SESSION_URL is ignored without DATABASE_URL (the embedded engine needs no session URL)');
   const wanted = [...missing, ...(e.DATABASE_URL ? [] : (['EMBEDDED_POSTGRES_PASSWORD'] as const))];
   const { secrets, created } = loadOrCreateSecrets(dataDir, wanted);
@@ -91,6 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
     defaultAudience,
     verifyAudiences: e.VERIFY_AUDIENCES?.length ? e.VERIFY_AUDIENCES : [defaultAudience],
     clockToleranceSeconds: e.CLOCK_TOLERANCE_SECONDS,
+    allowInsecureIssuersForTests: e.ALLOW_INSECURE_ISSUERS_FOR_TESTS,
     forwardAuth: {
       cookieName: e.FORWARD_AUTH_COOKIE,
       claimHeaders: e.FORWARD_AUTH_HEADERS,

@@ -1,10 +1,14 @@
 import { Injectable } from '@nestjs/common';
+import { ASYMMETRIC_ALGORITHMS } from '@tessera/nest-guard';
 import { AppConfig } from '../config/app-config';
 import { KeysService } from '../keys/keys.service';
 
 export type ServerMetadata = Record<string, string | string[]>;
 
-const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'];
+/** private_key_jwt also covers a trusted issuer's token as client_assertion (docs/adr/0018). */
+const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
+/** RFC 8414 §2: what private_key_jwt assertions may be signed with — never HS* (no shared secret exists) or none. */
+const CLIENT_ASSERTION_ALGORITHMS = [...ASYMMETRIC_ALGORITHMS];
 
 /**
  * RFC 8414 metadata listing only what Tessera really has: no authorization endpoint (no
@@ -28,8 +32,11 @@ export class DiscoveryService {
       introspection_endpoint: `${base}/oauth/introspect`,
       grant_types_supported: ['client_credentials', 'refresh_token', 'urn:ietf:params:oauth:grant-type:jwt-bearer'],
       token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+      token_endpoint_auth_signing_alg_values_supported: CLIENT_ASSERTION_ALGORITHMS,
       revocation_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+      revocation_endpoint_auth_signing_alg_values_supported: CLIENT_ASSERTION_ALGORITHMS,
       introspection_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+      introspection_endpoint_auth_signing_alg_values_supported: CLIENT_ASSERTION_ALGORITHMS,
       response_types_supported: [],
       service_documentation: `${base}/docs`,
     };

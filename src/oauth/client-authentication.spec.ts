@@ -2,7 +2,9 @@ import type { FastifyRequest } from 'fastify';
 import { CredentialFailureLimiter } from '../auth/credential-failure-limiter';
 import { ClientsService } from '../clients/clients.service';
 import { OAuthException } from '../common/errors/oauth.exception';
-import { OAuthClientAuthenticator, singleParam } from './client-authentication';
+import { AppConfig } from '../config/app-config';
+import { SecretlessAuthenticator } from '../trusted-issuers/secretless-authenticator.service';
+import { JWT_CLIENT_ASSERTION_TYPE, OAuthClientAuthenticator, singleParam } from './client-authentication';
 
 const CLIENT = { clientId: 'tcl_0123456789abcdef01234567', tenantId: 't', scopes: ['a'] };
 const SECRET = 'tcs_secret';
@@ -10,11 +12,24 @@ const SECRET = 'tcs_secret';
 function setup() {
   const authenticate = jest.fn(async (id: string, secret: string) => (id === CLIENT.clientId && secret === SECRET ? CLIENT : undefined));
   const limiter = { assertAllowed: jest.fn(), recordFailure: jest.fn() };
-  const authenticator = new OAuthClientAuthenticator({ authenticate } as unknown as ClientsService, limiter as unknown as CredentialFailureLimiter);
-  return { authenticator, authenticate, limiter };
+  const secretless = {
+    authenticate: jest.fn(async (r: { assertion: string }) => {
+      if (r.assertion === 'good.assertion.jwt') return { client: CLIENT, method: 'private_key_jwt', assertionExp: 0 };
+      throw new OAuthException('invalid_client', 'refused');
+    }),
+  };
+  const config = { publicUrl: 'https://tessera.test' } as AppConfig;
+  const authenticator = new OAuthClientAuthenticator(
+    { authenticate } as unknown as ClientsService,
+    limiter as unknown as CredentialFailureLimiter,
+    secretless as unknown as SecretlessAuthenticator,
+    config,
+  );
+  return { authenticator, authenticate, limiter, secretless };
 }
 
-const request = (authorization?: string) => ({ ip: '10.0.0.1', headers: authorization ? { authorization } : {} }) as unknown as FastifyRequest;
+const request = (authorization?: string) =>
+  ({ ip: '10.0.0.1', id: 'req-1', url: '/oauth/introspect', headers: authorization ? { authorization } : {} }) as unknown as FastifyRequest;
 const basic = (raw: string) => `Basic ${Buffer.from(raw).toString('base64')}`;
 
 async function failure(promise: Promise<unknown>): Promise<OAuthException> {
@@ -85,6 +100,39 @@ describe('OAuthClientAuthenticator', () => {
 });
 
 describe('singleParam', () => {
+  describe('client assertions (RFC 7521 §4.2)', () => {
+    it('hands a JWT client_assertion to the secretless authenticator with the endpoint called, and answers its client', async () => {
+      const { authenticator, secretless, authenticate } = setup();
+      const body = { client_assertion_type: JWT_CLIENT_ASSERTION_TYPE, client_assertion: 'good.assertion.jwt', client_id: CLIENT.clientId };
+      expect(await authenticator.authenticate(request(), body)).toBe(CLIENT);
+      expect(secretless.authenticate).toHaveBeenCalledWith({
+        assertion: 'good.assertion.jwt',
+        clientId: CLIENT.clientId,
+        endpoint: 'https://tessera.test/oauth/introspect',
+        usage: 'client_assertion',
+        requestId: 'req-1',
+      });
+      expect(authenticate).not.toHaveBeenCalled();
+    });
+
+    it('counts a refused assertion as a failed authentication', async () => {
+      const { authenticator, limiter } = setup();
+      const refused = await failure(authenticator.authenticate(request(), { client_assertion_type: JWT_CLIENT_ASSERTION_TYPE, client_assertion: 'bad.assertion.jwt' }));
+      expect(refused.error).toBe('invalid_client');
+      expect(limiter.recordFailure).toHaveBeenCalledWith('10.0.0.1');
+    });
+
+    it('refuses an assertion together with a secret or Basic, a missing or unknown assertion type, and a type without assertion', async () => {
+      const { authenticator } = setup();
+      const assertion = { client_assertion_type: JWT_CLIENT_ASSERTION_TYPE, client_assertion: 'good.assertion.jwt' };
+      expect((await failure(authenticator.authenticate(request(), { ...assertion, client_secret: SECRET }))).error).toBe('invalid_request');
+      expect((await failure(authenticator.authenticate(request(basic(`${CLIENT.clientId}:${SECRET}`)), assertion))).error).toBe('invalid_request');
+      expect((await failure(authenticator.authenticate(request(), { client_assertion: 'good.assertion.jwt' }))).error).toBe('invalid_request');
+      expect((await failure(authenticator.authenticate(request(), { ...assertion, client_assertion_type: 'urn:x' }))).error).toBe('invalid_request');
+      expect((await failure(authenticator.authenticate(request(), { client_assertion_type: JWT_CLIENT_ASSERTION_TYPE }))).error).toBe('invalid_request');
+    });
+  });
+
   it('reads single strings, treats empty as absent, and refuses repeats and non-strings', () => {
     expect(singleParam({ a: 'x' }, 'a')).toBe('x');
     expect(singleParam({ a: '' }, 'a')).toBeUndefined();

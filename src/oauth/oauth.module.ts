@@ -7,6 +7,7 @@ import { RefreshModule } from '../refresh/refresh.module';
 import { RevocationModule } from '../revocation/revocation.module';
 import { TenantsModule } from '../tenants/tenants.module';
 import { TokensModule } from '../tokens/tokens.module';
+import { TrustedIssuersModule } from '../trusted-issuers/trusted-issuers.module';
 import { VerificationModule } from '../verification/verification.module';
 import { OAuthClientAuthenticator } from './client-authentication';
 import { registerOAuthFormParser } from './form-body';
@@ -22,7 +23,7 @@ import { TokenRevocationService } from './token-revocation.service';
 
 /** The OAuth endpoints under /oauth/* (token; revoke and introspect). */
 @Module({
-  imports: [ClientsModule, TokensModule, RefreshModule, TenantsModule, VerificationModule, RevocationModule],
+  imports: [ClientsModule, TokensModule, RefreshModule, TenantsModule, VerificationModule, RevocationModule, TrustedIssuersModule],
   controllers: [TokenController, IntrospectController, RevokeController],
   providers: [
     OAuthClientAuthenticator,

@@ -18,8 +18,8 @@ export interface TenantCaller {
 
 /**
  * Authentication of /oauth/introspect (RFC 7662 §2.1) and /oauth/revoke (RFC 7009 §2.1): the
- * tenant's `X-Api-Key`, or that tenant's client credentials (client_secret_basic or
- * client_secret_post) — exactly one of them. The admin key names no tenant and is refused.
+ * tenant's `X-Api-Key`, or that tenant's client credentials (client_secret_basic,
+ * client_secret_post, or a client_assertion: private_key_jwt or a trusted issuer's token) — exactly one of them. The admin key names no tenant and is refused.
  * Every failure is `invalid_client` (401).
  */
 @Injectable()
@@ -35,7 +35,13 @@ export class TenantCallerAuthenticator {
       if (!client) throw new OAuthException('invalid_client', "Authenticate with the tenant's X-Api-Key or client credentials", 401, { 'www-authenticate': 'Basic realm="tessera"' });
       return { tenantId: client.tenantId, actor: `client:${client.clientId}`, clientId: client.clientId };
     }
-    if (/^Basic\s/i.test(request.headers.authorization ?? '') || body.client_id !== undefined || body.client_secret !== undefined) {
+    if (
+      /^Basic\s/i.test(request.headers.authorization ?? '') ||
+      body.client_id !== undefined ||
+      body.client_secret !== undefined ||
+      body.client_assertion !== undefined ||
+      body.client_assertion_type !== undefined
+    ) {
       throw new OAuthException('invalid_request', 'Use one authentication method: X-Api-Key or client credentials, not both');
     }
     let caller;

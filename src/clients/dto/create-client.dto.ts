@@ -1,5 +1,6 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ArrayMaxSize, IsArray, IsIn, IsNotEmpty, IsObject, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { CLIENT_AUTH_METHODS, ClientAuthMethod } from '../client.entity';
 import { MAX_SCOPE_TOKEN_LENGTH, MAX_SCOPES, SCOPE_TOKEN } from '../scope';
 
 export class CreateClientDto {
@@ -21,4 +22,31 @@ export class CreateClientDto {
   @MaxLength(MAX_SCOPE_TOKEN_LENGTH, { each: true })
   @Matches(SCOPE_TOKEN, { each: true, message: 'scopes must each be a scope token (printable ASCII, no space, quote or backslash)' })
   scopes: string[];
+
+  @ApiPropertyOptional({
+    enum: CLIENT_AUTH_METHODS,
+    default: 'client_secret_basic',
+    description:
+      'client_secret_basic / client_secret_post: a secret is generated (both methods work). private_key_jwt (RFC 7523 §2.2): no secret; ' +
+      'the client signs assertions with a key from jwks or jwksUri',
+  })
+  @IsOptional()
+  @IsIn(CLIENT_AUTH_METHODS)
+  tokenEndpointAuthMethod?: ClientAuthMethod;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: 'private_key_jwt: a JWK Set of PUBLIC keys (1–10; RSA 2048–4096, EC P-256/384/521, Ed25519). A key with private members is refused.',
+    example: { keys: [{ kty: 'EC', crv: 'P-256', x: '…', y: '…', kid: 'k1', alg: 'ES256' }] },
+  })
+  @IsOptional()
+  @IsObject()
+  jwks?: object;
+
+  @ApiPropertyOptional({ example: 'https://billing.example.com/.well-known/jwks.json', maxLength: 1024, description: 'private_key_jwt: an https URL serving the client’s JWKS' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  jwksUri?: string;
 }

@@ -1,3 +1,4 @@
+import { SecretlessAuthenticator } from '../../trusted-issuers/secretless-authenticator.service';
 import { Clock } from '../../common/clock';
 import { OAuthException } from '../../common/errors/oauth.exception';
 import { AppConfig } from '../../config/app-config';
@@ -25,6 +26,7 @@ function setup(claims: Record<string, unknown> = {}) {
     { settings } as unknown as TenantsService,
     clock,
     config,
+    { namesTrustedIssuer: jest.fn().mockResolvedValue(false) } as unknown as SecretlessAuthenticator,
   );
   return { grant, verifyAssertion, consume, mint, settings };
 }

@@ -5,6 +5,7 @@ import { OAuthException } from '../../common/errors/oauth.exception';
 import { AppConfig } from '../../config/app-config';
 import { TokenError } from '@tessera/nest-guard';
 import { TenantsService } from '../../tenants/tenants.service';
+import { SecretlessAuthenticator } from '../../trusted-issuers/secretless-authenticator.service';
 import { AccessTokenService } from '../../tokens/access-token.service';
 import { IssuedTokenResponseDto } from '../../tokens/dto/token-response.dto';
 import { MAX_ASSERTION_LIFETIME_SECONDS, TokenVerifierService } from '../../verification/token-verifier.service';
@@ -37,6 +38,7 @@ export class JwtBearerGrant implements TokenGrant, OnModuleInit, OnModuleDestroy
     private readonly tenants: TenantsService,
     private readonly clock: Clock,
     private readonly config: AppConfig,
+    private readonly secretless: SecretlessAuthenticator,
   ) {}
 
   onModuleInit(): void {
@@ -53,6 +55,7 @@ export class JwtBearerGrant implements TokenGrant, OnModuleInit, OnModuleDestroy
 
   async handle(request: TokenRequest): Promise<IssuedTokenResponseDto> {
     const assertion = requiredParam(request, 'assertion');
+    if (await this.secretless.namesTrustedIssuer(assertion)) return this.handleTrustedIssuerToken(assertion, request);
     let verified;
     try {
       verified = await this.verifier.verifyAssertion(assertion);
@@ -90,6 +93,37 @@ export class JwtBearerGrant implements TokenGrant, OnModuleInit, OnModuleDestroy
     });
     return { access_token: access.accessToken, token_type: 'Bearer', expires_in: access.expiresIn, scope };
   }
+
+  /**
+   * A trusted issuer's token (docs/adr/0018) authenticates as the entry's client (refusals are
+   * invalid_client, audited): the token is that client's, as with client_credentials — sub and
+   * client_id are the client, scope within what the entry allows — and lives no longer than the
+   * assertion. A client that also authenticated otherwise must be that same client.
+   */
+  private async handleTrustedIssuerToken(assertion: string, request: TokenRequest): Promise<IssuedTokenResponseDto> {
+    const { client, assertionExp } = await this.secretless.authenticate({
+      assertion,
+      clientId: request.client?.clientId,
+      endpoint: `${this.config.publicUrl}/oauth/token`,
+      usage: 'jwt_bearer',
+    });
+    if (request.client && request.client.clientId !== client.clientId) {
+      throw new OAuthException('invalid_grant', 'The assertion authenticates another client than the one that authenticated');
+    }
+    const scope = grantedScope(request.params.scope, client.scopes, client.scopes);
+    const tenant = await this.tenants.settings(client.tenantId);
+    const remaining = Math.floor(assertionExp - this.clock.now().getTime() / 1000);
+    if (remaining < 1) throw new OAuthException('invalid_grant', 'The assertion has expired: present a new one');
+    const access = await this.accessTokens.mint({
+      tenantId: client.tenantId,
+      sub: client.clientId,
+      clientId: client.clientId,
+      scope,
+      audience: [this.config.defaultAudience],
+      ttlSeconds: Math.min(this.config.accessTokenTtlSeconds, tenant.accessTokenMaxTtl, remaining),
+    });
+    return { access_token: access.accessToken, token_type: 'Bearer', expires_in: access.expiresIn, scope };
+  }
 }
 
 /**
@@ -111,7 +145,7 @@ export function jwtBearerScope(requested: string | undefined, assertionScope: un
 }
 
 /**
- * The issued token's lifetime: ACCESS_TOKEN_TTL, at most 600 s (DESIGN.md's assertion bound), and
+ * The issued token's lifetime: ACCESS_TOKEN_TTL, at most 600 s (docs/design.md's assertion bound), and
  * never past the assertion's own `exp`, so an exchange cannot outlive what it exchanged. An
  * assertion with less than a second left (accepted only within the clock tolerance) is refused.
  */
