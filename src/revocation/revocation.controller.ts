@@ -1,5 +1,5 @@
 import { Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { TenantAccess } from '../auth/api-key.decorators';
 import { actorOf, Caller, CurrentCaller } from '../auth/caller';
@@ -24,6 +24,10 @@ export class RevocationController {
   @ApiParam({ name: 'sub', description: 'The subject (`sub` claim), URL-encoded; at most 500 characters (the router’s path-parameter limit; longer answers 414)' })
   @ApiOkResponse({ type: SubjectRevocationResponseDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto, description: 'NOT_FOUND: no such tenant' })
+  @ApiConflictResponse({
+    type: ErrorResponseDto,
+    description: 'REVOCATION_LIMIT_REACHED: the tenant holds REVOCATION_MAX_SUBJECTS_PER_TENANT cut-offs still in force and this subject has none yet',
+  })
   revoke(
     @Param('tenantId', UuidParam) tenantId: string,
     @Param('sub') sub: string,
