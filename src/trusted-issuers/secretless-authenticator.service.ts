@@ -77,7 +77,8 @@ export class SecretlessAuthenticator implements OnModuleInit, OnModuleDestroy {
     const now = this.clock.now();
     const nowSec = Math.floor(now.getTime() / 1000);
     let tenantId: string | null = null;
-    let clientId: string | undefined = request.clientId;
+    // For the audit trail of a refusal: the client the assertion is about, as far as it says.
+    let clientId: string | undefined = request.clientId ?? (method === 'private_key_jwt' ? claimed.issuer : undefined);
     try {
       let result: { tenantId: string; clientId: string; scopes: string[]; issuer: string; jti: string; exp: number; subject: string; entryIds?: string[] };
       if (method === 'private_key_jwt') {
