@@ -13,7 +13,7 @@ export class MeController {
   @Auth()
   @Header('cache-control', 'no-store')
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'The claims of the caller’s Tessera access token', description: 'Verified by JwtGuardModule (src/guard) with Tessera’s own keys, in memory, and the denylist.' })
+  @ApiOperation({ summary: 'The claims of the caller’s Tessera access token', description: 'Verified by JwtGuardModule (@tessera/nest-guard, its fast path) with Tessera’s own keys, in memory, and the denylist; a cached token stops passing as soon as its key is retired.' })
   @ApiOkResponse({ type: MeResponseDto })
   @ApiUnauthorizedResponse({
     type: ErrorResponseDto,

@@ -11,7 +11,9 @@ import { MeController } from './me.controller';
 /**
  * GET /v1/me, behind the guard module configured with Tessera's own issuer: keys come from
  * KeysService in memory (no HTTP to itself, no database), revocation from the denylist in
- * memory, asked on every request (no per-jti cache) so a revocation applies at once.
+ * memory, asked on every request (no per-jti cache) so a revocation applies at once. The
+ * keyResolver is asked again on every verified-cache hit, so an emergency rotation applies at
+ * once too (issue 17.6).
  */
 @Module({
   imports: [
