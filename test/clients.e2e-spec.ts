@@ -25,6 +25,7 @@ describe('OAuth clients (e2e)', () => {
       clientId: expect.stringMatching(/^tcl_[0-9a-f]{24}$/),
       name: 'billing',
       scopes: ['orders:read', 'orders:write'],
+      tokenEndpointAuthMethod: 'client_secret_basic',
       clientSecret: expect.stringMatching(/^tcs_[A-Za-z0-9_-]{43}$/),
       createdAt: expect.any(String),
     });
