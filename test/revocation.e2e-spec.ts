@@ -150,12 +150,21 @@ describe('revocation denylist (e2e)', () => {
     expect(audit).toEqual({ type: 'access_token.revoked', actor: 'oauth', details: { jti: 'jti-1' } });
   });
 
-  it('tells replicas to reload when a change does not fit a NOTIFY payload (a 7000-character jti)', async () => {
-    const tenant = await createTenant(a, 'huge-jti');
-    const jti = 'j'.repeat(7000);
-    await a.tessera.app.get(RevocationService).revokeAccessToken(tenant.id, jti, new Date(Date.now() + 600_000));
-    const ms = await within(2000, () => denylist(b).isRevoked({ tenantId: tenant.id, jti }), 'huge jti on replica B');
+  it('tells replicas to reload when a change does not fit a NOTIFY payload (a 7000-character subject)', async () => {
+    // jtis are at most 256 characters now (docs/adr/0013-registered-token-trust.md); subjects may still be long.
+    const tenant = await createTenant(a, 'huge-sub');
+    const sub = 's'.repeat(7000);
+    await a.tessera.app.get(RevocationService).revokeSubject(tenant.id, sub, 'test');
+    const iat = Math.floor(Date.now() / 1000) - 5;
+    const ms = await within(2000, () => denylist(b).isRevoked({ tenantId: tenant.id, sub, iat }), 'huge subject on replica B');
     expect(ms).toBeLessThan(1000);
+  });
+
+  it('refuses a jti over 256 characters at revocation', async () => {
+    const tenant = await createTenant(a, 'long-jti');
+    await expect(a.tessera.app.get(RevocationService).revokeAccessToken(tenant.id, 'j'.repeat(257), new Date(Date.now() + 600_000))).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
   });
 
   it('loads everything from the database when a replica starts', async () => {
