@@ -83,6 +83,14 @@ export class AppConfig {
   trustProxy: TrustProxy;
   /** Worker processes sharing the port (Node cluster); 1 runs a single process. */
   clusterWorkers: number;
+  dpop: {
+    /** DPOP_NONCE_REQUIRED: every proof must carry a current server nonce (use_dpop_nonce otherwise). */
+    nonceRequired: boolean;
+    /** How long a server nonce is accepted (it rotates every half of this). */
+    nonceLifetimeSeconds: number;
+    /** How old a proof's iat may be; its jti is remembered as long. */
+    proofMaxAgeSeconds: number;
+  };
   shutdown: {
     /** After SIGTERM, seconds of serving with readiness at 503, so load balancers stop sending first. */
     drainSeconds: number;
@@ -91,5 +99,5 @@ export class AppConfig {
   };
 
   /** Secret derived for a purpose (HKDF over the key-encryption key), e.g. refresh-token derivation. */
-  derivedSecrets: { refreshToken: Buffer };
+  derivedSecrets: { refreshToken: Buffer; dpopNonce: Buffer };
 }

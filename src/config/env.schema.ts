@@ -149,6 +149,10 @@ export const envSchema = z.object({
     return parsed.value;
   }),
   CLUSTER_WORKERS: int(1, 0, 64),
+  // DPoP (RFC 9449, docs/adr/0019): server nonces on /oauth/token, /v1/tenants/:id/tokens and where tokens are used; proof window.
+  DPOP_NONCE_REQUIRED: bool(false),
+  DPOP_NONCE_LIFETIME: duration('300', 30, 3600),
+  DPOP_PROOF_MAX_AGE: duration('60', 5, 600),
   // SIGTERM: /health/ready answers 503 and requests are still served for the drain, then in-flight ones get the timeout.
   SHUTDOWN_DRAIN_SECONDS: int(10, 0, 600),
   SHUTDOWN_TIMEOUT_SECONDS: int(15, 1, 600),

@@ -117,9 +117,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
     trustProxy: e.TRUST_PROXY,
     // 0: one worker per core.
     clusterWorkers: e.CLUSTER_WORKERS === 0 ? availableParallelism() : e.CLUSTER_WORKERS,
+    dpop: { nonceRequired: e.DPOP_NONCE_REQUIRED, nonceLifetimeSeconds: e.DPOP_NONCE_LIFETIME, proofMaxAgeSeconds: e.DPOP_PROOF_MAX_AGE },
     shutdown: { drainSeconds: e.SHUTDOWN_DRAIN_SECONDS, timeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS },
     derivedSecrets: {
       refreshToken: Buffer.from(hkdfSync('sha256', keyEncryptionKey, 'tessera', 'refresh-token-derivation', 32)),
+      // Every replica derives the same nonce key, so a nonce one issued is accepted by all (no shared state).
+      dpopNonce: Buffer.from(hkdfSync('sha256', keyEncryptionKey, 'tessera', 'dpop-nonce', 32)),
     },
   } satisfies AppConfig);
   return { config, warnings };

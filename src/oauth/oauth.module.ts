@@ -2,6 +2,7 @@ import { Module, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import { ClientsModule } from '../clients/clients.module';
+import { DpopModule } from '../dpop/dpop.module';
 import { AppConfig } from '../config/app-config';
 import { RefreshModule } from '../refresh/refresh.module';
 import { RevocationModule } from '../revocation/revocation.module';
@@ -23,7 +24,7 @@ import { TokenRevocationService } from './token-revocation.service';
 
 /** The OAuth endpoints under /oauth/* (token; revoke and introspect). */
 @Module({
-  imports: [ClientsModule, TokensModule, RefreshModule, TenantsModule, VerificationModule, RevocationModule, TrustedIssuersModule],
+  imports: [DpopModule, ClientsModule, TokensModule, RefreshModule, TenantsModule, VerificationModule, RevocationModule, TrustedIssuersModule],
   controllers: [TokenController, IntrospectController, RevokeController],
   providers: [
     OAuthClientAuthenticator,

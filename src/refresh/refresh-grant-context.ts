@@ -7,4 +7,6 @@ export interface RefreshGrantContext {
   audience: string[];
   claims: Record<string, unknown> | null;
   accessTokenTtl: number;
+  /** The DPoP key (RFC 7638 thumbprint) the family is bound to: its rotation needs a proof signed by it (RFC 9449 §5). */
+  dpopJkt?: string | null;
 }

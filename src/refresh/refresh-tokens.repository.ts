@@ -30,6 +30,8 @@ export interface RefreshTokenRow {
   subjectNotBefore: Date | null;
   /** The tenant's current maximum access-token lifetime (it may have been lowered since the family began). */
   tenantAccessTokenMaxTtl: number;
+  /** The DPoP key the family is bound to, or null. */
+  dpopJkt: string | null;
 }
 
 export interface ChildToken {
@@ -47,6 +49,8 @@ export interface RotationRequest {
   clientTenantId: string | null;
   /** The scope tokens the request asks for (RFC 6749 §6), or null for the family's scope: a wider one must not rotate. */
   requestedScope: readonly string[] | null;
+  /** The key thumbprint of the request's verified DPoP proof, or null: a bound family rotates only with its own key. */
+  dpopJkt: string | null;
 }
 
 const COLUMNS = `
@@ -54,7 +58,7 @@ const COLUMNS = `
   f.tenant_id, f.sub, f.client_id, f.scope, f.audience, f.claims, f.access_token_ttl,
   f.created_at AS family_created_at, f.expires_at AS family_expires_at, f.revoked_at AS family_revoked_at,
   (tn.is_disabled OR tn.deleted_at IS NOT NULL) AS tenant_blocked, c.not_before AS subject_not_before,
-  tn.access_token_max_ttl AS tenant_access_token_max_ttl`;
+  tn.access_token_max_ttl AS tenant_access_token_max_ttl, f.dpop_jkt`;
 
 /** After `refresh_families f`: the tenant's state and the subject's cut-off. */
 const FAMILY_JOINS = `
@@ -70,15 +74,15 @@ export class RefreshTokensRepository {
   async createFamily(family: NewFamily, first: ChildToken): Promise<string> {
     const [{ id }] = await this.dataSource.query(
       `WITH family AS (
-         INSERT INTO refresh_families (tenant_id, sub, client_id, scope, audience, claims, access_token_ttl, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id, tenant_id, created_at)
+         INSERT INTO refresh_families (tenant_id, sub, client_id, scope, audience, claims, access_token_ttl, created_at, expires_at, dpop_jkt)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $12) RETURNING id, tenant_id, created_at)
        INSERT INTO refresh_tokens (family_id, generation, parent_id, token_hash, tenant_id, expires_at, created_at)
        SELECT id, 0, NULL, $10, tenant_id, $11, created_at FROM family
        RETURNING family_id AS id`,
       [
         family.tenantId, family.sub, family.clientId, family.scope, family.audience,
         family.claims === null ? null : JSON.stringify(family.claims), family.accessTokenTtl, family.createdAt, family.expiresAt,
-        first.tokenHash, first.expiresAt,
+        first.tokenHash, first.expiresAt, family.dpopJkt ?? null,
       ],
     );
     return id as string;
@@ -104,13 +108,14 @@ export class RefreshTokensRepository {
             AND (c.not_before IS NULL OR f.created_at > c.not_before)
             AND CASE WHEN f.client_id IS NULL THEN $5::text IS NULL OR $6::uuid = f.tenant_id ELSE f.client_id = $5 END
             AND ($7::text[] IS NULL OR $7::text[] <@ string_to_array(f.scope, ' '))
+            AND (f.dpop_jkt IS NULL OR f.dpop_jkt = $8::text)
          RETURNING ${COLUMNS}),
        child AS (
          INSERT INTO refresh_tokens (family_id, generation, parent_id, token_hash, tenant_id, expires_at, created_at)
          SELECT family_id, generation + 1, id, $3, tenant_id, LEAST($2::timestamptz + make_interval(secs => $4), family_expires_at), $2 FROM used
          RETURNING expires_at AS child_expires_at)
        SELECT used.*, child.child_expires_at FROM used CROSS JOIN child`,
-      [tokenHash, r.now, r.childHash, r.childTtlSeconds, r.clientId, r.clientTenantId, r.requestedScope],
+      [tokenHash, r.now, r.childHash, r.childTtlSeconds, r.clientId, r.clientTenantId, r.requestedScope, r.dpopJkt],
     );
     if (rows.length === 0) return undefined;
     return { row: toRow(rows[0]), child: { tokenHash: r.childHash, expiresAt: rows[0].child_expires_at as Date } };
@@ -189,5 +194,6 @@ function toRow(r: Record<string, unknown>): RefreshTokenRow {
     isTenantBlocked: r.tenant_blocked === true,
     subjectNotBefore: (r.subject_not_before as Date | null) ?? null,
     tenantAccessTokenMaxTtl: Number(r.tenant_access_token_max_ttl),
+    dpopJkt: (r.dpop_jkt as string | null) ?? null,
   };
 }

@@ -56,12 +56,15 @@ export class RefreshTokensService {
    * of its own tenant only (left out while a client authenticated, the family is refused).
    * `requestedScope` (parsed scope tokens, or null) outside the family's scope is invalid_scope,
    * decided inside the rotation statement, so a refused request never uses the token up.
+   * `dpopJkt` is the key of the request's verified DPoP proof: a bound family rotates only with
+   * it (invalid_dpop_proof otherwise, also decided in the statement).
    */
   async rotate(
     presented: string,
     authenticatedClientId: string | null,
     authenticatedClientTenantId: string | null = null,
     requestedScope: readonly string[] | null = null,
+    dpopJkt: string | null = null,
   ): Promise<{ context: RefreshGrantContext; refreshToken: string; expiresIn: number }> {
     if (!isWellFormedRefreshToken(presented)) throw invalidGrant('Refresh token is invalid');
     const now = this.clock.now();
@@ -76,11 +79,12 @@ export class RefreshTokensService {
       clientId: authenticatedClientId,
       clientTenantId: authenticatedClientTenantId,
       requestedScope,
+      dpopJkt,
     });
     if (rotated) {
       return { context: contextOf(rotated.row), refreshToken: child, expiresIn: this.secondsBetween(now, rotated.child.expiresAt) };
     }
-    return this.notRotated(presented, childHash, child, authenticatedClientId, authenticatedClientTenantId, requestedScope, now);
+    return this.notRotated(presented, childHash, child, authenticatedClientId, authenticatedClientTenantId, requestedScope, now, dpopJkt);
   }
 
   /** RFC 7009: ends the family of this token if it belongs to tenantId; false when unknown or foreign. */
@@ -110,10 +114,19 @@ export class RefreshTokensService {
     clientTenantId: string | null,
     requestedScope: readonly string[] | null,
     now: Date,
+    dpopJkt: string | null,
   ) {
     const row = await this.repository.findByHash(hashRefreshToken(presented));
     if (!row) throw invalidGrant('Refresh token is invalid');
     this.checkClient(row, clientId, clientTenantId);
+    // Before reuse detection: whoever holds a stolen bound token without its key can neither use
+    // it nor end the family of the client that holds both (RFC 9449 §5).
+    if (row.dpopJkt !== null && row.dpopJkt !== dpopJkt) {
+      throw new OAuthException(
+        'invalid_dpop_proof',
+        dpopJkt === null ? 'This refresh token is DPoP-bound: send a DPoP proof signed with its key' : 'The DPoP proof is not signed with the key this refresh token is bound to',
+      );
+    }
     if (row.usedAt === null) {
       // Unused, so a rule refused it (checkFamily says which), or it is revoked or expired.
       this.checkFamily(row, clientId, clientTenantId, now);
@@ -204,5 +217,6 @@ function contextOf(row: RefreshTokenRow): RefreshGrantContext {
     claims: row.claims,
     // The tenant may have lowered its maximum since the family began.
     accessTokenTtl: Math.min(row.accessTokenTtl, row.tenantAccessTokenMaxTtl),
+    ...(row.dpopJkt === null ? {} : { dpopJkt: row.dpopJkt }),
   };
 }

@@ -17,6 +17,10 @@ export class TenantEntity {
   @Column({ name: 'registered_token_max_ttl', type: 'integer', default: 600 })
   registeredTokenMaxTtl: number;
 
+  /** Every token issued for this tenant must be DPoP-bound (RFC 9449): a request without a proof is refused. */
+  @Column({ name: 'require_dpop', type: 'boolean', default: false })
+  requireDpop: boolean;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

@@ -18,6 +18,8 @@ export interface TenantSettings {
   isDisabled: boolean;
   accessTokenMaxTtl: number;
   registeredTokenMaxTtl: number;
+  /** Tokens for this tenant are issued DPoP-bound only. */
+  requireDpop: boolean;
 }
 
 /**
@@ -69,7 +71,7 @@ export class TenantsService {
   async settings(id: string): Promise<TenantSettings> {
     const settings = await fetchCurrent(this.settingsCache, id, async () => {
       const t = await this.findOrThrow(id);
-      return { id: t.id, isDisabled: t.isDisabled, accessTokenMaxTtl: t.accessTokenMaxTtl, registeredTokenMaxTtl: t.registeredTokenMaxTtl };
+      return { id: t.id, isDisabled: t.isDisabled, accessTokenMaxTtl: t.accessTokenMaxTtl, registeredTokenMaxTtl: t.registeredTokenMaxTtl, requireDpop: t.requireDpop };
     });
     return settings!;
   }
@@ -120,6 +122,7 @@ export class TenantsService {
       disabled: t.isDisabled,
       accessTokenMaxTtl: t.accessTokenMaxTtl,
       registeredTokenMaxTtl: t.registeredTokenMaxTtl,
+      requireDpop: t.requireDpop,
       createdAt: t.createdAt.toISOString(),
     };
   }

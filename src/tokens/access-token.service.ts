@@ -20,6 +20,8 @@ export interface MintInput {
   /** Custom claims, already checked against the reserved names. */
   claims?: Record<string, unknown> | null;
   ttlSeconds: number;
+  /** RFC 7638 thumbprint of the DPoP proof's key: the token is bound to it (RFC 9449 §6.1 `cnf.jkt`). */
+  jkt?: string | null;
 }
 
 export interface MintedAccessToken {
@@ -57,6 +59,7 @@ export class AccessTokenService {
       client_id: input.clientId ?? input.tenantId,
       scope: input.scope,
       tenant_id: input.tenantId,
+      ...(input.jkt ? { cnf: { jkt: input.jkt } } : {}),
     };
     const accessToken = await this.signing.sign(payload);
     if (Buffer.byteLength(accessToken, 'utf8') > MAX_ACCESS_TOKEN_BYTES) {

@@ -1,5 +1,6 @@
-import { Body, Controller, Header, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Header, HttpCode, Param, Post, Req } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiCreatedResponse, ApiHeader, ApiNotFoundResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
 import { TenantAccess } from '../auth/api-key.decorators';
 import { ErrorResponseDto } from '../common/http/error-response.dto';
 import { UuidParam } from '../common/http/uuid-param.pipe';
@@ -26,7 +27,9 @@ export class TokensController {
     description: 'VALIDATION_FAILED: accessTokenTtl outside 10..accessTokenMaxTtl, reserved or oversized claims, unknown clientId, scope outside the client’s scopes, bad audience',
   })
   @ApiNotFoundResponse({ type: ErrorResponseDto, description: 'NOT_FOUND: no such tenant' })
-  issue(@Param('tenantId', UuidParam) tenantId: string, @Body() dto: IssueTokenDto): Promise<IssuedTokenResponseDto> {
-    return this.tokens.issue(tenantId, dto);
+  @ApiHeader({ name: 'DPoP', required: false, description: 'RFC 9449 proof (htm POST, htu this URL): the tokens are bound to its key; token_type DPoP' })
+  @ApiUnauthorizedResponse({ type: ErrorResponseDto, description: 'INVALID_DPOP_PROOF or USE_DPOP_NONCE (with DPoP-Nonce), WWW-Authenticate: DPoP' })
+  issue(@Param('tenantId', UuidParam) tenantId: string, @Body() dto: IssueTokenDto, @Req() request: FastifyRequest): Promise<IssuedTokenResponseDto> {
+    return this.tokens.issue(tenantId, dto, request);
   }
 }

@@ -2,6 +2,7 @@ import { ClientsService } from '../clients/clients.service';
 import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-code';
 import { AppConfig } from '../config/app-config';
+import { DpopService } from '../dpop/dpop.service';
 import { RefreshTokensService } from '../refresh/refresh-tokens.service';
 import { TenantsService } from '../tenants/tenants.service';
 import { AccessTokenService } from './access-token.service';
@@ -21,6 +22,7 @@ function setup(settings: Partial<{ isDisabled: boolean; accessTokenMaxTtl: numbe
     { mint } as unknown as AccessTokenService,
     { issue } as unknown as RefreshTokensService,
     config,
+    {} as DpopService,
   );
   return { service, tenants, clients, mint, issue };
 }

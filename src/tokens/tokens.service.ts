@@ -1,9 +1,13 @@
 import { Injectable } from '@nestjs/common';
+import { DpopError } from '@tessera/nest-guard';
+import type { FastifyRequest } from 'fastify';
 import { ClientInfo, ClientsService } from '../clients/clients.service';
 import { formatScope, MAX_SCOPE_TOKEN_LENGTH, MAX_SCOPES, parseScope, scopesOutside } from '../clients/scope';
 import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-code';
 import { AppConfig } from '../config/app-config';
+import { dpopAppException } from '../dpop/dpop-errors';
+import { DpopService } from '../dpop/dpop.service';
 import { RefreshTokensService } from '../refresh/refresh-tokens.service';
 import { TenantSettings, TenantsService } from '../tenants/tenants.service';
 import { AccessTokenService } from './access-token.service';
@@ -22,9 +26,11 @@ export class TokensService {
     private readonly accessTokens: AccessTokenService,
     private readonly refreshTokens: RefreshTokensService,
     private readonly config: AppConfig,
+    private readonly dpop: DpopService,
   ) {}
 
-  async issue(tenantId: string, dto: IssueTokenDto): Promise<IssuedTokenResponseDto> {
+  /** `request`: its DPoP header, method and URL, when the caller sends a proof (RFC 9449 §5). */
+  async issue(tenantId: string, dto: IssueTokenDto, request?: Pick<FastifyRequest, 'headers' | 'method' | 'url'>): Promise<IssuedTokenResponseDto> {
     // Two independent reads, side by side; the only write is the refresh-token row.
     const [tenant, client] = await Promise.all([
       this.tenants.settings(tenantId),
@@ -40,9 +46,16 @@ export class TokensService {
     const scope = this.scope(dto.scope, client);
     const audience = dto.audience === undefined ? [this.config.defaultAudience] : [...new Set([dto.audience].flat())];
 
-    const context = { tenantId, sub: dto.sub, clientId: client?.clientId ?? null, scope, audience, claims, accessTokenTtl: ttlSeconds };
-    const access = await this.accessTokens.mint({ ...context, ttlSeconds });
-    const response: IssuedTokenResponseDto = { access_token: access.accessToken, token_type: 'Bearer', expires_in: access.expiresIn, scope };
+    const jkt = request ? await this.proofKey(request) : undefined;
+    if (tenant.requireDpop && jkt === undefined) {
+      throw dpopAppException(new DpopError('invalid_dpop_proof', 'This tenant issues DPoP-bound tokens only: send a DPoP proof header (RFC 9449)'), this.dpop.algorithms);
+    }
+
+    // RFC 9449 §5: a public caller's refresh token (no client) is bound to the proof's key as well.
+    const bindRefresh = jkt !== undefined && client === undefined;
+    const context = { tenantId, sub: dto.sub, clientId: client?.clientId ?? null, scope, audience, claims, accessTokenTtl: ttlSeconds, ...(bindRefresh ? { dpopJkt: jkt } : {}) };
+    const access = await this.accessTokens.mint({ ...context, ttlSeconds, ...(jkt === undefined ? {} : { jkt }) });
+    const response: IssuedTokenResponseDto = { access_token: access.accessToken, token_type: jkt ? 'DPoP' : 'Bearer', expires_in: access.expiresIn, scope };
     // Refresh tokens are on by default, as the design's answer shape lists them; refreshToken: false opts out.
     if (dto.refreshToken ?? true) {
       const refresh = await this.refreshTokens.issue(context);
@@ -50,6 +63,18 @@ export class TokensService {
       response.refresh_expires_in = refresh.expiresIn;
     }
     return response;
+  }
+
+  /** The key of the request's DPoP proof (htm POST, htu PUBLIC_URL + path), or undefined without one. */
+  private async proofKey(request: Pick<FastifyRequest, 'headers' | 'method' | 'url'>): Promise<string | undefined> {
+    try {
+      const proof = this.dpop.proofOf(request.headers);
+      if (proof === undefined) return undefined;
+      return (await this.dpop.verify(proof, { method: request.method, url: this.dpop.urlOf(request.url) })).jkt;
+    } catch (error) {
+      if (error instanceof DpopError) throw dpopAppException(error, this.dpop.algorithms);
+      throw error;
+    }
   }
 
   /** Whole seconds from 10 to the tenant's maximum; by default ACCESS_TOKEN_TTL capped by that maximum. */

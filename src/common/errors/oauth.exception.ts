@@ -11,7 +11,10 @@ export type OAuthErrorCode =
   | 'invalid_scope'
   | 'unsupported_token_type'
   | 'server_error'
-  | 'temporarily_unavailable';
+  | 'temporarily_unavailable'
+  // RFC 9449 §5 and §8.
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce';
 
 export class OAuthException extends Error {
   constructor(

@@ -4,7 +4,7 @@ import { AppConfig } from '../../config/app-config';
 import { TenantsService } from '../../tenants/tenants.service';
 import { AccessTokenService } from '../../tokens/access-token.service';
 import { IssuedTokenResponseDto } from '../../tokens/dto/token-response.dto';
-import { grantedScope, TokenGrant, TokenRequest } from './token-grant';
+import { assertDpopPolicy, grantedScope, tokenTypeOf, TokenGrant, TokenRequest } from './token-grant';
 
 /**
  * RFC 6749 §4.4. The client is the subject (`sub` = `client_id`); scope within the client's
@@ -21,11 +21,12 @@ export class ClientCredentialsGrant implements TokenGrant {
     private readonly config: AppConfig,
   ) {}
 
-  async handle({ params, client }: TokenRequest): Promise<IssuedTokenResponseDto> {
+  async handle({ params, client, dpop }: TokenRequest): Promise<IssuedTokenResponseDto> {
     // §4.4.2: this grant is only for confidential clients, which must authenticate.
     if (!client) throw new OAuthException('invalid_client', 'client_credentials requires client authentication (client_secret_basic or client_secret_post)');
     const scope = grantedScope(params.scope, client.scopes, client.scopes);
     const tenant = await this.tenants.settings(client.tenantId);
+    assertDpopPolicy(tenant, { dpop });
     const access = await this.accessTokens.mint({
       tenantId: client.tenantId,
       sub: client.clientId,
@@ -33,7 +34,8 @@ export class ClientCredentialsGrant implements TokenGrant {
       scope,
       audience: [this.config.defaultAudience],
       ttlSeconds: Math.min(this.config.accessTokenTtlSeconds, tenant.accessTokenMaxTtl),
+      jkt: dpop?.jkt,
     });
-    return { access_token: access.accessToken, token_type: 'Bearer', expires_in: access.expiresIn, scope };
+    return { access_token: access.accessToken, token_type: tokenTypeOf(dpop?.jkt), expires_in: access.expiresIn, scope };
   }
 }

@@ -10,7 +10,7 @@ import { AccessTokenService } from '../../tokens/access-token.service';
 import { IssuedTokenResponseDto } from '../../tokens/dto/token-response.dto';
 import { MAX_ASSERTION_LIFETIME_SECONDS, TokenVerifierService } from '../../verification/token-verifier.service';
 import { JwtBearerJtiRepository } from './jwt-bearer-jti.repository';
-import { grantedScope, requiredParam, TokenGrant, TokenRequest } from './token-grant';
+import { assertDpopPolicy, grantedScope, requiredParam, tokenTypeOf, TokenGrant, TokenRequest } from './token-grant';
 
 export const JWT_BEARER_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const MAX_JTI_LENGTH = 256;
@@ -82,6 +82,7 @@ export class JwtBearerGrant implements TokenGrant, OnModuleInit, OnModuleDestroy
     const [firstUse, tenant] = await Promise.all([this.jtis.consume(tenantId, jti, kid, usableUntil, now), this.tenants.settings(tenantId)]);
     if (!firstUse) throw new OAuthException('invalid_grant', 'The assertion was already used (its jti is single-use)');
     if (tenant.isDisabled) throw new OAuthException('invalid_grant', 'The tenant is disabled');
+    assertDpopPolicy(tenant, request);
 
     const access = await this.accessTokens.mint({
       tenantId,
@@ -90,8 +91,9 @@ export class JwtBearerGrant implements TokenGrant, OnModuleInit, OnModuleDestroy
       scope,
       audience: [this.config.defaultAudience],
       ttlSeconds: Math.min(ttlSeconds, tenant.accessTokenMaxTtl),
+      jkt: request.dpop?.jkt,
     });
-    return { access_token: access.accessToken, token_type: 'Bearer', expires_in: access.expiresIn, scope };
+    return { access_token: access.accessToken, token_type: tokenTypeOf(request.dpop?.jkt), expires_in: access.expiresIn, scope };
   }
 
   /**

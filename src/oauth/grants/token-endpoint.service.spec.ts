@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { OAuthException } from '../../common/errors/oauth.exception';
+import { DpopService } from '../../dpop/dpop.service';
 import { OAuthClientAuthenticator } from '../client-authentication';
 import { TokenGrant } from './token-grant';
 import { TokenEndpointService } from './token-endpoint.service';
@@ -10,11 +11,12 @@ function setup(client?: object) {
   const grant: TokenGrant = { grantType: 'client_credentials', params: ['scope'], handle: jest.fn().mockResolvedValue(RESPONSE) };
   const other: TokenGrant = { grantType: 'refresh_token', params: ['refresh_token', 'scope'], handle: jest.fn().mockResolvedValue(RESPONSE) };
   const authenticate = jest.fn().mockResolvedValue(client);
-  const service = new TokenEndpointService([grant, other], { authenticate } as unknown as OAuthClientAuthenticator);
+  const dpop = { proofOf: () => undefined } as unknown as DpopService;
+  const service = new TokenEndpointService([grant, other], { authenticate } as unknown as OAuthClientAuthenticator, dpop);
   return { service, grant, other, authenticate };
 }
 
-const request = {} as FastifyRequest;
+const request = { headers: {} } as FastifyRequest;
 
 async function oauthError(promise: Promise<unknown>): Promise<string> {
   try {

@@ -1,6 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
+import { DpopError } from '@tessera/nest-guard';
 import { OAuthException } from '../../common/errors/oauth.exception';
+import { dpopOAuthException } from '../../dpop/dpop-errors';
+import { DpopService } from '../../dpop/dpop.service';
 import { IssuedTokenResponseDto } from '../../tokens/dto/token-response.dto';
 import { OAuthClientAuthenticator, singleParam } from '../client-authentication';
 import { TokenGrant } from './token-grant';
@@ -18,6 +21,7 @@ export class TokenEndpointService {
   constructor(
     @Inject(TOKEN_GRANTS) grants: TokenGrant[],
     private readonly authenticator: OAuthClientAuthenticator,
+    private readonly dpop: DpopService,
   ) {
     this.grants = new Map(grants.map((g) => [g.grantType, g]));
   }
@@ -36,6 +40,23 @@ export class TokenEndpointService {
     if (!grant) throw new OAuthException('unsupported_grant_type', `grant_type must be one of: ${this.grantTypes.join(', ')}`);
     const params = Object.fromEntries(grant.params.map((name) => [name, singleParam(fields, name)]));
     const client = await this.authenticator.authenticate(request, fields);
-    return grant.handle({ params, client });
+    const dpop = await this.verifyProof(request);
+    return grant.handle({ params, client, dpop });
+  }
+
+  /**
+   * RFC 9449 §5: a DPoP header makes the tokens bound to its key. The proof names this endpoint
+   * (htu = PUBLIC_URL + path) and POST; its jti is used once on every replica. No header: unbound.
+   */
+  private async verifyProof(request: FastifyRequest): Promise<{ jkt: string } | undefined> {
+    try {
+      const proof = this.dpop.proofOf(request.headers);
+      if (proof === undefined) return undefined;
+      const { jkt } = await this.dpop.verify(proof, { method: request.method, url: this.dpop.urlOf(request.url) });
+      return { jkt };
+    } catch (error) {
+      if (error instanceof DpopError) throw dpopOAuthException(error);
+      throw error;
+    }
   }
 }

@@ -9,6 +9,8 @@ export interface TokenRequest {
   params: Readonly<Record<string, string | undefined>>;
   /** The client that authenticated (basic or post), if any. */
   client: ClientInfo | undefined;
+  /** The key of the request's verified DPoP proof (RFC 9449 §5), if one came: the access token is bound to it. */
+  dpop?: { jkt: string };
 }
 
 /** A grant handler (oidc-provider `lib/actions/grants/`, fosite `handler/`). */
@@ -17,6 +19,18 @@ export interface TokenGrant {
   /** Parameters the grant reads; the endpoint ignores any other (RFC 6749 §3.2: unknown parameters MUST be ignored). */
   readonly params: readonly string[];
   handle(request: TokenRequest): Promise<IssuedTokenResponseDto>;
+}
+
+/** RFC 9449 §5.1: a bound token's token_type is DPoP. */
+export function tokenTypeOf(jkt: string | null | undefined): 'DPoP' | 'Bearer' {
+  return jkt ? 'DPoP' : 'Bearer';
+}
+
+/** A tenant that requires DPoP gets bound tokens only: a request without a proof is refused. */
+export function assertDpopPolicy(tenant: { requireDpop?: boolean }, request: Pick<TokenRequest, 'dpop'>): void {
+  if (tenant.requireDpop && !request.dpop) {
+    throw new OAuthException('invalid_dpop_proof', 'This tenant issues DPoP-bound tokens only: send a DPoP proof header (RFC 9449)');
+  }
 }
 
 export function requiredParam(request: TokenRequest, name: string): string {

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 
 export class CreateTenantDto {
   @ApiProperty({ example: 'acme', maxLength: 200 })
@@ -21,4 +21,9 @@ export class CreateTenantDto {
   @Min(10)
   @Max(86400)
   registeredTokenMaxTtl?: number;
+
+  @ApiPropertyOptional({ example: false, description: 'Issue DPoP-bound tokens only (RFC 9449): a token request without a DPoP proof is refused' })
+  @IsOptional()
+  @IsBoolean()
+  requireDpop?: boolean;
 }

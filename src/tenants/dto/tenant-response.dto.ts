@@ -11,6 +11,8 @@ export class TenantResponseDto {
   accessTokenMaxTtl: number;
   @ApiProperty({ example: 600 })
   registeredTokenMaxTtl: number;
+  @ApiProperty({ example: false, description: 'Tokens are issued DPoP-bound only (RFC 9449)' })
+  requireDpop: boolean;
   @ApiProperty({ format: 'date-time' })
   createdAt: string;
 }

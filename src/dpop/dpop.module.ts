@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { DpopJtiRepository } from './dpop-jti.repository';
+import { DpopNonceService } from './dpop-nonce.service';
+import { DpopService } from './dpop.service';
+
+/** DPoP (RFC 9449) for the server: proof checks with replay in Postgres and stateless nonces. */
+@Module({
+  providers: [DpopJtiRepository, DpopNonceService, DpopService],
+  exports: [DpopService],
+})
+export class DpopModule {}
