@@ -4,9 +4,10 @@ import type { FastifyInstance } from 'fastify';
 import { AppConfig } from '../config/app-config';
 import { Clock } from './clock';
 import { registerHostileInputDefences } from './http/hostile-input';
+import { Scheduler } from './scheduling/scheduler';
 
 @Global()
-@Module({ providers: [Clock], exports: [Clock] })
+@Module({ providers: [Clock, Scheduler], exports: [Clock, Scheduler] })
 export class CommonModule implements OnModuleInit {
   constructor(
     private readonly adapterHost: HttpAdapterHost,

@@ -40,6 +40,8 @@ export class AppConfig {
   denylistReloadIntervalSeconds: number;
   /** How often each replica deletes refresh families that can no longer be used; 0 switches the job off. */
   refreshPurgeIntervalSeconds: number;
+  /** How often each replica deletes expired single-use assertion and proof ids (jwt-bearer, client assertions, DPoP); 0 switches it off. */
+  usedJtiPurgeIntervalSeconds: number;
   signingAlgorithm: SigningAlgorithm;
   /** 0 switches scheduled rotation off. */
   keyRotationIntervalSeconds: number;

@@ -85,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
     refreshReuseGraceSeconds: e.REFRESH_REUSE_GRACE_SECONDS,
     denylistReloadIntervalSeconds: e.DENYLIST_RELOAD_INTERVAL,
     refreshPurgeIntervalSeconds: e.REFRESH_PURGE_INTERVAL,
+    usedJtiPurgeIntervalSeconds: e.USED_JTI_PURGE_INTERVAL,
     signingAlgorithm: e.SIGNING_ALGORITHM,
     keyRotationIntervalSeconds: e.KEY_ROTATION_INTERVAL,
     jwksMaxAgeSeconds: e.JWKS_MAX_AGE,

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
+import { Scheduler } from '../common/scheduling/scheduler';
 import type { AppConfig } from '../config/app-config';
 import { MetricsService } from '../observability/metrics.service';
 import { NotificationsService, NotificationSubscriber, PROBE_TIMEOUT_MS } from './notifications.service';
@@ -41,7 +42,7 @@ function setup(sessionUrl?: string) {
   } as unknown as DataSource;
   const config = { database: { sessionUrl }, denylistReloadIntervalSeconds: 60, notifyFallbackPollIntervalSeconds: 5 } as AppConfig;
   const metrics = new MetricsService();
-  const service = new NotificationsService(dataSource, config, metrics);
+  const service = new NotificationsService(dataSource, config, metrics, new Scheduler());
   const subscriber = (): NotificationSubscriber & { received: string[] } => {
     const received: string[] = [];
     return { received, onNotification: (p) => received.push(p), onListening: jest.fn(async () => undefined), poll: jest.fn(async () => undefined) };

@@ -2,6 +2,7 @@ import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { Scheduler } from '../common/scheduling/scheduler';
 import { AppConfig } from '../config/app-config';
 import { MetricsService, NotificationChannelState } from '../observability/metrics.service';
 import { connectionStringOf, PgListener } from './pg-listener';
@@ -54,16 +55,15 @@ interface Channel {
 export class NotificationsService implements OnModuleDestroy {
   private readonly logger = new Logger('Notifications');
   private readonly channels = new Map<string, Channel>();
-  private probeTimer?: NodeJS.Timeout;
-  private pollTimer?: NodeJS.Timeout;
+  private jobsStarted = false;
   /** Set once the warning was logged; cleared when every channel is healthy again. */
   private warned = false;
-  private pollRunning = false;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly config: AppConfig,
     metrics: MetricsService,
+    private readonly scheduler: Scheduler,
   ) {
     metrics.useNotificationSource(
       (): NotificationChannelState[] =>
@@ -103,8 +103,6 @@ export class NotificationsService implements OnModuleDestroy {
 
   /** Before the pool closes (TypeORM closes it at application shutdown), so no notification starts a reload on it. */
   async onModuleDestroy(): Promise<void> {
-    clearInterval(this.probeTimer);
-    clearInterval(this.pollTimer);
     for (const c of this.channels.values()) {
       for (const resolve of c.probes.values()) resolve(false);
       await c.listener.stop();
@@ -131,24 +129,17 @@ export class NotificationsService implements OnModuleDestroy {
   }
 
   private startTimers(): void {
-    if (this.probeTimer) return;
-    this.probeTimer = setInterval(() => void this.probeAll(), this.config.denylistReloadIntervalSeconds * 1000);
-    this.probeTimer.unref();
-    this.pollTimer = setInterval(() => void this.pollDeaf(), this.config.notifyFallbackPollIntervalSeconds * 1000);
-    this.pollTimer.unref();
+    if (this.jobsStarted) return;
+    this.jobsStarted = true;
+    this.scheduler.every({ name: 'Notification self-test', intervalSeconds: this.config.denylistReloadIntervalSeconds, run: () => this.probeAll() });
+    // The scheduler never overlaps runs: a reload slower than the interval (a large denylist, a slow database) is not stacked up.
+    this.scheduler.every({ name: 'Polling while notifications do not arrive', intervalSeconds: this.config.notifyFallbackPollIntervalSeconds, run: () => this.pollDeaf() });
   }
 
   private async pollDeaf(): Promise<void> {
-    // A reload slower than the interval (a large denylist, a slow database) is not stacked up.
-    if (this.pollRunning) return;
-    this.pollRunning = true;
-    try {
-      for (const c of this.channels.values()) {
-        if (!this.needsPolling(c)) continue;
-        await c.subscriber.poll().catch((error: Error) => this.logger.warn(`Polling ${c.channel} failed, retrying in ${this.config.notifyFallbackPollIntervalSeconds} s: ${error.message}`));
-      }
-    } finally {
-      this.pollRunning = false;
+    for (const c of this.channels.values()) {
+      if (!this.needsPolling(c)) continue;
+      await c.subscriber.poll().catch((error: Error) => this.logger.warn(`Polling ${c.channel} failed, retrying in ${this.config.notifyFallbackPollIntervalSeconds} s: ${error.message}`));
     }
   }
 

@@ -1,6 +1,7 @@
-import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { AuditEvent, AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
+import { Scheduler } from '../common/scheduling/scheduler';
 import { AppConfig } from '../config/app-config';
 import { NotificationsService } from '../database/notifications.service';
 import { KeyEncryption } from './key-encryption';
@@ -34,9 +35,8 @@ export interface RotationResult {
  * while notifications do not arrive).
  */
 @Injectable()
-export class KeyRotationService implements OnModuleInit, OnApplicationShutdown {
+export class KeyRotationService implements OnModuleInit {
   private readonly logger = new Logger('SigningKeys');
-  private timer?: NodeJS.Timeout;
 
   constructor(
     private readonly repository: SigningKeysRepository,
@@ -46,6 +46,7 @@ export class KeyRotationService implements OnModuleInit, OnApplicationShutdown {
     private readonly clock: Clock,
     private readonly audit: AuditService,
     private readonly notifications: NotificationsService,
+    private readonly scheduler: Scheduler,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -54,18 +55,13 @@ export class KeyRotationService implements OnModuleInit, OnApplicationShutdown {
     await this.reencryptStaleKeys();
     // Decrypts the signing key: a wrong KEY_ENCRYPTION_KEY stops start-up here, with one line.
     await this.keys.reload();
-    this.timer = setInterval(() => void this.check(), this.config.keyCheckIntervalSeconds * 1000);
-    this.timer.unref();
+    this.scheduler.every({ name: 'Key check', intervalSeconds: this.config.keyCheckIntervalSeconds, run: () => this.check() });
     // Another replica's change (an emergency rotation above all) reaches this one within a second.
     await this.notifications.listen(KEYS_CHANNEL, { applicationName: 'tessera-keys', description: 'Key listener' }, {
       onNotification: () => void this.reload(),
       onListening: () => this.keys.reload(),
       poll: () => this.keys.reload(),
     });
-  }
-
-  onApplicationShutdown(): void {
-    clearInterval(this.timer);
   }
 
   private async reload(): Promise<void> {

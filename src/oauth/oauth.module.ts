@@ -14,6 +14,7 @@ import { OAuthClientAuthenticator } from './client-authentication';
 import { registerOAuthFormParser } from './form-body';
 import { GRANTS } from './grants';
 import { JwtBearerJtiRepository } from './grants/jwt-bearer-jti.repository';
+import { JwtBearerJtiPurgeJob } from './grants/jwt-bearer-jti-purge.job';
 import { TOKEN_GRANTS, TokenEndpointService } from './grants/token-endpoint.service';
 import { IntrospectController } from './introspect.controller';
 import { RevokeController } from './revoke.controller';
@@ -29,6 +30,7 @@ import { TokenRevocationService } from './token-revocation.service';
   providers: [
     OAuthClientAuthenticator,
     JwtBearerJtiRepository,
+    JwtBearerJtiPurgeJob,
     ...GRANTS,
     { provide: TOKEN_GRANTS, useFactory: (...grants: unknown[]) => grants, inject: GRANTS },
     TokenEndpointService,

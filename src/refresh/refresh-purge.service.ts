@@ -1,5 +1,6 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Clock } from '../common/clock';
+import { Scheduler } from '../common/scheduling/scheduler';
 import { AppConfig } from '../config/app-config';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
 
@@ -16,31 +17,23 @@ export const REFRESH_PURGE_MARGIN_SECONDS = 60;
 /**
  * Deletes refresh families that can no longer be used, every REFRESH_PURGE_INTERVAL (default
  * 1 h, 0 = off), in every replica: the DELETE is idempotent and skips locked rows, so replicas
- * neither collide nor wait. Expired jwt-bearer jtis are purged by JwtBearerGrant, expired
- * denylist rows by DenylistService.
+ * neither collide nor wait. Expired jwt-bearer jtis are purged by JwtBearerJtiPurgeJob, expired
+ * denylist rows by DenylistService; all of them run on the Scheduler (common/scheduling).
  */
 @Injectable()
-export class RefreshPurgeService implements OnApplicationBootstrap, OnModuleDestroy {
+export class RefreshPurgeService implements OnApplicationBootstrap {
   private readonly logger = new Logger('RefreshPurge');
-  private timer?: NodeJS.Timeout;
   private running?: Promise<number>;
 
   constructor(
     private readonly repository: RefreshTokensRepository,
     private readonly clock: Clock,
     private readonly config: AppConfig,
+    private readonly scheduler: Scheduler,
   ) {}
 
   onApplicationBootstrap(): void {
-    const seconds = this.config.refreshPurgeIntervalSeconds;
-    if (seconds === 0) return;
-    this.timer = setInterval(() => void this.tick(), seconds * 1000);
-    this.timer.unref();
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running?.catch(() => 0);
+    this.scheduler.every({ name: 'Purge of expired refresh families', intervalSeconds: this.config.refreshPurgeIntervalSeconds, run: () => this.tick() });
   }
 
   /** One run: batches until a batch comes back short. Runs of one replica never overlap. Returns the number of families deleted. */
@@ -61,11 +54,7 @@ export class RefreshPurgeService implements OnApplicationBootstrap, OnModuleDest
   }
 
   private async tick(): Promise<void> {
-    try {
-      const families = await this.purge();
-      if (families > 0) this.logger.log({ msg: 'Purged expired refresh families', families });
-    } catch (error) {
-      this.logger.warn(`Purge of expired refresh families failed: ${(error as Error).message}`);
-    }
+    const families = await this.purge();
+    if (families > 0) this.logger.log({ msg: 'Purged expired refresh families', families });
   }
 }

@@ -1,4 +1,5 @@
 import { Clock } from '../common/clock';
+import { Scheduler } from '../common/scheduling/scheduler';
 import { AppConfig } from '../config/app-config';
 import type { NotificationsService } from '../database/notifications.service';
 import type { MetricsService } from '../observability/metrics.service';
@@ -21,7 +22,7 @@ function setup(snapshot: DenylistSnapshot = { jtis: [], cutoffs: [], blockedTena
     }),
   } as unknown as RevocationRepository;
   const metrics = { observeRevocationPropagation: jest.fn() } as unknown as MetricsService;
-  const service = new DenylistService(repository, clock, { denylistReloadIntervalSeconds: 60 } as AppConfig, { isListening: () => false } as unknown as NotificationsService, metrics);
+  const service = new DenylistService(repository, clock, { denylistReloadIntervalSeconds: 60 } as AppConfig, { isListening: () => false } as unknown as NotificationsService, metrics, new Scheduler());
   return {
     service,
     setNow: (s: number) => (now = s),

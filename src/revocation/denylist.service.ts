@@ -1,5 +1,6 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Clock } from '../common/clock';
+import { Scheduler } from '../common/scheduling/scheduler';
 import { AppConfig } from '../config/app-config';
 import { NotificationsService } from '../database/notifications.service';
 import { MetricsService } from '../observability/metrics.service';
@@ -34,7 +35,7 @@ export interface RevocationClaims {
  * reloaded every NOTIFY_FALLBACK_POLL_INTERVAL instead. `isRevoked` never touches the database.
  */
 @Injectable()
-export class DenylistService implements OnApplicationBootstrap, OnModuleDestroy {
+export class DenylistService implements OnApplicationBootstrap {
   private readonly logger = new Logger('Denylist');
   /** tenant → jti → expiry (epoch seconds). */
   private jtis = new TenantKeyedMap<number>();
@@ -43,7 +44,6 @@ export class DenylistService implements OnApplicationBootstrap, OnModuleDestroy 
   private blockedTenants = new Set<string>();
   /** Notifications that arrive while a reload runs, replayed (in order) on top of its snapshot. */
   private pending?: DenylistNotification[];
-  private backstop?: NodeJS.Timeout;
   private reloading: Promise<void> = Promise.resolve();
 
   constructor(
@@ -52,6 +52,7 @@ export class DenylistService implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly config: AppConfig,
     private readonly notifications: NotificationsService,
     private readonly metrics: MetricsService,
+    private readonly scheduler: Scheduler,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -63,12 +64,7 @@ export class DenylistService implements OnApplicationBootstrap, OnModuleDestroy 
       onListening: () => this.reload(),
       poll: () => this.reload(),
     });
-    this.backstop = setInterval(() => void this.tick(), this.config.denylistReloadIntervalSeconds * 1000);
-    this.backstop.unref();
-  }
-
-  onModuleDestroy(): void {
-    clearInterval(this.backstop);
+    this.scheduler.every({ name: 'Denylist backstop reload', intervalSeconds: this.config.denylistReloadIntervalSeconds, run: () => this.tick() });
   }
 
   /** True when the jti is denylisted, the subject was cut off at or after `iat`, or the tenant is disabled/deleted. */
@@ -147,13 +143,9 @@ export class DenylistService implements OnApplicationBootstrap, OnModuleDestroy 
 
   /** The periodic job: purge expired rows (idempotent, any replica), then reload as a backstop. */
   async tick(): Promise<void> {
-    try {
-      const purged = await this.repository.purgeExpired(this.clock.now());
-      if (purged.jtis + purged.cutoffs > 0) this.logger.log({ msg: 'Purged expired denylist rows', ...purged });
-      await this.reload();
-    } catch (error) {
-      this.logger.warn(`Denylist backstop reload failed: ${(error as Error).message}`);
-    }
+    const purged = await this.repository.purgeExpired(this.clock.now());
+    if (purged.jtis + purged.cutoffs > 0) this.logger.log({ msg: 'Purged expired denylist rows', ...purged });
+    await this.reload();
   }
 
   /** Sizes, for metrics and tests. */

@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { ClientInfo, ClientsService } from '../clients/clients.service';
 import { isClientId } from '../clients/client-secret';
@@ -10,8 +10,6 @@ import { AssertionJtiRepository } from './assertion-jti.repository';
 import { AssertionRefusal } from './assertion-refusal';
 import { PrivateKeyJwtVerifier } from './private-key-jwt.verifier';
 import { TrustedIssuerVerifier } from './trusted-issuer.verifier';
-
-const PURGE_INTERVAL_MS = 10 * 60 * 1000;
 
 export interface SecretlessRequest {
   assertion: string;
@@ -36,13 +34,10 @@ export interface SecretlessAuthentication {
  * client (its iss is a client id), or a token of a tenant's trusted issuer (any other iss).
  * Each assertion is single use (client_assertion_jtis, one statement), and every attempt,
  * accepted or refused, is audited with the issuer, subject and reason. Every refusal is
- * OAuthException invalid_client (401).
+ * OAuthException invalid_client (401). Used ids are purged by AssertionJtiPurgeJob.
  */
 @Injectable()
-export class SecretlessAuthenticator implements OnModuleInit, OnModuleDestroy {
-  private readonly logger = new Logger('SecretlessAuthenticator');
-  private purgeTimer?: NodeJS.Timeout;
-
+export class SecretlessAuthenticator {
   constructor(
     private readonly privateKeyJwt: PrivateKeyJwtVerifier,
     private readonly trustedIssuers: TrustedIssuerVerifier,
@@ -52,18 +47,6 @@ export class SecretlessAuthenticator implements OnModuleInit, OnModuleDestroy {
     private readonly clock: Clock,
     private readonly config: AppConfig,
   ) {}
-
-  onModuleInit(): void {
-    // Idempotent DELETE: every replica may run it.
-    this.purgeTimer = setInterval(() => {
-      this.jtis.purgeExpired(this.clock.now()).catch((error: unknown) => this.logger.warn(`Purge of used client assertion ids failed: ${String((error as Error)?.message)}`));
-    }, PURGE_INTERVAL_MS);
-    this.purgeTimer.unref();
-  }
-
-  onModuleDestroy(): void {
-    clearInterval(this.purgeTimer);
-  }
 
   /** Whether a jwt-bearer assertion names a trusted issuer (then it is a client's token, not a registered-key one). */
   async namesTrustedIssuer(assertion: string): Promise<boolean> {

@@ -4,6 +4,7 @@ import { AuditModule } from '../audit/audit.module';
 import { ClientsModule } from '../clients/clients.module';
 import { TenantsModule } from '../tenants/tenants.module';
 import { AssertionJtiRepository } from './assertion-jti.repository';
+import { AssertionJtiPurgeJob } from './assertion-jti-purge.job';
 import { IssuerDiscovery } from './issuer-discovery';
 import { PrivateKeyJwtVerifier } from './private-key-jwt.verifier';
 import { RemoteKeySets } from './remote-key-set';
@@ -22,6 +23,7 @@ import { TrustedIssuersService } from './trusted-issuers.service';
     TrustedIssuersRepository,
     TrustedIssuersService,
     AssertionJtiRepository,
+    AssertionJtiPurgeJob,
     RemoteKeySets,
     IssuerDiscovery,
     PrivateKeyJwtVerifier,

@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { parseScope } from '../../clients/scope';
 import { Clock } from '../../common/clock';
 import { OAuthException } from '../../common/errors/oauth.exception';
@@ -14,7 +14,6 @@ import { assertDpopPolicy, grantedScope, requiredParam, tokenTypeOf, TokenGrant,
 
 export const JWT_BEARER_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const MAX_JTI_LENGTH = 256;
-const PURGE_INTERVAL_MS = 10 * 60 * 1000;
 
 /**
  * RFC 7523 §2.1: a tenant backend exchanges an assertion signed with one of its registered
@@ -22,14 +21,12 @@ const PURGE_INTERVAL_MS = 10 * 60 * 1000;
  * a claim's. Each `jti` is accepted once (until the assertion expires). Scope never widens
  * (docs/adr/0014): at most the assertion's `scope` claim, narrowed to the client's scopes when a
  * client authenticated; with neither, none. The token lives no longer than the assertion. No
- * refresh token: the backend signs a new assertion instead.
+ * refresh token: the backend signs a new assertion instead. Used ids are purged by JwtBearerJtiPurgeJob.
  */
 @Injectable()
-export class JwtBearerGrant implements TokenGrant, OnModuleInit, OnModuleDestroy {
+export class JwtBearerGrant implements TokenGrant {
   readonly grantType = JWT_BEARER_GRANT_TYPE;
   readonly params = ['assertion', 'scope'] as const;
-  private readonly logger = new Logger('JwtBearerGrant');
-  private purgeTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly verifier: TokenVerifierService,
@@ -40,18 +37,6 @@ export class JwtBearerGrant implements TokenGrant, OnModuleInit, OnModuleDestroy
     private readonly config: AppConfig,
     private readonly secretless: SecretlessAuthenticator,
   ) {}
-
-  onModuleInit(): void {
-    // Idempotent DELETE: every replica may run it.
-    this.purgeTimer = setInterval(() => {
-      this.jtis.purgeExpired(this.clock.now()).catch((error: unknown) => this.logger.warn(`Purge of used assertion ids failed: ${String((error as Error)?.message)}`));
-    }, PURGE_INTERVAL_MS);
-    this.purgeTimer.unref();
-  }
-
-  onModuleDestroy(): void {
-    clearInterval(this.purgeTimer);
-  }
 
   async handle(request: TokenRequest): Promise<IssuedTokenResponseDto> {
     const assertion = requiredParam(request, 'assertion');
