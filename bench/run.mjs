@@ -72,8 +72,23 @@ for (const s of sections) {
     md += '| measurement | req/s (median) | p50 ms | p99 ms | ratio | runs |\n| --- | --- | --- | --- | --- | --- |\n';
     for (const r of s.rows) md += `| ${r.label} | ${fmt(r.rps)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${r.ratio === undefined ? '' : fmt(r.ratio, 2)} | ${(r.runs ?? []).join(' / ')} |\n`;
   }
-  for (const g of s.goals ?? []) md += `- ${g.met ? '✅' : '❌'} ${g.text}: **${fmt(g.value, 2)}** (goal ${g.goal})\n`;
+  // met: undefined is a figure reported beside the goals (no goal of its own): '·'.
+  for (const g of s.goals ?? []) md += `- ${g.met === undefined ? '·' : g.met ? '✅' : '❌'} ${g.text}: **${fmt(g.value, 2)}** (goal ${g.goal})\n`;
   for (const n of s.notes ?? []) md += `- ${n}\n`;
+}
+// Issue 13's ratios in one table: Fastify (where the goals are) and Express beside it.
+const headlines = new Map();
+for (const g of sections.flatMap((s) => s.goals ?? []).filter((g) => g.headline)) {
+  const row = headlines.get(g.headline) ?? { limit: g.limit };
+  row[g.adapter] = g.value;
+  headlines.set(g.headline, row);
+}
+if (headlines.size) {
+  md += '\n### The guard\'s ratios (issue 13)\n\n| ratio | Fastify | Express | goal (Fastify) |\n| --- | --- | --- | --- |\n';
+  for (const [name, row] of headlines) {
+    const met = row.limit === undefined || row.fastify === undefined ? '' : row.fastify >= row.limit ? ' ✅' : ' ❌';
+    md += `| ${name} | ${fmt(row.fastify, 2)}${met} | ${fmt(row.express, 2)} | ${row.limit === undefined ? '—' : `≥ ${row.limit}`} |\n`;
+  }
 }
 process.stdout.write(`${md}\n`);
 const dir = join(ROOT, 'bench', 'results');

@@ -1,5 +1,5 @@
 // Starts a Node service in its own process and waits for the line it prints once it listens;
-// used for examples/consumer and the plain passport-jwt peer (TypeScript through swc-register).
+// used for examples/consumer and the peers, plain passport-jwt and jose (TypeScript through swc-register).
 import { spawn } from 'node:child_process';
 import { ROOT, freePort } from './tessera.mjs';
 
@@ -67,6 +67,15 @@ export function startPlainGuard({ adapter, issuerUrl }) {
   return startTsService('bench/peers/plain-guard.ts', {
     name: `plain passport-jwt guard (${adapter})`,
     ready: 'Plain guard listening',
+    env: { ISSUER: issuerUrl, AUDIENCE: issuerUrl, JWKS_URI: `${issuerUrl}/.well-known/jwks.json`, ADAPTER: adapter },
+  });
+}
+
+/** bench/peers/jose-guard.ts: jose jwtVerify + createRemoteJWKSet in a Nest guard, same adapter and issuer. */
+export function startJoseGuard({ adapter, issuerUrl }) {
+  return startTsService('bench/peers/jose-guard.ts', {
+    name: `jose guard (${adapter})`,
+    ready: 'jose guard listening',
     env: { ISSUER: issuerUrl, AUDIENCE: issuerUrl, JWKS_URI: `${issuerUrl}/.well-known/jwks.json`, ADAPTER: adapter },
   });
 }

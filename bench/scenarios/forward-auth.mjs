@@ -54,8 +54,8 @@ export default {
       return {
         rows: [live, { ...verifyOwn, ratio: rOwn }, { ...verifyRegistered, ratio: rReg }],
         goals: [
-          { text: 'verify (Tessera access tokens) / live', value: rOwn, goal: '≥ 0.5', met: rOwn >= 0.5 },
-          { text: 'verify (registered-key tokens) / live', value: rReg, goal: '≥ 0.5', met: rReg >= 0.5 },
+          { headline: 'forward-auth GET /v1/auth/verify (Tessera tokens) / GET /health/live', adapter: 'fastify', limit: 0.55, text: 'verify (Tessera access tokens) / live', value: rOwn, goal: '≥ 0.55', met: rOwn >= 0.55 },
+          { text: 'verify (registered-key tokens) / live', value: rReg, goal: '≥ 0.55', met: rReg >= 0.55 },
         ],
         notes: [
           `Tessera tokens: RS256, issued through POST /v1/tenants/:id/tokens {sub, scope: "read", refreshToken: false}, one sub each; registered-key tokens: RS256 {typ: JWT, kid}, sub/iat/exp (600 s)/jti, signed in the bench process. No FORWARD_AUTH_RULES_FILE (no scope rules).`,
