@@ -17,7 +17,8 @@ export class TokenController {
   @ApiOperation({
     summary: 'OAuth 2.0 token endpoint: client_credentials, refresh_token (rotation) and jwt-bearer (RFC 7523)',
     description:
-      'Form (application/x-www-form-urlencoded) or JSON body. Client authentication: client_secret_basic or client_secret_post. ' +
+      'Form (application/x-www-form-urlencoded) or JSON body. Client authentication: client_secret_basic, client_secret_post, or a client_assertion ' +
+      '(private_key_jwt, or a token of a trusted issuer; also accepted as the jwt-bearer assertion). ' +
       'Errors follow RFC 6749 §5.2: {error, error_description}.',
   })
   @ApiOkResponse({ type: IssuedTokenResponseDto })
