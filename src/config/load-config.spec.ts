@@ -55,6 +55,17 @@ describe('loadConfig', () => {
     expect(errorLines({ ...base(), KEY_ENCRYPTION_KEY: 'abc' })[0]).toMatch(/^Invalid configuration: KEY_ENCRYPTION_KEY must be 32 bytes/);
   });
 
+  it('refuses ALLOW_INSECURE_ISSUERS_FOR_TESTS in production, and warns when it is on elsewhere', () => {
+    const production = { ...base(), NODE_ENV: 'production', ADMIN_API_KEY: 'a'.repeat(32), KEY_ENCRYPTION_KEY: 'ab'.repeat(32) };
+    expect(errorLines({ ...production, ALLOW_INSECURE_ISSUERS_FOR_TESTS: 'true' })).toEqual([
+      expect.stringMatching(/^Invalid configuration: ALLOW_INSECURE_ISSUERS_FOR_TESTS cannot be true when NODE_ENV=production/),
+    ]);
+    expect(loadConfig(production).config.allowInsecureIssuersForTests).toBe(false);
+    const { config, warnings } = loadConfig({ ...base(), NODE_ENV: 'test', ALLOW_INSECURE_ISSUERS_FOR_TESTS: 'true' });
+    expect(config.allowInsecureIssuersForTests).toBe(true);
+    expect(warnings.some((w) => w.includes('ALLOW_INSECURE_ISSUERS_FOR_TESTS'))).toBe(true);
+  });
+
   it('requires ADMIN_API_KEY and KEY_ENCRYPTION_KEY in production', () => {
     expect(errorLines({ ...base(), NODE_ENV: 'production' })).toEqual([
       'Invalid configuration: ADMIN_API_KEY is required when NODE_ENV=production',
