@@ -70,10 +70,12 @@ for (const s of sections) {
   if (s.error) md += `**failed**: ${s.error}\n`;
   if (s.rows.length) {
     md += '| measurement | req/s (median) | p50 ms | p99 ms | ratio | runs |\n| --- | --- | --- | --- | --- | --- |\n';
-    for (const r of s.rows) md += `| ${r.label} | ${fmt(r.rps)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${r.ratio === undefined ? '' : fmt(r.ratio, 2)} | ${(r.runs ?? []).join(' / ')} |\n`;
+    for (const r of s.rows)
+      md += `| ${r.label} | ${fmt(r.rps)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${r.ratio === undefined ? '' : fmt(r.ratio, 2)} | ${(r.runs ?? []).join(' / ')} |\n`;
   }
   // met: undefined is a figure reported beside the goals (no goal of its own): '·'.
-  for (const g of s.goals ?? []) md += `- ${g.met === undefined ? '·' : g.met ? '✅' : '❌'} ${g.text}: **${fmt(g.value, 2)}** (goal ${g.goal})\n`;
+  for (const g of s.goals ?? [])
+    md += `- ${g.met === undefined ? '·' : g.met ? '✅' : '❌'} ${g.text}: **${fmt(g.value, 2)}** (goal ${g.goal})\n`;
   for (const n of s.notes ?? []) md += `- ${n}\n`;
 }
 // Issue 13's ratios in one table: Fastify (where the goals are) and Express beside it.
@@ -84,7 +86,7 @@ for (const g of sections.flatMap((s) => s.goals ?? []).filter((g) => g.headline)
   headlines.set(g.headline, row);
 }
 if (headlines.size) {
-  md += '\n### The guard\'s ratios (issue 13)\n\n| ratio | Fastify | Express | goal (Fastify) |\n| --- | --- | --- | --- |\n';
+  md += "\n### The guard's ratios (issue 13)\n\n| ratio | Fastify | Express | goal (Fastify) |\n| --- | --- | --- | --- |\n";
   for (const [name, row] of headlines) {
     const met = row.limit === undefined || row.fastify === undefined ? '' : row.fastify >= row.limit ? ' ✅' : ' ❌';
     md += `| ${name} | ${fmt(row.fastify, 2)}${met} | ${fmt(row.express, 2)} | ${row.limit === undefined ? '—' : `≥ ${row.limit}`} |\n`;

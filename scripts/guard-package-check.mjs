@@ -20,7 +20,6 @@ import { fileURLToPath } from 'node:url';
 import { createTenant, freePort, startTessera } from '../bench/lib/tessera.mjs';
 
 const ROOT = realpathSync(join(dirname(fileURLToPath(import.meta.url)), '..'));
-const PACKAGE_DIR = join(ROOT, 'packages', 'nest-guard');
 const started = Date.now();
 const deadline = Number(process.env.GUARD_CHECK_TIMEOUT_MS ?? 240_000);
 const progress = (line) => process.stderr.write(`[guard-package ${((Date.now() - started) / 1000).toFixed(1)}s] ${line}\n`);
@@ -56,7 +55,10 @@ function run(command, args, { cwd, env = process.env, timeoutMs = 120_000 } = {}
     child.once('exit', (code, signal) => {
       clearTimeout(kill);
       if (code === 0) resolve(output);
-      else reject(new Error(`${command} ${args.join(' ')} → ${signal ?? code} (cwd ${cwd}):\n${output.trim().split('\n').slice(-30).join('\n')}`));
+      else
+        reject(
+          new Error(`${command} ${args.join(' ')} → ${signal ?? code} (cwd ${cwd}):\n${output.trim().split('\n').slice(-30).join('\n')}`),
+        );
     });
   });
 }
@@ -200,32 +202,69 @@ async function checkApp(appDir, adapter, tesseraUrl, tokens) {
   cleanups.push(app.stop);
   try {
     const ok = await get(`${app.url}/guarded`, tokens.read);
-    assert(ok.status === 200 && ok.body.sub === 'guard-check-user' && ok.body.tenantId === tokens.tenantId, `${adapter}: GET /guarded with a token → ${ok.status} ${JSON.stringify(ok.body)}`);
+    assert(
+      ok.status === 200 && ok.body.sub === 'guard-check-user' && ok.body.tenantId === tokens.tenantId,
+      `${adapter}: GET /guarded with a token → ${ok.status} ${JSON.stringify(ok.body)}`,
+    );
 
     const none = await get(`${app.url}/guarded`);
-    assert(none.status === 401 && none.body.code === 'MISSING_TOKEN' && none.body.error === 'unauthorized', `${adapter}: no token → ${none.status} ${JSON.stringify(none.body)}`);
-    assert(/^Bearer /.test(none.challenge ?? '') && /resource_metadata="https:\/\/api\.example\.test\/\.well-known\/oauth-protected-resource\/orders"/.test(none.challenge), `${adapter}: no token, WWW-Authenticate: ${none.challenge}`);
+    assert(
+      none.status === 401 && none.body.code === 'MISSING_TOKEN' && none.body.error === 'unauthorized',
+      `${adapter}: no token → ${none.status} ${JSON.stringify(none.body)}`,
+    );
+    assert(
+      /^Bearer /.test(none.challenge ?? '') &&
+        /resource_metadata="https:\/\/api\.example\.test\/\.well-known\/oauth-protected-resource\/orders"/.test(none.challenge),
+      `${adapter}: no token, WWW-Authenticate: ${none.challenge}`,
+    );
 
     const bad = await get(`${app.url}/guarded`, tamper(tokens.read));
-    assert(bad.status === 401 && bad.body.code === 'INVALID_SIGNATURE' && /error="invalid_token"/.test(bad.challenge ?? ''), `${adapter}: tampered token → ${bad.status} ${JSON.stringify(bad.body)} (${bad.challenge})`);
+    assert(
+      bad.status === 401 && bad.body.code === 'INVALID_SIGNATURE' && /error="invalid_token"/.test(bad.challenge ?? ''),
+      `${adapter}: tampered token → ${bad.status} ${JSON.stringify(bad.body)} (${bad.challenge})`,
+    );
 
     const scope = await get(`${app.url}/guarded`, tokens.other);
-    assert(scope.status === 403 && scope.body.code === 'INSUFFICIENT_SCOPE' && /error="insufficient_scope"/.test(scope.challenge ?? ''), `${adapter}: token without "read" → ${scope.status} ${JSON.stringify(scope.body)}`);
+    assert(
+      scope.status === 403 && scope.body.code === 'INSUFFICIENT_SCOPE' && /error="insufficient_scope"/.test(scope.challenge ?? ''),
+      `${adapter}: token without "read" → ${scope.status} ${JSON.stringify(scope.body)}`,
+    );
 
     const viaPassport = await get(`${app.url}/passport`, tokens.read);
-    assert(viaPassport.status === 200 && viaPassport.body.sub === 'guard-check-user', `${adapter}: passport strategy with a token → ${viaPassport.status} ${JSON.stringify(viaPassport.body)}`);
+    assert(
+      viaPassport.status === 200 && viaPassport.body.sub === 'guard-check-user',
+      `${adapter}: passport strategy with a token → ${viaPassport.status} ${JSON.stringify(viaPassport.body)}`,
+    );
     const passportBad = await get(`${app.url}/passport`, tamper(tokens.read));
-    assert(passportBad.status === 401 && passportBad.body.code === 'INVALID_SIGNATURE', `${adapter}: passport strategy, tampered token → ${passportBad.status} ${JSON.stringify(passportBad.body)}`);
+    assert(
+      passportBad.status === 401 && passportBad.body.code === 'INVALID_SIGNATURE',
+      `${adapter}: passport strategy, tampered token → ${passportBad.status} ${JSON.stringify(passportBad.body)}`,
+    );
 
     const metadata = await get(`${app.url}/.well-known/oauth-protected-resource/orders`);
-    assert(metadata.status === 200 && metadata.body.resource === 'https://api.example.test/orders' && metadata.body.authorization_servers?.[0] === tesseraUrl, `${adapter}: RFC 9728 metadata → ${metadata.status} ${JSON.stringify(metadata.body)}`);
+    assert(
+      metadata.status === 200 &&
+        metadata.body.resource === 'https://api.example.test/orders' &&
+        metadata.body.authorization_servers?.[0] === tesseraUrl,
+      `${adapter}: RFC 9728 metadata → ${metadata.status} ${JSON.stringify(metadata.body)}`,
+    );
 
     const { resolved, loaded } = (await get(`${app.url}/modules`)).body;
     const outside = (file) => !file.startsWith(appDir + sep);
-    const strays = [...Object.entries(resolved).filter(([, file]) => outside(file) || file.startsWith(ROOT + sep)).map(([n, f]) => `${n} → ${f}`), ...loaded.filter((f) => !f.startsWith('node:') && outside(f))];
+    const strays = [
+      ...Object.entries(resolved)
+        .filter(([, file]) => outside(file) || file.startsWith(ROOT + sep))
+        .map(([n, f]) => `${n} → ${f}`),
+      ...loaded.filter((f) => !f.startsWith('node:') && outside(f)),
+    ];
     assert(strays.length === 0, `${adapter}: modules resolved or loaded from outside the app directory:\n  ${strays.join('\n  ')}`);
-    assert(resolved['@tessera/nest-guard'].startsWith(join(appDir, 'node_modules', '@tessera', 'nest-guard') + sep), `${adapter}: @tessera/nest-guard resolved to ${resolved['@tessera/nest-guard']}`);
-    progress(`${adapter}: 200 with a token, 401 without / tampered, 403 without the scope, passport strategy, RFC 9728 route; ${loaded.length} modules loaded, all under the app directory`);
+    assert(
+      resolved['@tessera/nest-guard'].startsWith(join(appDir, 'node_modules', '@tessera', 'nest-guard') + sep),
+      `${adapter}: @tessera/nest-guard resolved to ${resolved['@tessera/nest-guard']}`,
+    );
+    progress(
+      `${adapter}: 200 with a token, 401 without / tampered, 403 without the scope, passport strategy, RFC 9728 route; ${loaded.length} modules loaded, all under the app directory`,
+    );
   } catch (error) {
     const log = app.output().trim();
     if (log) progress(`${adapter} app output:\n${log}`);
@@ -251,7 +290,9 @@ async function main() {
   await run('mkdir', ['-p', appDir, packDir]);
 
   progress('npm pack (prepack builds the package)');
-  const packed = await run('npm', ['pack', '-w', '@tessera/nest-guard', '--pack-destination', packDir, '--json', '--silent'], { cwd: ROOT });
+  const packed = await run('npm', ['pack', '-w', '@tessera/nest-guard', '--pack-destination', packDir, '--json', '--silent'], {
+    cwd: ROOT,
+  });
   const tarballs = readdirSync(packDir).filter((f) => f.endsWith('.tgz'));
   assert(tarballs.length === 1, `npm pack made ${tarballs.length} tarballs: ${packed}`);
   const tarball = join(packDir, tarballs[0]);
@@ -261,7 +302,17 @@ async function main() {
   progress(`packed ${tarballs[0]}: ${files.length} files (dist/*.js, dist/*.d.ts, README, CHANGELOG, package.json)`);
 
   const typeDeps = ['@types/node', '@types/express', '@types/passport', '@types/passport-jwt'];
-  const peers = ['@nestjs/common', '@nestjs/core', '@nestjs/platform-express', '@nestjs/platform-fastify', 'reflect-metadata', 'rxjs', '@nestjs/passport', 'passport', 'passport-jwt'];
+  const peers = [
+    '@nestjs/common',
+    '@nestjs/core',
+    '@nestjs/platform-express',
+    '@nestjs/platform-fastify',
+    'reflect-metadata',
+    'rxjs',
+    '@nestjs/passport',
+    'passport',
+    'passport-jwt',
+  ];
   writeFileSync(
     join(appDir, 'package.json'),
     JSON.stringify(
@@ -300,20 +351,37 @@ async function main() {
   writeFileSync(join(appDir, 'src', 'main.ts'), APP_MAIN);
 
   progress(`npm install in ${appDir} (tarball + ${peers.length} peers + typescript and ${typeDeps.length} @types, --prefer-offline)`);
-  const npmEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && k !== 'NODE_PATH' && k !== 'INIT_CWD'));
-  await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error', '--no-workspaces'], { cwd: appDir, env: npmEnv, timeoutMs: 150_000 });
+  const npmEnv = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && k !== 'NODE_PATH' && k !== 'INIT_CWD'),
+  );
+  await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error', '--no-workspaces'], {
+    cwd: appDir,
+    env: npmEnv,
+    timeoutMs: 150_000,
+  });
   assert(!existsSync(join(appDir, 'node_modules', '@tessera', 'nest-guard', 'src')), 'the installed package holds src/');
-  assert(realpathSync(join(appDir, 'node_modules', '@tessera', 'nest-guard')).startsWith(appDir + sep), 'the installed package is a link out of the app');
+  assert(
+    realpathSync(join(appDir, 'node_modules', '@tessera', 'nest-guard')).startsWith(appDir + sep),
+    'the installed package is a link out of the app',
+  );
 
   progress('tsc (CommonJS, moduleResolution node, skipLibCheck off: the shipped .d.ts type-check)');
-  await run(process.execPath, [join(appDir, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: appDir, env: npmEnv });
+  await run(process.execPath, [join(appDir, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], {
+    cwd: appDir,
+    env: npmEnv,
+  });
 
   progress('starting Tessera (dist/main.js, fresh database)');
   const tessera = await startTessera();
   cleanups.push(tessera.stop);
   const tenant = await createTenant(tessera, `guard-check-${Date.now()}`);
   const issue = (scope) =>
-    tessera.request('POST', `/v1/tenants/${tenant.id}/tokens`, { sub: 'guard-check-user', scope, refreshToken: false }, { 'x-api-key': tenant.apiKey });
+    tessera.request(
+      'POST',
+      `/v1/tenants/${tenant.id}/tokens`,
+      { sub: 'guard-check-user', scope, refreshToken: false },
+      { 'x-api-key': tenant.apiKey },
+    );
   const tokens = { read: (await issue('read')).access_token, other: (await issue('write')).access_token, tenantId: tenant.id };
   progress(`Tessera at ${tessera.url}; tenant ${tenant.id}; two tokens issued`);
 

@@ -6,7 +6,18 @@
  *   ISSUER=… AUDIENCE=… JWKS_URI=… PORT=… HOST=127.0.0.1 ADAPTER=fastify|express \
  *   node -r ./examples/consumer/swc-register.cjs bench/peers/jose-guard.ts
  */
-import { CanActivate, Controller, ExecutionContext, ForbiddenException, Get, Injectable, Module, Req, UnauthorizedException, UseGuards } from '@nestjs/common';
+import {
+  CanActivate,
+  Controller,
+  ExecutionContext,
+  ForbiddenException,
+  Get,
+  Injectable,
+  Module,
+  Req,
+  UnauthorizedException,
+  UseGuards,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -29,7 +40,12 @@ class JoseGuard implements CanActivate {
     } catch {
       throw new UnauthorizedException();
     }
-    if (!String(payload.scope ?? '').split(' ').includes('read')) throw new ForbiddenException();
+    if (
+      !String(payload.scope ?? '')
+        .split(' ')
+        .includes('read')
+    )
+      throw new ForbiddenException();
     request.user = payload;
     return true;
   }

@@ -2,8 +2,8 @@
 // distinct tokens: Tessera's own access tokens (POST /v1/tenants/:id/tokens) and tokens a tenant
 // backend signs with a registered key (docs/design.md "Tokens signed by a tenant's registered key").
 import { randomUUID } from 'node:crypto';
-import { pool, rsaKey, signMany, writeTokens } from '../lib/jwt.mjs';
 import { interleaved } from '../lib/interleave.mjs';
+import { pool, rsaKey, signMany, writeTokens } from '../lib/jwt.mjs';
 import { createTenant } from '../lib/tessera.mjs';
 
 export default {
@@ -20,31 +20,53 @@ export default {
 
       let started = Date.now();
       const own = await pool(ownCount, 20, async (i) => {
-        const issued = await tessera.request('POST', `/v1/tenants/${tenant.id}/tokens`, { sub: `fa-user-${i}`, scope: 'read', refreshToken: false }, asTenant);
+        const issued = await tessera.request(
+          'POST',
+          `/v1/tenants/${tenant.id}/tokens`,
+          { sub: `fa-user-${i}`, scope: 'read', refreshToken: false },
+          asTenant,
+        );
         return issued.access_token;
       });
       const ownFile = writeTokens('forward-auth-own', own);
       process.stderr.write(`  issued ${ownCount} access tokens through Tessera in ${Date.now() - started} ms (20 in flight)\n`);
 
       const key = rsaKey();
-      const registered = await tessera.request('POST', `/v1/tenants/${tenant.id}/jwt-keys`, { label: 'bench', algorithm: 'RS256', publicKeyPem: key.publicKeyPem }, asTenant);
+      const registered = await tessera.request(
+        'POST',
+        `/v1/tenants/${tenant.id}/jwt-keys`,
+        { label: 'bench', algorithm: 'RS256', publicKeyPem: key.publicKeyPem },
+        asTenant,
+      );
 
       // Signed now, measured within the next minutes: exp − iat may not exceed the tenant's registeredTokenMaxTtl (600 s).
       started = Date.now();
       const now = Math.floor(Date.now() / 1000);
       const header = { alg: 'RS256', typ: 'JWT', kid: registered.kid };
-      const regTokens = signMany(registeredCount, header, (i) => ({ sub: `fa-backend-user-${i}`, iat: now, exp: now + 600, jti: randomUUID() }), key.privateKey);
+      const regTokens = signMany(
+        registeredCount,
+        header,
+        (i) => ({ sub: `fa-backend-user-${i}`, iat: now, exp: now + 600, jti: randomUUID() }),
+        key.privateKey,
+      );
       const regFile = writeTokens('forward-auth-registered', regTokens);
       process.stderr.write(`  signed ${registeredCount} tokens with the registered key in ${Date.now() - started} ms\n`);
-      if (settings.runs * 3 * (quick.durationSec ?? settings.durationSec) > 480) throw new Error('runs × duration too long for 600-second registered-key tokens');
+      if (settings.runs * 3 * (quick.durationSec ?? settings.durationSec) > 480)
+        throw new Error('runs × duration too long for 600-second registered-key tokens');
 
       // Interleaved runs (ABBA…): the machine's load drifts; alternating runs compare the routes, not the drift.
       const [live, verifyOwn, verifyRegistered] = await interleaved(
         settings,
         [
           { label: 'GET /health/live (baseline)', job: () => ({ url: `${tessera.url}/health/live` }) },
-          { label: `GET /v1/auth/verify, ${ownCount} distinct Tessera access tokens`, job: () => ({ url: `${tessera.url}/v1/auth/verify`, tokensFile: ownFile }) },
-          { label: `GET /v1/auth/verify, ${registeredCount} distinct tokens signed by a registered key`, job: () => ({ url: `${tessera.url}/v1/auth/verify`, tokensFile: regFile }) },
+          {
+            label: `GET /v1/auth/verify, ${ownCount} distinct Tessera access tokens`,
+            job: () => ({ url: `${tessera.url}/v1/auth/verify`, tokensFile: ownFile }),
+          },
+          {
+            label: `GET /v1/auth/verify, ${registeredCount} distinct tokens signed by a registered key`,
+            job: () => ({ url: `${tessera.url}/v1/auth/verify`, tokensFile: regFile }),
+          },
         ],
         quick,
       );
@@ -54,7 +76,15 @@ export default {
       return {
         rows: [live, { ...verifyOwn, ratio: rOwn }, { ...verifyRegistered, ratio: rReg }],
         goals: [
-          { headline: 'forward-auth GET /v1/auth/verify (Tessera tokens) / GET /health/live', adapter: 'fastify', limit: 0.55, text: 'verify (Tessera access tokens) / live', value: rOwn, goal: '≥ 0.55', met: rOwn >= 0.55 },
+          {
+            headline: 'forward-auth GET /v1/auth/verify (Tessera tokens) / GET /health/live',
+            adapter: 'fastify',
+            limit: 0.55,
+            text: 'verify (Tessera access tokens) / live',
+            value: rOwn,
+            goal: '≥ 0.55',
+            met: rOwn >= 0.55,
+          },
           { text: 'verify (registered-key tokens) / live', value: rReg, goal: '≥ 0.55', met: rReg >= 0.55 },
         ],
         notes: [

@@ -5,8 +5,8 @@
 // (bench/peers/jose-guard.ts); all in the same run, runs alternating (ABBA…). Tokens are signed here (node:crypto RS256)
 // and the keys served by a JWKS on 127.0.0.1 inside this process: no Tessera is involved.
 import { randomUUID } from 'node:crypto';
-import { rsaKey, signMany, startJwksServer, writeTokens } from '../lib/jwt.mjs';
 import { interleaved } from '../lib/interleave.mjs';
+import { rsaKey, signMany, startJwksServer, writeTokens } from '../lib/jwt.mjs';
 import { startConsumer, startJoseGuard, startPlainGuard } from '../lib/service.mjs';
 
 export default {
@@ -29,7 +29,10 @@ export default {
       const claims = (i) => ({ iss: issuer, aud: issuer, sub: `user-${i}`, scope: 'read', iat: now, exp: now + 7200, jti: randomUUID() });
       const started = Date.now();
       const distinct = writeTokens('guard-distinct', signMany(count, header, claims, key.privateKey));
-      const hot = writeTokens('guard-hot', signMany(1, header, () => claims('hot'), key.privateKey));
+      const hot = writeTokens(
+        'guard-hot',
+        signMany(1, header, () => claims('hot'), key.privateKey),
+      );
       process.stderr.write(`  signed ${count} distinct tokens in ${Date.now() - started} ms\n`);
 
       for (const adapter of adapters) {
@@ -47,25 +50,63 @@ export default {
             settings,
             [
               { label: `${adapter}: GET /hello, unguarded (baseline)`, job: () => ({ url: `${consumer.url}/hello` }) },
-              { label: `${adapter}: GET /guarded, ${count} distinct tokens (no cache hits)`, job: () => ({ url: `${consumer.url}/guarded`, tokensFile: distinct }) },
-              { label: `${adapter}: GET /guarded, one hot token (verified-token cache)`, job: () => ({ url: `${consumer.url}/guarded`, tokensFile: hot }) },
-              { label: `${adapter}: plain passport-jwt + jwks-rsa GET /guarded, ${count} distinct tokens`, job: () => ({ url: `${plain.url}/guarded`, tokensFile: distinct }) },
-              { label: `${adapter}: jose jwtVerify + createRemoteJWKSet GET /guarded, ${count} distinct tokens`, job: () => ({ url: `${jose.url}/guarded`, tokensFile: distinct }) },
+              {
+                label: `${adapter}: GET /guarded, ${count} distinct tokens (no cache hits)`,
+                job: () => ({ url: `${consumer.url}/guarded`, tokensFile: distinct }),
+              },
+              {
+                label: `${adapter}: GET /guarded, one hot token (verified-token cache)`,
+                job: () => ({ url: `${consumer.url}/guarded`, tokensFile: hot }),
+              },
+              {
+                label: `${adapter}: plain passport-jwt + jwks-rsa GET /guarded, ${count} distinct tokens`,
+                job: () => ({ url: `${plain.url}/guarded`, tokensFile: distinct }),
+              },
+              {
+                label: `${adapter}: jose jwtVerify + createRemoteJWKSet GET /guarded, ${count} distinct tokens`,
+                job: () => ({ url: `${jose.url}/guarded`, tokensFile: distinct }),
+              },
             ],
             quick,
           );
-          rows.push(hello, { ...cold, ratio: ratio(cold, hello) }, { ...warm, ratio: ratio(warm, hello) }, { ...peer, ratio: ratio(peer, hello) }, { ...joseRow, ratio: ratio(joseRow, hello) });
+          rows.push(
+            hello,
+            { ...cold, ratio: ratio(cold, hello) },
+            { ...warm, ratio: ratio(warm, hello) },
+            { ...peer, ratio: ratio(peer, hello) },
+            { ...joseRow, ratio: ratio(joseRow, hello) },
+          );
           const r = { cold: ratio(cold, hello), warm: ratio(warm, hello), peer: ratio(cold, peer), jose: ratio(cold, joseRow) };
           const name = adapter === 'fastify' ? 'Fastify' : 'Express';
           // The issue's goals are Fastify's; Express's figures are reported beside them (met: undefined, no goal).
           const fastify = adapter === 'fastify';
           // `headline`: the row of run.mjs's summary table of issue 13's ratios (Fastify and Express side by side).
-          const goal = (headline, text, value, limit) => ({ headline, adapter, limit, text: `${name}: ${text}`, value, goal: fastify ? `≥ ${limit}` : `none; Fastify's ≥ ${limit}`, met: fastify ? value >= limit : undefined });
+          const goal = (headline, text, value, limit) => ({
+            headline,
+            adapter,
+            limit,
+            text: `${name}: ${text}`,
+            value,
+            goal: fastify ? `≥ ${limit}` : `none; Fastify's ≥ ${limit}`,
+            met: fastify ? value >= limit : undefined,
+          });
           goals.push(
             goal(`guarded route, ${count} distinct RS256 tokens / unguarded hello`, 'guarded (distinct tokens) / hello', r.cold, 0.45),
             goal('one hot token (verified-token cache) / hello', 'guarded (hot token) / hello', r.warm, 0.85),
-            goal('ours / plain passport-jwt + jwks-rsa (distinct tokens)', 'our guard / plain passport-jwt + jwks-rsa (distinct tokens)', r.peer, 3),
-            { headline: 'ours / jose jwtVerify + createRemoteJWKSet (distinct tokens)', adapter, text: `${name}: our guard / jose guard (distinct tokens)`, value: r.jose, goal: 'none; second peer', met: undefined },
+            goal(
+              'ours / plain passport-jwt + jwks-rsa (distinct tokens)',
+              'our guard / plain passport-jwt + jwks-rsa (distinct tokens)',
+              r.peer,
+              3,
+            ),
+            {
+              headline: 'ours / jose jwtVerify + createRemoteJWKSet (distinct tokens)',
+              adapter,
+              text: `${name}: our guard / jose guard (distinct tokens)`,
+              value: r.jose,
+              goal: 'none; second peer',
+              met: undefined,
+            },
           );
         } finally {
           await Promise.all([consumer.stop(), plain.stop(), jose.stop()]);

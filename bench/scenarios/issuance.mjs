@@ -23,7 +23,12 @@ export default {
       const [tessera, peer] = await Promise.all([startTessera({ env: { SIGNING_ALGORITHM: alg } }), startOidcProvider(alg)]);
       try {
         const tenant = await createTenant(tessera);
-        const client = await tessera.request('POST', `/v1/tenants/${tenant.id}/clients`, { name: 'bench', scopes: ['read', 'write'] }, { 'x-api-key': tenant.apiKey });
+        const client = await tessera.request(
+          'POST',
+          `/v1/tenants/${tenant.id}/clients`,
+          { name: 'bench', scopes: ['read', 'write'] },
+          { 'x-api-key': tenant.apiKey },
+        );
         const basic = `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret)}`).toString('base64')}`;
         const tokens = (refreshToken) => ({
           url: `${tessera.url}/v1/tenants/${tenant.id}/tokens`,
@@ -39,23 +44,49 @@ export default {
             { label: `node:crypto ${alg} sign, one core (baseline)`, once: async () => ({ rps: await nodeSigningRate(alg, seconds) }) },
             {
               label: `Tessera ${alg} client_credentials`,
-              job: () => ({ url: `${tessera.url}/oauth/token`, method: 'POST', headers: { authorization: basic, 'content-type': FORM }, body: 'grant_type=client_credentials&scope=read' }),
+              job: () => ({
+                url: `${tessera.url}/oauth/token`,
+                method: 'POST',
+                headers: { authorization: basic, 'content-type': FORM },
+                body: 'grant_type=client_credentials&scope=read',
+              }),
             },
             { label: `Tessera ${alg} POST /v1/tenants/:id/tokens (no refresh token)`, job: () => tokens(false) },
             { label: `Tessera ${alg} POST /v1/tenants/:id/tokens (with refresh token)`, job: () => tokens(true) },
             {
               label: `node-oidc-provider ${alg} client_credentials (JWT)`,
-              job: () => ({ url: `${peer.url}/token`, method: 'POST', headers: { authorization: peer.basic, 'content-type': FORM }, body: 'grant_type=client_credentials&scope=read' }),
+              job: () => ({
+                url: `${peer.url}/token`,
+                method: 'POST',
+                headers: { authorization: peer.basic, 'content-type': FORM },
+                body: 'grant_type=client_credentials&scope=read',
+              }),
             },
           ],
           quick,
         );
         const vsSigning = (row) => row.rps / signing.rps;
-        rows.push(signing, { ...cc, ratio: vsSigning(cc) }, { ...rest, ratio: vsSigning(rest) }, { ...withRefresh, ratio: vsSigning(withRefresh) }, { ...theirs, ratio: vsSigning(theirs) });
+        rows.push(
+          signing,
+          { ...cc, ratio: vsSigning(cc) },
+          { ...rest, ratio: vsSigning(rest) },
+          { ...withRefresh, ratio: vsSigning(withRefresh) },
+          { ...theirs, ratio: vsSigning(theirs) },
+        );
         goals.push(
-          { text: `${alg} client_credentials / node single-core signing`, value: vsSigning(cc), goal: '≥ 0.75', met: vsSigning(cc) >= 0.75 },
+          {
+            text: `${alg} client_credentials / node single-core signing`,
+            value: vsSigning(cc),
+            goal: '≥ 0.75',
+            met: vsSigning(cc) >= 0.75,
+          },
           { text: `${alg} POST tokens / node single-core signing`, value: vsSigning(rest), goal: '≥ 0.75', met: vsSigning(rest) >= 0.75 },
-          { text: `${alg} client_credentials / node-oidc-provider`, value: cc.rps / theirs.rps, goal: '≥ 1.4', met: cc.rps / theirs.rps >= 1.4 },
+          {
+            text: `${alg} client_credentials / node-oidc-provider`,
+            value: cc.rps / theirs.rps,
+            goal: '≥ 1.4',
+            met: cc.rps / theirs.rps >= 1.4,
+          },
         );
       } finally {
         await Promise.all([tessera.stop(), peer.stop()]);

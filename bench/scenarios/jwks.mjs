@@ -13,7 +13,10 @@ export default {
       const [live, full, cached] = await interleaved(settings, [
         { label: 'GET /health/live (baseline)', job: () => ({ url: `${tessera.url}/health/live` }) },
         { label: 'GET /.well-known/jwks.json', job: () => ({ url }) },
-        { label: 'GET /.well-known/jwks.json + If-None-Match (304)', job: () => ({ url, headers: { 'if-none-match': etag }, expectStatus: 304 }) },
+        {
+          label: 'GET /.well-known/jwks.json + If-None-Match (304)',
+          job: () => ({ url, headers: { 'if-none-match': etag }, expectStatus: 304 }),
+        },
       ]);
       return {
         rows: [live, { ...full, ratio: ratio(full, live) }, { ...cached, ratio: ratio(cached, live) }],

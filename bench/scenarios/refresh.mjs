@@ -20,7 +20,12 @@ export default {
         // One family per connection and per run: a chain is never presented twice.
         const chains = [];
         for (let i = 0; i < settings.connections * settings.runs; i++) {
-          const issued = await tessera.request('POST', `/v1/tenants/${tenant.id}/tokens`, { sub: `bench-${i}`, scope: 'read' }, { 'x-api-key': tenant.apiKey });
+          const issued = await tessera.request(
+            'POST',
+            `/v1/tenants/${tenant.id}/tokens`,
+            { sub: `bench-${i}`, scope: 'read' },
+            { 'x-api-key': tenant.apiKey },
+          );
           chains.push(issued.refresh_token);
         }
         const file = join(tmpdir(), `tessera-refresh-${process.pid}-${alg}.txt`);
@@ -36,10 +41,18 @@ export default {
             },
           },
           // `run` picks this run's chains: one family per connection and per run.
-          { label: `Tessera ${alg} refresh_token grant (rotation + new access token)`, job: (run) => ({ url: `${tessera.url}/oauth/token`, method: 'POST', refreshFile: file, run }) },
+          {
+            label: `Tessera ${alg} refresh_token grant (rotation + new access token)`,
+            job: (run) => ({ url: `${tessera.url}/oauth/token`, method: 'POST', refreshFile: file, run }),
+          },
         ]);
         rows.push(base, { ...ours, ratio: ours.rps / base.rps });
-        goals.push({ text: `${alg} refresh over HTTP / pgbench of its SQL`, value: ours.rps / base.rps, goal: '≥ 0.5', met: ours.rps / base.rps >= 0.5 });
+        goals.push({
+          text: `${alg} refresh over HTTP / pgbench of its SQL`,
+          value: ours.rps / base.rps,
+          goal: '≥ 0.5',
+          met: ours.rps / base.rps >= 0.5,
+        });
       } finally {
         await tessera.stop();
       }
