@@ -151,6 +151,24 @@ export class RefreshTokensRepository {
   }
 
   /**
+   * Ends the subject's families created up to `createdUpTo` and all their tokens (a subject
+   * revocation), inside the caller's transaction; returns how many families it ended.
+   */
+  async revokeSubjectFamilies(m: EntityManager, tenantId: string, sub: string, revokedAt: Date, createdUpTo: Date): Promise<number> {
+    const [families] = await m.query(
+      `UPDATE refresh_families SET revoked_at = $3, revoked_reason = 'subject_revoked'
+       WHERE tenant_id = $1 AND sub = $2 AND revoked_at IS NULL AND created_at <= $4
+       RETURNING id`,
+      [tenantId, sub, revokedAt, createdUpTo],
+    );
+    const ids = (families as Array<{ id: string }>).map((f) => f.id);
+    if (ids.length > 0) {
+      await m.query(`UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = ANY($1::uuid[]) AND revoked_at IS NULL`, [ids, revokedAt]);
+    }
+    return ids.length;
+  }
+
+  /**
    * Deletes up to `limit` families that can no longer be used (their tokens go with them, ON
    * DELETE CASCADE): past their absolute expiry, or whose newest token (the latest expiry: the
    * sliding expiry only moves forward) has expired. One statement, idempotent. SKIP LOCKED

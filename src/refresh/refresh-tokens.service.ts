@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { scopesOutside } from '../clients/scope';
@@ -85,6 +86,14 @@ export class RefreshTokensService {
       return { context: contextOf(rotated.row), refreshToken: child, expiresIn: this.secondsBetween(now, rotated.child.expiresAt) };
     }
     return this.notRotated(presented, childHash, child, authenticatedClientId, authenticatedClientTenantId, requestedScope, now, dpopJkt);
+  }
+
+  /**
+   * A subject revocation: ends the subject's families created up to `createdUpTo`, inside the
+   * caller's transaction (RevocationService's cut-off), so that both happen or neither.
+   */
+  revokeSubjectFamilies(m: EntityManager, tenantId: string, sub: string, revokedAt: Date, createdUpTo: Date): Promise<number> {
+    return this.repository.revokeSubjectFamilies(m, tenantId, sub, revokedAt, createdUpTo);
   }
 
   /** RFC 7009: ends the family of this token if it belongs to tenantId; false when unknown or foreign. */

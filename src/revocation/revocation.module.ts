@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
+import { RefreshModule } from '../refresh/refresh.module';
 import { TenantsModule } from '../tenants/tenants.module';
 import { DenylistService } from './denylist.service';
 import { RevocationController } from './revocation.controller';
@@ -7,7 +8,7 @@ import { RevocationRepository } from './revocation.repository';
 import { RevocationService } from './revocation.service';
 
 @Module({
-  imports: [TenantsModule, AuditModule],
+  imports: [TenantsModule, AuditModule, RefreshModule],
   controllers: [RevocationController],
   providers: [RevocationRepository, DenylistService, RevocationService],
   exports: [DenylistService, RevocationService],

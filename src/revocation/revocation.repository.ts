@@ -22,7 +22,7 @@ async function lockTenant(m: EntityManager, table: string, tenantId: string): Pr
   await m.query(`SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0))`, [table, tenantId]);
 }
 
-/** The only code that touches the denylist tables. */
+/** The only code that writes the denylist tables (revoked_jtis, subject_cutoffs); refresh tables are RefreshTokensService's. */
 @Injectable()
 export class RevocationRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -49,10 +49,11 @@ export class RevocationRepository {
   }
 
   /**
-   * Sets (or moves forward) the subject's cut-off and ends the subject's refresh families
-   * created up to it, in one transaction: either both happen or neither. One row per
-   * (tenant, subject): a repeat keeps the latest cut-off. Undefined, and nothing written, when
-   * the subject has no row yet and the tenant already holds `cap` cut-offs in force.
+   * Sets (or moves forward) the subject's cut-off and, in the same transaction, runs
+   * `endFamilies` with the cut-off in force (the refresh feature ends the families created up
+   * to it): either both happen or neither. One row per (tenant, subject): a repeat keeps the
+   * latest cut-off. Undefined, and nothing written, when the subject has no row yet and the
+   * tenant already holds `cap` cut-offs in force.
    */
   cutOffSubject(
     tenantId: string,
@@ -60,6 +61,7 @@ export class RevocationRepository {
     notBefore: Date,
     expiresAt: Date,
     cap: number,
+    endFamilies: (m: EntityManager, cutoffNotBefore: Date) => Promise<number>,
   ): Promise<{ notBefore: Date; expiresAt: Date; familiesEnded: number } | undefined> {
     return this.dataSource.transaction(async (m) => {
       await lockTenant(m, 'subject_cutoffs', tenantId);
@@ -75,17 +77,8 @@ export class RevocationRepository {
         [tenantId, sub, notBefore, expiresAt, cap],
       )) as Array<{ not_before: Date; expires_at: Date }>;
       if (!cutoff) return undefined;
-      const [families] = await m.query(
-        `UPDATE refresh_families SET revoked_at = $3, revoked_reason = 'subject_revoked'
-         WHERE tenant_id = $1 AND sub = $2 AND revoked_at IS NULL AND created_at <= $4
-         RETURNING id`,
-        [tenantId, sub, notBefore, cutoff.not_before],
-      );
-      const ids = (families as Array<{ id: string }>).map((f) => f.id);
-      if (ids.length > 0) {
-        await m.query(`UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = ANY($1::uuid[]) AND revoked_at IS NULL`, [ids, notBefore]);
-      }
-      return { notBefore: cutoff.not_before as Date, expiresAt: cutoff.expires_at as Date, familiesEnded: ids.length };
+      const familiesEnded = await endFamilies(m, cutoff.not_before);
+      return { notBefore: cutoff.not_before as Date, expiresAt: cutoff.expires_at as Date, familiesEnded };
     });
   }
 

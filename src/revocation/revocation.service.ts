@@ -4,6 +4,7 @@ import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-code';
 import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
+import { RefreshTokensService } from '../refresh/refresh-tokens.service';
 import { TenantsService } from '../tenants/tenants.service';
 import { DenylistService } from './denylist.service';
 import { SubjectRevocationResponseDto } from './dto/subject-revocation-response.dto';
@@ -35,6 +36,7 @@ export class RevocationService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly config: AppConfig,
+    private readonly refreshTokens: RefreshTokensService,
   ) {}
 
   /**
@@ -74,7 +76,9 @@ export class RevocationService {
     const now = this.clock.now();
     const expiresAt = new Date(now.getTime() + (MAX_TOKEN_LIFETIME_SECONDS + this.config.clockToleranceSeconds) * 1000);
     const cap = this.config.revocationMaxSubjectsPerTenant;
-    const cutoff = await this.repository.cutOffSubject(tenantId, sub, now, expiresAt, cap);
+    const cutoff = await this.repository.cutOffSubject(tenantId, sub, now, expiresAt, cap, (m, upTo) =>
+      this.refreshTokens.revokeSubjectFamilies(m, tenantId, sub, now, upTo),
+    );
     if (!cutoff) {
       throw new AppException(
         ErrorCode.REVOCATION_LIMIT_REACHED,
