@@ -28,8 +28,8 @@ describe('private_key_jwt clients (e2e)', () => {
   const createClient = (body: Record<string, unknown>) => t.http.post(`/v1/tenants/${tenant.id}/clients`).set(tenant.key).send({ name: 'svc', scopes: ['orders:read', 'orders:write'], ...body });
 
   /** A CryptoKey for openid-client from a node KeyObject. */
-  async function cryptoKey(key: KeyObject, algorithm: RsaHashedImportParams | EcKeyImportParams): Promise<CryptoKey> {
-    return (await webcrypto.subtle.importKey('pkcs8', key.export({ type: 'pkcs8', format: 'der' }), algorithm, false, ['sign'])) as CryptoKey;
+  async function cryptoKey(key: KeyObject, algorithm: webcrypto.RsaHashedImportParams | webcrypto.EcKeyImportParams): Promise<oidc.CryptoKey> {
+    return (await webcrypto.subtle.importKey('pkcs8', key.export({ type: 'pkcs8', format: 'der' }), algorithm, false, ['sign'])) as oidc.CryptoKey;
   }
 
   async function lastAuditEvent(type: string) {
