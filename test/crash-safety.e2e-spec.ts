@@ -152,14 +152,14 @@ describe('crash safety: kill -9 mid-rotation and mid-burst (e2e, processes)', ()
     return undefined;
   }
 
-  /** Exactly one active key per algorithm in the table, and both replicas publish it and sign with it. */
-  async function expectOneActiveKeyServed(): Promise<string> {
+  /** Exactly one active key per algorithm in the table, and the replicas publish it and sign with it. */
+  async function expectOneActiveKeyServed(replicas: Replica[]): Promise<string> {
     const { rows } = await sql.query<{ algorithm: string; kids: string[] }>(
       `SELECT algorithm, array_agg(kid) AS kids FROM signing_keys WHERE status = 'active' GROUP BY algorithm`,
     );
     expect(rows).toEqual([{ algorithm: 'RS256', kids: [expect.any(String)] }]);
     const active = rows[0].kids[0];
-    for (const r of [a, b]) {
+    for (const r of replicas) {
       // B hears of a change by NOTIFY (delivered at commit); A read the table at start.
       await waitFor(
         async () => {
@@ -177,6 +177,13 @@ describe('crash safety: kill -9 mid-rotation and mid-burst (e2e, processes)', ()
   }
 
   it('a rotation killed half-way leaves exactly one active key, published and signing on every replica', async () => {
+    // Before A is back the rest of the fleet (B) must still have one active key to sign with; then A too.
+    const afterKill = async () => {
+      await a.process.exited;
+      await expectOneActiveKeyServed([b]);
+      await restartA();
+      await expectOneActiveKeyServed([a, b]);
+    };
     const caught: string[] = [];
     const acknowledged: string[] = [];
     // Emergency rotations (retire the active key, generate, insert), A killed between the statements.
@@ -187,16 +194,14 @@ describe('crash safety: kill -9 mid-rotation and mid-burst (e2e, processes)', ()
       if (res.status === 201) acknowledged.push(JSON.parse(res.body).kid);
       if (stoppedAfter) caught.push(stoppedAfter);
       else kill9(a); // it finished first: a kill right after a rotation is worth checking too
-      await restartA();
-      await expectOneActiveKeyServed();
+      await afterKill();
     }
     // Scheduled rotations: A publishes a key every few seconds by itself; killed in the middle of one.
     for (let i = 0; i < 2; i++) {
       const stoppedAfter = await killInsideKeyTransaction(15_000);
       if (stoppedAfter) caught.push(stoppedAfter);
       else kill9(a);
-      await restartA();
-      await expectOneActiveKeyServed();
+      await afterKill();
     }
     // Kill timing was real: most kills landed inside a transaction.
     expect(caught.length).toBeGreaterThanOrEqual(2);
