@@ -1,15 +1,13 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module';
 import { TenantsModule } from '../tenants/tenants.module';
-import { ApiKeyEntity } from './api-key.entity';
 import { ApiKeysController } from './api-keys.controller';
-import { ApiKeysRepository } from './api-keys.repository';
 import { ApiKeysService } from './api-keys.service';
 
+/** API-key CRUD. ApiKeysRepository comes from the global AuthModule, so that one instance serves authentication too. */
 @Module({
-  imports: [TypeOrmModule.forFeature([ApiKeyEntity]), TenantsModule, AuditModule],
+  imports: [TenantsModule, AuditModule],
   controllers: [ApiKeysController],
-  providers: [ApiKeysRepository, ApiKeysService],
+  providers: [ApiKeysService],
 })
 export class ApiKeysModule {}

@@ -1,9 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { ApiKeyGuard } from '../auth/api-key.guard';
+import { ApiKeyAuthenticator } from '../auth/api-key-authenticator.service';
 import { actorOf } from '../auth/caller';
-import { AppException } from '../common/errors/app.exception';
-import { ErrorCode } from '../common/errors/error-code';
 import { OAuthException } from '../common/errors/oauth.exception';
 import { OAuthClientAuthenticator } from './client-authentication';
 
@@ -25,7 +23,7 @@ export interface TenantCaller {
 @Injectable()
 export class TenantCallerAuthenticator {
   constructor(
-    private readonly apiKeys: ApiKeyGuard,
+    private readonly apiKeys: ApiKeyAuthenticator,
     private readonly clients: OAuthClientAuthenticator,
   ) {}
 
@@ -44,16 +42,9 @@ export class TenantCallerAuthenticator {
     ) {
       throw new OAuthException('invalid_request', 'Use one authentication method: X-Api-Key or client credentials, not both');
     }
-    let caller;
-    try {
-      caller = await this.apiKeys.authenticate(request);
-    } catch (error) {
-      // Wrong, revoked or disabled-tenant keys; RATE_LIMITED (429) keeps its status.
-      if (error instanceof AppException && (error.code === ErrorCode.UNAUTHENTICATED || error.code === ErrorCode.TENANT_FORBIDDEN)) {
-        throw new OAuthException('invalid_client', 'X-Api-Key is unknown, revoked, or its tenant is disabled');
-      }
-      throw error;
-    }
+    // Wrong, revoked or disabled-tenant keys; RATE_LIMITED (429) is thrown and keeps its status.
+    const { caller } = await this.apiKeys.authenticate(request.headers['x-api-key'], request.ip);
+    if (!caller) throw new OAuthException('invalid_client', 'X-Api-Key is unknown, revoked, or its tenant is disabled');
     if (caller.kind !== 'tenant') {
       throw new OAuthException('invalid_client', 'The admin key names no tenant: use a tenant API key or client credentials');
     }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, Repository } from 'typeorm';
+import { EntityManager, IsNull, Repository } from 'typeorm';
 import { TenantEntity } from './tenant.entity';
 
 @Injectable()
@@ -25,10 +25,11 @@ export class TenantsRepository {
   }
 
   /**
-   * Soft delete in one transaction: the tenant is disabled and marked deleted, and its
-   * API keys are revoked. Returns false when there was no live tenant.
+   * Soft delete in one transaction: the tenant is disabled and marked deleted, and `cascade`
+   * runs in the same transaction (its API keys are revoked). Returns false when there was no
+   * live tenant.
    */
-  softDelete(id: string): Promise<boolean> {
+  softDelete(id: string, cascade: (m: EntityManager) => Promise<void>): Promise<boolean> {
     return this.repo.manager.transaction(async (m) => {
       const [, count] = await m.query(
         `UPDATE tenants SET deleted_at = now(), is_disabled = true, updated_at = now()
@@ -36,7 +37,7 @@ export class TenantsRepository {
         [id],
       );
       if (count === 0) return false;
-      await m.query(`UPDATE api_keys SET revoked_at = now() WHERE tenant_id = $1 AND revoked_at IS NULL`, [id]);
+      await cascade(m);
       return true;
     });
   }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
+import { ApiKeysRepository } from '../api-keys/api-keys.repository';
 import { CacheLoader, fetchCurrent, loadingCache } from '../auth/cache-fetch';
 import { CredentialChanges } from '../auth/credential-changes.service';
 import { Clock } from '../common/clock';
@@ -40,6 +41,7 @@ export class TenantsService {
     private readonly repository: TenantsRepository,
     private readonly changes: CredentialChanges,
     clock: Clock,
+    private readonly apiKeys: ApiKeysRepository,
   ) {
     this.settingsCache = loadingCache<TenantSettings>({ max: SETTINGS_CACHE_MAX, ttlMs: SETTINGS_CACHE_TTL_MS, clock });
     changes.subscribe((change) => {
@@ -89,7 +91,8 @@ export class TenantsService {
   }
 
   async remove(id: string): Promise<void> {
-    const removed = await this.repository.softDelete(id);
+    // The tenant's API keys are revoked in the deletion's transaction (api_keys has one repository: the api-keys feature's).
+    const removed = await this.repository.softDelete(id, (m) => this.apiKeys.revokeAllOfTenant(m, id));
     this.forgetCached(id);
     if (!removed) throw new AppException(ErrorCode.NOT_FOUND, 'Tenant not found');
   }
