@@ -9,6 +9,8 @@ export interface GracefulShutdownOptions {
   logger: LoggerService;
   /** process.exit in production; a test passes its own. */
   exit?: (code: number) => void;
+  /** process.on in production; a test passes its own. */
+  onSignal?: (signal: 'SIGTERM' | 'SIGINT', handler: () => void) => void;
 }
 
 /**
@@ -21,7 +23,13 @@ export interface GracefulShutdownOptions {
  * So a replica is gone at most drain + timeout seconds after SIGTERM. SIGINT (Ctrl-C, no load
  * balancer to wait for) skips the drain. A second signal changes nothing: the deadline stands.
  */
-export function installGracefulShutdown({ tessera, config, logger, exit = (code) => process.exit(code) }: GracefulShutdownOptions): (signal: string) => void {
+export function installGracefulShutdown({
+  tessera,
+  config,
+  logger,
+  exit = (code) => process.exit(code),
+  onSignal = (signal, handler) => process.on(signal, handler),
+}: GracefulShutdownOptions): (signal: string) => void {
   const state = tessera.app.get(ShutdownState);
   const { drainSeconds, timeoutSeconds } = config.shutdown;
   let stopping = false;
@@ -55,7 +63,7 @@ export function installGracefulShutdown({ tessera, config, logger, exit = (code)
       );
     }, drainMs);
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  onSignal('SIGTERM', () => stop('SIGTERM'));
+  onSignal('SIGINT', () => stop('SIGINT'));
   return stop;
 }
