@@ -28,6 +28,7 @@ describe('tenants and API keys (e2e)', () => {
       disabled: false,
       accessTokenMaxTtl: 900,
       registeredTokenMaxTtl: 600,
+      requireDpop: false,
       createdAt: expect.any(String),
     });
     const id = created.body.id;

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ASYMMETRIC_ALGORITHMS } from '@tessera/nest-guard';
+import { ASYMMETRIC_ALGORITHMS, DPOP_ALGORITHMS } from '@tessera/nest-guard';
 import { AppConfig } from '../config/app-config';
 import { KeysService } from '../keys/keys.service';
 
@@ -38,6 +38,8 @@ export class DiscoveryService {
       introspection_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
       introspection_endpoint_auth_signing_alg_values_supported: CLIENT_ASSERTION_ALGORITHMS,
       response_types_supported: [],
+      // RFC 9449 §5.1: the token endpoints take DPoP proofs signed with these (asymmetric only).
+      dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS],
       service_documentation: `${base}/docs`,
     };
   }

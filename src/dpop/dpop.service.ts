@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { DPOP_ALGORITHMS, DpopError, DpopExpectations, DpopProofVerifier, VerifiedDpopProof } from '@tessera/nest-guard';
+import { DPOP_ALGORITHMS, DpopError, DpopExpectations, DpopProofVerifier, DpopSenderConstraint, VerifiedDpopProof } from '@tessera/nest-guard';
 import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
 import { DpopJtiRepository } from './dpop-jti.repository';
@@ -60,6 +60,21 @@ export class DpopService implements OnModuleInit, OnModuleDestroy {
   /** Verifies a proof (throws DpopError); its jti is used up only when every other check passed. */
   async verify(proof: string | undefined, expect: Omit<DpopExpectations, 'nowMs'>): Promise<VerifiedDpopProof> {
     return this.verifier.verify(proof, { ...expect, nowMs: this.clock.now().getTime() });
+  }
+
+  /**
+   * The guard's sender-constraint check for Tessera's own guarded routes (/v1/me): the same
+   * rules, jti table and nonces, with htu = PUBLIC_URL + path.
+   */
+  guardConstraint(): DpopSenderConstraint {
+    return new DpopSenderConstraint({
+      origin: this.config.publicUrl,
+      algorithms: this.algorithms,
+      maxAgeSec: this.config.dpop.proofMaxAgeSeconds,
+      clockToleranceSec: PROOF_FUTURE_TOLERANCE_SECONDS,
+      jtiStore: { use: (jkt: string, jti: string, expiresAtMs: number) => this.jtis.useOnce(jkt, jti, new Date(expiresAtMs)) },
+      nonces: this.nonces.required ? this.nonces : undefined,
+    });
   }
 
   /** The absolute URL of a request Tessera received itself, as the client addressed it (PUBLIC_URL + path). */

@@ -1,5 +1,6 @@
 import { AppException } from '../common/errors/app.exception';
 import { AppConfig } from '../config/app-config';
+import { DpopService } from '../dpop/dpop.service';
 import { TokenError } from '@tessera/nest-guard';
 import { TokenVerifierService, VerifiedToken } from '../verification/token-verifier.service';
 import { parseClaimHeaders, parseForwardAuthRules } from './forward-auth-config';
@@ -9,6 +10,7 @@ import { parseForwardedSource } from './forwarded-source';
 const TENANT = '11111111-1111-4111-8111-111111111111';
 
 describe('ForwardAuthService', () => {
+  // DPoP itself (proofs against the forwarded request) is tested end to end in test/dpop.e2e-spec.ts.
   let verify: jest.Mock;
   const service = (forwardAuth: Partial<AppConfig['forwardAuth']> = {}) =>
     new ForwardAuthService({ verify } as unknown as TokenVerifierService, {
@@ -18,7 +20,7 @@ describe('ForwardAuthService', () => {
         source: parseForwardedSource('traefik'),
         ...forwardAuth,
       },
-    } as AppConfig);
+    } as AppConfig, { algorithms: ['ES256'] } as unknown as DpopService);
   const verified = (claims: Record<string, unknown>): VerifiedToken => ({ kind: 'access', tenantId: TENANT, kid: 'k', claims: { tenant_id: TENANT, ...claims } });
 
   async function failure(promise: Promise<unknown>): Promise<{ status: number; code: string; headers: Record<string, string>; message: string }> {

@@ -2,7 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-code';
 import { AppConfig } from '../config/app-config';
-import { TokenError } from '@tessera/nest-guard';
+import { boundJkt, dpopChallenge, DpopError, TokenError } from '@tessera/nest-guard';
+import { dpopAppException } from '../dpop/dpop-errors';
+import { DpopService } from '../dpop/dpop.service';
 import { TokenVerifierService } from '../verification/token-verifier.service';
 import { claimHeaders } from './claim-headers';
 import { ForwardAuthRule } from './forward-auth-config';
@@ -10,6 +12,8 @@ import { ForwardedSource } from './forwarded-source';
 import {
   bearerToken,
   cookieValue,
+  dpopToken,
+  forwardedHtu,
   ForwardedRequest,
   ForwardedRequestError,
   Headers,
@@ -45,6 +49,7 @@ export class ForwardAuthService {
   constructor(
     private readonly verifier: TokenVerifierService,
     private readonly config: AppConfig,
+    private readonly dpop: DpopService,
   ) {}
 
   /**
@@ -54,7 +59,8 @@ export class ForwardAuthService {
   async authorize(headers: Headers, request: ForwardAuthRequest = {}): Promise<Record<string, string>> {
     const { cookieName, claimHeaders: mappings, rules, source } = this.config.forwardAuth;
     const forwarded = this.forwardedRequest(source, headers, request);
-    const token = bearerToken(headers) ?? (cookieName ? cookieValue(headers, cookieName) : undefined);
+    const asDpop = dpopToken(headers);
+    const token = asDpop ?? bearerToken(headers) ?? (cookieName ? cookieValue(headers, cookieName) : undefined);
     if (!token) throw new AppException(ErrorCode.MISSING_TOKEN, undefined, { 'www-authenticate': REALM });
 
     let verified;
@@ -67,8 +73,37 @@ export class ForwardAuthService {
       });
     }
 
+    await this.checkSenderConstraint(verified.claims, token, asDpop !== undefined, forwarded, headers);
     if (rules.length > 0) this.checkScopes(rules, forwarded, verified.claims.scope);
     return claimHeaders(verified.claims, mappings);
+  }
+
+  /**
+   * RFC 9449 §7 at the gateway: a bound token (`cnf.jkt`) only as `Authorization: DPoP` with a
+   * proof of its key for the request the gateway received — htm the forwarded method, htu the
+   * forwarded proto://host/path (no query), both from FORWARD_AUTH_SOURCE only; its jti used once
+   * on every replica. A bound token as Bearer, or an unbound one as DPoP, is refused.
+   */
+  private async checkSenderConstraint(claims: Record<string, unknown>, token: string, asDpop: boolean, forwarded: ForwardedRequest, headers: Headers): Promise<void> {
+    const jkt = boundJkt(claims);
+    if (jkt === undefined && !asDpop) return;
+    const algorithms = this.dpop.algorithms;
+    const refuseToken = (message: string) =>
+      new AppException(ErrorCode.INVALID_TOKEN_TYPE, message, { 'www-authenticate': `${dpopChallenge(algorithms, 'invalid_token', message)}, ${REALM}, error="invalid_token"` });
+    if (jkt === undefined) throw refuseToken('The token is not DPoP-bound: send it as Authorization: Bearer, or ask for a DPoP-bound token');
+    if (!asDpop) throw refuseToken('A DPoP-bound token must be sent as Authorization: DPoP <token> with a DPoP proof header');
+    try {
+      const htu = forwardedHtu(forwarded);
+      if (htu === undefined || forwarded.method === undefined) {
+        const { source } = this.config.forwardAuth;
+        const needed = [source.pathForm ? 'the Envoy form /v1/auth/verify/<path>' : `${source.methodHeader}, ${source.uriHeader}`, source.protoHeader, source.hostHeader].join(', ');
+        throw new DpopError('invalid_dpop_proof', `A DPoP proof is checked against the original request: the proxy must send ${needed} (FORWARD_AUTH_SOURCE=${source.name})`);
+      }
+      await this.dpop.verify(this.dpop.proofOf(headers), { method: forwarded.method, url: htu, accessToken: token, jkt });
+    } catch (error) {
+      if (error instanceof DpopError) throw dpopAppException(error, algorithms);
+      throw error;
+    }
   }
 
   /** The original request from the configured source, before the token is looked at: a misconfigured proxy shows at once. */

@@ -1,8 +1,23 @@
 import { claimHeaders, MAX_CLAIM_HEADER_LENGTH } from './claim-headers';
-import { bearerToken, cookieValue, ForwardedRequestError, normalisePath, readForwardedRequest } from './forwarded-request';
+import { bearerToken, cookieValue, dpopToken, forwardedHtu, ForwardedRequestError, normalisePath, readForwardedRequest } from './forwarded-request';
 import { parseForwardedSource } from './forwarded-source';
 
 describe('forwarded request', () => {
+  describe('dpopToken and forwardedHtu', () => {
+    it('reads DPoP in any case and nothing else', () => {
+      expect(dpopToken({ authorization: 'DPoP abc.def.ghi' })).toBe('abc.def.ghi');
+      expect(dpopToken({ authorization: 'dpop abc' })).toBe('abc');
+      expect(dpopToken({ authorization: 'Bearer abc' })).toBeUndefined();
+    });
+
+    it('rebuilds proto://host/path without the query, only when the source said all three', () => {
+      expect(forwardedHtu({ method: 'GET', uri: '/orders/1?x=1#f', proto: 'https', host: 'api.example.com' })).toBe('https://api.example.com/orders/1');
+      expect(forwardedHtu({ method: 'GET', uri: 'https://other.example/orders?x', proto: 'https', host: 'api.example.com' })).toBe('https://api.example.com/orders');
+      expect(forwardedHtu({ method: 'GET', uri: '/orders', proto: undefined, host: 'api.example.com' })).toBeUndefined();
+      expect(forwardedHtu({ method: 'GET', uri: '/orders', proto: 'https', host: undefined })).toBeUndefined();
+    });
+  });
+
   describe('bearerToken', () => {
     it('reads Bearer in any case and nothing else', () => {
       expect(bearerToken({ authorization: 'Bearer abc.def.ghi' })).toBe('abc.def.ghi');

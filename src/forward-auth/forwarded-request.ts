@@ -16,6 +16,27 @@ export function bearerToken(headers: Headers): string | undefined {
   return match?.[1];
 }
 
+/** RFC 9449 §7.1: `DPoP` (any case) and the token; undefined for any other scheme. */
+export function dpopToken(headers: Headers): string | undefined {
+  const authorization = first(headers.authorization);
+  if (!authorization) return undefined;
+  const match = /^DPoP +(\S+) *$/i.exec(authorization);
+  return match?.[1];
+}
+
+/**
+ * The URL the gateway received, as a DPoP proof's `htu` names it (docs/: "Sender-constrained
+ * tokens"): the forwarded proto://host and path, without the query; undefined when the source
+ * did not say all three.
+ */
+export function forwardedHtu(forwarded: ForwardedRequest): string | undefined {
+  if (forwarded.proto === undefined || forwarded.host === undefined || forwarded.uri === undefined) return undefined;
+  const uri = forwarded.uri;
+  // An absolute URI (some gateways send one): keep its path.
+  const path = rawPathOf(/^[a-z][a-z0-9+.-]*:\/\//i.test(uri) ? uri.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '') || '/' : uri);
+  return `${forwarded.proto}://${forwarded.host}${path.startsWith('/') ? path : `/${path}`}`;
+}
+
 /** The value of one cookie (RFC 6265 §4.2.1), unquoted; undefined when absent or empty. */
 export function cookieValue(headers: Headers, name: string): string | undefined {
   const header = first(headers.cookie);

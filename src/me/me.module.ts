@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { SIGNING_ALGORITHMS } from '../config/env.schema';
 import { JwtGuardModule } from '@tessera/nest-guard';
+import { DpopModule } from '../dpop/dpop.module';
+import { DpopService } from '../dpop/dpop.service';
 import { KeysModule } from '../keys/keys.module';
 import { KeysService } from '../keys/keys.service';
 import { DenylistService } from '../revocation/denylist.service';
@@ -18,9 +20,11 @@ import { MeController } from './me.controller';
 @Module({
   imports: [
     JwtGuardModule.forRootAsync({
-      imports: [KeysModule, RevocationModule],
-      inject: [AppConfig, KeysService, DenylistService],
-      useFactory: (config: AppConfig, keys: KeysService, denylist: DenylistService) => ({
+      imports: [KeysModule, RevocationModule, DpopModule],
+      inject: [AppConfig, KeysService, DenylistService, DpopService],
+      useFactory: (config: AppConfig, keys: KeysService, denylist: DenylistService, dpop: DpopService) => ({
+        // DPoP (RFC 9449): Authorization: DPoP with a proof; a bound token as Bearer is refused.
+        senderConstraint: dpop.guardConstraint(),
         issuers: [
           {
             issuer: config.publicUrl,

@@ -1,14 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { OAuthException } from '../common/errors/oauth.exception';
-import { TokenError } from '@tessera/nest-guard';
+import { boundJkt, TokenError } from '@tessera/nest-guard';
 import { TokenVerifierService, VerifiedToken } from '../verification/token-verifier.service';
 import { singleParam } from './client-authentication';
 import { IntrospectionResponseDto } from './dto/introspect-response.dto';
 import { TenantCallerAuthenticator } from './tenant-caller-authentication';
 
 /** Members the introspection answer sets itself; a claim of the same name never overrides them. */
-const ANSWER_MEMBERS = new Set(['active', 'iss', 'sub', 'aud', 'exp', 'iat', 'nbf', 'jti', 'scope', 'client_id', 'tenant_id', 'token_type', 'username']);
+const ANSWER_MEMBERS = new Set(['active', 'iss', 'sub', 'aud', 'exp', 'iat', 'nbf', 'jti', 'scope', 'client_id', 'tenant_id', 'token_type', 'username', 'cnf']);
 
 export const INACTIVE: IntrospectionResponseDto = Object.freeze({ active: false });
 
@@ -63,7 +63,9 @@ function answer({ claims, tenantId }: VerifiedToken): IntrospectionResponseDto {
     ...pick('scope'),
     ...pick('client_id'),
     tenant_id: tenantId,
-    token_type: 'Bearer',
+    // RFC 9449 §6.2: a bound token is introspected with its cnf and token_type DPoP.
+    token_type: boundJkt(claims) === undefined ? 'Bearer' : 'DPoP',
+    ...pick('cnf'),
     ...extra,
   } as IntrospectionResponseDto;
 }

@@ -31,6 +31,12 @@ export interface RevocationCheck {
  */
 export interface SenderConstraintCheck {
   check(claims: TokenPrincipal, request: GuardRequest, token: string): void | Promise<void>;
+  /**
+   * Authorization schemes besides Bearer whose token the guard reads (lower case), e.g.
+   * `['dpop']` for `Authorization: DPoP <token>` (RFC 9449 §7.1). The check then sees every such
+   * request and must refuse what it does not accept.
+   */
+  readonly authorizationSchemes?: readonly string[];
 }
 
 /**

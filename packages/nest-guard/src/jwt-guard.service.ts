@@ -55,6 +55,8 @@ export class JwtGuardService implements OnModuleDestroy {
   private readonly verified: LRUCache<string, VerifiedEntry> | undefined;
   private readonly revocations = new Map<VerifierIssuer['options'], RevocationRuntime>();
   private readonly senderConstraint: SenderConstraintCheck | undefined;
+  /** Authorization schemes besides Bearer read for the sender-constraint check (e.g. `DPoP `), as cache-key prefixes. */
+  private readonly extraSchemes: readonly string[];
 
   constructor(@Inject(JWT_GUARD_OPTIONS) options: JwtGuardModuleOptions) {
     this.verifier = new JwtVerifier(options, {
@@ -63,6 +65,7 @@ export class JwtGuardService implements OnModuleDestroy {
     });
     this.options = this.verifier.options;
     this.senderConstraint = options.senderConstraint;
+    this.extraSchemes = (options.senderConstraint?.authorizationSchemes ?? []).map((s) => s.toLowerCase());
     this.verified = this.options.verifiedCacheSize > 0 && this.options.verifiedCacheTtlMs > 0 ? lruCache<VerifiedEntry>(this.options.verifiedCacheSize) : undefined;
     for (const issuer of this.options.issuers) {
       if (issuer.revocation) this.revocations.set(issuer, { ...issuer.revocation, answers: lruCache<boolean>(REVOCATION_ENTRIES) });
@@ -75,7 +78,7 @@ export class JwtGuardService implements OnModuleDestroy {
 
   /** The token of the request (Authorization: Bearer, else the configured cookie); throws MISSING_TOKEN / MALFORMED_TOKEN. */
   tokenOf(request: { headers?: Record<string, unknown> }): string {
-    return extractToken(request, this.options.cookieName, this.options.maxTokenBytes);
+    return extractToken(request, this.options.cookieName, this.options.maxTokenBytes, this.extraSchemes);
   }
 
   /**
@@ -87,8 +90,9 @@ export class JwtGuardService implements OnModuleDestroy {
   authenticate(request: object): TokenPrincipal | Promise<TokenPrincipal> {
     const headers = (request as { headers?: Record<string, unknown> }).headers;
     const authorization = headers?.authorization;
-    // Only a Bearer value is a cache key: another scheme (Basic, DPoP…) falls through to the cookie.
-    let cacheKey = typeof authorization === 'string' && authorization.startsWith('Bearer ') ? authorization : undefined;
+    // Only a Bearer value (or one of the sender constraint's schemes, e.g. DPoP: its check runs on
+    // hits too) is a cache key: another scheme (Basic…) falls through to the cookie.
+    let cacheKey = typeof authorization === 'string' && (authorization.startsWith('Bearer ') || this.isExtraScheme(authorization)) ? authorization : undefined;
     if (cacheKey === undefined && this.verified && this.options.cookieName !== undefined) cacheKey = this.cookieCacheKey(request);
     if (this.verified && cacheKey !== undefined) {
       const hit = this.verified.get(cacheKey);
@@ -106,6 +110,12 @@ export class JwtGuardService implements OnModuleDestroy {
   /** The core alone (no cache, no revocation, no sender constraint): for callers that verify tokens outside a request. */
   verify(token: string): Promise<VerifiedJwt> {
     return this.verifier.verify(token);
+  }
+
+  private isExtraScheme(authorization: string): boolean {
+    if (this.extraSchemes.length === 0) return false;
+    const space = authorization.indexOf(' ');
+    return space > 0 && this.extraSchemes.includes(authorization.slice(0, space).toLowerCase());
   }
 
   /** A cookie token is its own cache key (a JWT never contains a space; a Bearer header value always does). */

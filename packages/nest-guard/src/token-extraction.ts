@@ -3,9 +3,15 @@ import { TokenError } from './token-errors';
 /**
  * The bearer token of a request (RFC 6750 §2.1 `Authorization: Bearer <token>`; the scheme is
  * case-insensitive), else the named cookie. Works on Express and Fastify requests alike:
- * both expose lower-cased `headers`.
+ * both expose lower-cased `headers`. `schemes`: other schemes whose token is read the same way
+ * (`dpop`, RFC 9449 §7.1), only when a sender-constraint check that judges them is configured.
  */
-export function extractToken(request: { headers?: Record<string, unknown> }, cookieName: string | undefined, maxTokenBytes: number): string {
+export function extractToken(
+  request: { headers?: Record<string, unknown> },
+  cookieName: string | undefined,
+  maxTokenBytes: number,
+  schemes: readonly string[] = [],
+): string {
   const headers = request.headers ?? {};
   const authorization = headers.authorization;
   if (typeof authorization === 'string' && authorization.length > 0) {
@@ -16,7 +22,13 @@ export function extractToken(request: { headers?: Record<string, unknown> }, coo
       if (authorization.charCodeAt(6) !== 0x20 || /\s/.test(token)) throw new TokenError('MALFORMED_TOKEN', 'Authorization header is not Bearer <token>');
       return token;
     }
-    // Another scheme (Basic, DPoP…): no bearer token here; fall through to the cookie.
+    const space = authorization.indexOf(' ');
+    if (space > 0 && schemes.includes(authorization.slice(0, space).toLowerCase())) {
+      const token = authorization.slice(space + 1);
+      if (token.length === 0 || /\s/.test(token)) throw new TokenError('MALFORMED_TOKEN', `Authorization header is not ${authorization.slice(0, space)} <token>`);
+      return token;
+    }
+    // Another scheme (Basic, DPoP without a DPoP check…): no bearer token here; fall through to the cookie.
   }
   if (cookieName) {
     const token = cookieValue(headers.cookie, cookieName);
