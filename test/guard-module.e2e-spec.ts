@@ -3,6 +3,7 @@ import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Controller, Get, INestApplication, Logger } from '@nestjs/common';
 import request from 'supertest';
+import { TesseraStrategy } from '@tessera/nest-guard/passport';
 import { createConsumerApp } from '../examples/consumer/create-consumer-app';
 import { createTestKey, signJwt, startTestIssuer, TestIssuer } from '../examples/consumer/test-issuer';
 import { Auth, JwtIssuerOptions, JwtVerifier, Principal, TenantId, TokenError, TokenPrincipal, tesseraIntrospection } from '@tessera/nest-guard';
@@ -117,6 +118,16 @@ describe.each(MATRIX)('JwtGuardModule on %s, %s path (e2e)', (adapter, mode) => 
     expect(res.headers['www-authenticate']).toBe(`Bearer error="invalid_token", error_description="${res.body.message}"`);
   }
   const get = (path: string, token?: string) => (token === undefined ? http.get(path) : http.get(path).set('authorization', `Bearer ${token}`));
+
+  it(`authenticates @Auth() routes through ${mode === 'passport' ? 'the passport strategy' : 'the core directly, never passport'}`, async () => {
+    const strategy = jest.spyOn(TesseraStrategy.prototype, 'authenticate');
+    try {
+      await get('/guarded', jwks.token({ sub: 'which-path' })).expect(200);
+      expect(strategy).toHaveBeenCalledTimes(mode === 'passport' ? 1 : 0);
+    } finally {
+      strategy.mockRestore();
+    }
+  });
 
   it('lets a valid token through and hands the route its principal and tenant', async () => {
     const res = await get('/guarded', jwks.token({ sub: 'alice', scope: 'read write', tenant_id: 't-42' })).expect(200);
