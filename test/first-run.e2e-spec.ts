@@ -19,6 +19,7 @@ const maybe = IS_ROOT ? describe : describe.skip;
 if (!IS_ROOT) process.stdout.write('first-run e2e: skipped (needs root for useradd/runuser)\n');
 
 async function ready(port: number, proc: Spawned, timeoutMs: number): Promise<void> {
+  const started = Date.now();
   let exit: number | null | undefined;
   void proc.exited.then((code) => (exit = code));
   await waitFor(
@@ -35,6 +36,7 @@ async function ready(port: number, proc: Spawned, timeoutMs: number): Promise<vo
   ).catch((error: Error) => {
     throw new Error(`${error.message}\n--- output ---\n${proc.output().slice(-4000)}`);
   });
+  process.stdout.write(`first-run e2e: /health/ready = 200 on port ${port} after ${Math.round((Date.now() - started) / 1000)} s more\n`);
 }
 
 /**
@@ -65,8 +67,10 @@ maybe('first run: npm ci && npm start with nothing configured', () => {
     rootParent = mkdtempSync(join(tmpdir(), 'tessera-first-run-'));
     expect(lstatSync(rootParent).mode & 0o777).toBe(0o700);
     rootClone = join(rootParent, 'tessera');
+    const started = Date.now();
     runChecked('git', ['clone', '--quiet', REPO, rootClone], { timeoutMs: 60_000 });
     runChecked('npm', ['ci', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: rootClone, env: { ...process.env, NODE_ENV: '' }, timeoutMs: 240_000 });
+    process.stdout.write(`first-run e2e: git clone + npm ci in ${Math.round((Date.now() - started) / 1000)} s\n`);
 
     // The ordinary user's own clone in their home, with the node_modules npm ci just made (owned by them).
     const parent = join(newcomer.home, `first-run-${process.pid}`);
