@@ -25,7 +25,6 @@ interface Outcome {
   body: string;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const form = { 'content-type': 'application/x-www-form-urlencoded' };
 const kidOf = (jwt: string): string => JSON.parse(Buffer.from(jwt.split('.')[0], 'base64url').toString()).kid;
 

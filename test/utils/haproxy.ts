@@ -46,7 +46,7 @@ export function ensureHaproxyInstalled(): void {
  *   (`retry-on conn-failure`, haproxy's default): a request that reached a replica is never
  *   sent twice, since a POST there may have done its work.
  */
-export function haproxyConfig(port: number, socket: string, backends: HaproxyBackend[], check = { interMs: 500, fall: 2, rise: 2 }): string {
+export function haproxyConfig(port: number, socket: string, backends: HaproxyBackend[], check = { interMs: 500, fall: 3, rise: 2 }): string {
   return `global
   maxconn 512
   stats socket ${socket} mode 600 level admin
@@ -61,7 +61,8 @@ defaults
   timeout connect 1s
   timeout client 30s
   timeout server 30s
-  timeout check 1s
+  # Generous next to inter: a replica slow to answer on a busy machine is not a replica going away.
+  timeout check 2s
   retries 3
   option redispatch
   retry-on conn-failure
