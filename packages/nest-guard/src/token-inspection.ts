@@ -105,12 +105,24 @@ function decodeBase64url(encoded: string, part: string): Buffer {
   // RFC 7515 §2: base64url without padding. Node's decoder is lenient (it skips '=', '+',
   // '/' and stray bits), so insist on the canonical form: the alphabet only, and the
   // decoded bytes must encode back to the same text.
-  if (!BASE64URL.test(encoded) || encoded.length % 4 === 1) {
+  const rest = encoded.length % 4;
+  if (!BASE64URL.test(encoded) || rest === 1) {
     throw new TokenError('MALFORMED_TOKEN', `Token ${part} is not base64url`);
   }
-  const bytes = Buffer.from(encoded, 'base64url');
-  if (bytes.toString('base64url') !== encoded) throw new TokenError('MALFORMED_TOKEN', `Token ${part} is not canonical base64url`);
-  return bytes;
+  // Canonical: the bits of the last character beyond the decoded bytes are zero (4 bits when
+  // 2 characters end the text, 2 when 3 do) — the same answer as re-encoding, without the string.
+  if (rest !== 0 && (sextet(encoded.charCodeAt(encoded.length - 1)) & (rest === 2 ? 0x0f : 0x03)) !== 0) {
+    throw new TokenError('MALFORMED_TOKEN', `Token ${part} is not canonical base64url`);
+  }
+  return Buffer.from(encoded, 'base64url');
+}
+
+/** The 6-bit value of a base64url character (already checked against the alphabet). */
+function sextet(c: number): number {
+  if (c >= 0x41 && c <= 0x5a) return c - 0x41; // A-Z
+  if (c >= 0x61 && c <= 0x7a) return c - 0x61 + 26; // a-z
+  if (c >= 0x30 && c <= 0x39) return c - 0x30 + 52; // 0-9
+  return c === 0x2d ? 62 : 63; // - _
 }
 
 function decodeJsonObject(encoded: string, part: 'header' | 'payload'): Record<string, unknown> {
