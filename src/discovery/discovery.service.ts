@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ASYMMETRIC_ALGORITHMS, DPOP_ALGORITHMS } from '@tessera/nest-guard';
 import { AppConfig } from '../config/app-config';
 import { KeysService } from '../keys/keys.service';
+import { TokenEndpointService } from '../oauth/grants/token-endpoint.service';
 
 export type ServerMetadata = Record<string, string | string[]>;
 
@@ -22,6 +23,7 @@ export class DiscoveryService {
   constructor(
     config: AppConfig,
     private readonly keys: KeysService,
+    tokenEndpoint: TokenEndpointService,
   ) {
     const base = config.publicUrl;
     this.fixed = {
@@ -30,7 +32,7 @@ export class DiscoveryService {
       token_endpoint: `${base}/oauth/token`,
       revocation_endpoint: `${base}/oauth/revoke`,
       introspection_endpoint: `${base}/oauth/introspect`,
-      grant_types_supported: ['client_credentials', 'refresh_token', 'urn:ietf:params:oauth:grant-type:jwt-bearer'],
+      grant_types_supported: tokenEndpoint.grantTypes,
       token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
       token_endpoint_auth_signing_alg_values_supported: CLIENT_ASSERTION_ALGORITHMS,
       revocation_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,

@@ -38,7 +38,7 @@ import { TokenRevocationService } from './token-revocation.service';
     TokenIntrospectionService,
     TokenRevocationService,
   ],
-  exports: [OAuthClientAuthenticator],
+  exports: [OAuthClientAuthenticator, TokenEndpointService],
 })
 export class OAuthModule implements OnModuleInit {
   constructor(
