@@ -47,6 +47,8 @@ export class JwksKeySource implements KeySource {
   constructor(
     issuer: NormalizedIssuer,
     private readonly onFailure: (uri: string, error: unknown) => void,
+    /** The transport of JWKS fetches (default: the global fetch), e.g. one that refuses internal addresses. */
+    private readonly fetchImpl?: typeof fetch,
   ) {
     this.maxAgeMs = issuer.jwksCacheMaxAgeMs;
     this.timeoutMs = issuer.jwksTimeoutMs;
@@ -109,7 +111,7 @@ export class JwksKeySource implements KeySource {
   /** jwks-rsa's transport: fetch, check, and make the document the new key set. */
   private async fetchJwks(uri: string): Promise<{ keys: unknown[] }> {
     try {
-      const response = await fetch(uri, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(this.timeoutMs) });
+      const response = await (this.fetchImpl ?? fetch)(uri, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(this.timeoutMs) });
       if (!response.ok) throw new Error(`JWKS endpoint answered ${response.status}`);
       const text = await response.text();
       if (text.length > MAX_JWKS_BYTES) throw new Error('JWKS document is too large');
