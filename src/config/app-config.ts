@@ -1,6 +1,6 @@
 import type { SigningAlgorithm } from './env.schema';
-import type { ClaimHeader, ForwardAuthRule } from '../forward-auth/forward-auth-config';
-import type { ForwardedSource } from '../forward-auth/forwarded-source';
+import type { ClaimHeader, ForwardAuthRule } from './forward-auth/forward-auth-config';
+import type { ForwardedSource } from './forward-auth/forwarded-source';
 import type { TrustProxy } from './trust-proxy';
 
 /**

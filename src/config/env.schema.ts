@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseDurationSeconds } from './duration';
-import { DEFAULT_FORWARD_AUTH_HEADERS, parseClaimHeaders } from '../forward-auth/forward-auth-config';
-import { DEFAULT_FORWARD_AUTH_SOURCE, parseForwardedSource } from '../forward-auth/forwarded-source';
+import { DEFAULT_FORWARD_AUTH_HEADERS, parseClaimHeaders } from './forward-auth/forward-auth-config';
+import { DEFAULT_FORWARD_AUTH_SOURCE, parseForwardedSource } from './forward-auth/forwarded-source';
 import { parseTrustProxy } from './trust-proxy';
 
 /**

@@ -5,7 +5,7 @@ import { AppConfig } from './app-config';
 import { ConfigError } from './config-error';
 import { decodeKey, envSchema } from './env.schema';
 import { loadOrCreateSecrets, secretsFile } from './secrets';
-import { ForwardAuthConfigError, ForwardAuthRule, loadForwardAuthRules } from '../forward-auth/forward-auth-config';
+import { ForwardAuthConfigError, ForwardAuthRule, loadForwardAuthRules } from './forward-auth/forward-auth-config';
 
 export interface LoadedConfig {
   config: AppConfig;

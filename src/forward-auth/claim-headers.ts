@@ -1,4 +1,4 @@
-import { ClaimHeader } from './forward-auth-config';
+import { ClaimHeader } from '../config/forward-auth/forward-auth-config';
 
 /** Longest header value written; a longer claim is left out rather than cut (a cut identifier could name someone else). */
 export const MAX_CLAIM_HEADER_LENGTH = 1024;
@@ -8,7 +8,8 @@ export const MAX_CLAIM_HEADER_LENGTH = 1024;
  * text, arrays of those joined by a space; objects and nulls are left out. Values are made
  * safe for a header without merging two different values into one: every character outside
  * printable ASCII (CR, LF, NUL, other controls, non-ASCII) is percent-encoded as UTF-8, and
- * so is `%`, so the encoding can be undone; nothing is trimmed. A value over
+ * so is `%`, so the encoding can be undone; nothing is trimmed, and spaces at either end are encoded too, since
+ * HTTP drops them from a header value (RFC 9110 §5.5) and " alice" would reach upstreams as "alice". A value over
  * MAX_CLAIM_HEADER_LENGTH (before or after encoding) is left out.
  */
 export function claimHeaders(claims: Record<string, unknown>, mappings: ClaimHeader[]): Record<string, string> {
@@ -35,6 +36,7 @@ function headerText(value: unknown): string | undefined {
 export function headerSafe(text: string): string {
   return text
     .replace(/%/g, '%25')
+    .replace(/^ +| +$/g, (spaces) => '%20'.repeat(spaces.length))
     .replace(/[^\x20-\x7e]/gu, (c) => {
       try {
         return encodeURIComponent(c);

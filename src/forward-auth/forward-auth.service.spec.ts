@@ -3,9 +3,9 @@ import { AppConfig } from '../config/app-config';
 import { DpopService } from '../dpop/dpop.service';
 import { TokenError } from '@tessera/nest-guard';
 import { TokenVerifierService, VerifiedToken } from '../verification/token-verifier.service';
-import { parseClaimHeaders, parseForwardAuthRules } from './forward-auth-config';
+import { parseClaimHeaders, parseForwardAuthRules } from '../config/forward-auth/forward-auth-config';
 import { ForwardAuthService } from './forward-auth.service';
-import { parseForwardedSource } from './forwarded-source';
+import { parseForwardedSource } from '../config/forward-auth/forwarded-source';
 
 const TENANT = '11111111-1111-4111-8111-111111111111';
 

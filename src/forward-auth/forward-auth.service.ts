@@ -7,8 +7,8 @@ import { dpopAppException } from '../dpop/dpop-errors';
 import { DpopService } from '../dpop/dpop.service';
 import { TokenVerifierService } from '../verification/token-verifier.service';
 import { claimHeaders } from './claim-headers';
-import { ForwardAuthRule } from './forward-auth-config';
-import { ForwardedSource } from './forwarded-source';
+import { ForwardAuthRule } from '../config/forward-auth/forward-auth-config';
+import { ForwardedSource } from '../config/forward-auth/forwarded-source';
 import {
   bearerToken,
   cookieValue,

@@ -1,6 +1,6 @@
 import { claimHeaders, MAX_CLAIM_HEADER_LENGTH } from './claim-headers';
 import { bearerToken, cookieValue, dpopToken, forwardedHtu, ForwardedRequestError, normalisePath, readForwardedRequest } from './forwarded-request';
-import { parseForwardedSource } from './forwarded-source';
+import { parseForwardedSource } from '../config/forward-auth/forwarded-source';
 
 describe('forwarded request', () => {
   describe('dpopToken and forwardedHtu', () => {

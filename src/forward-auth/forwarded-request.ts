@@ -1,4 +1,4 @@
-import { ForwardedSource, KNOWN_METHOD_HEADERS, KNOWN_URI_HEADERS } from './forwarded-source';
+import { ForwardedSource, KNOWN_METHOD_HEADERS, KNOWN_URI_HEADERS } from '../config/forward-auth/forwarded-source';
 
 /**
  * Reading what a gateway sends to GET /v1/auth/verify: the token (Authorization: Bearer or

@@ -1,6 +1,6 @@
-import { parseForwardAuthRules } from './forward-auth-config';
+import { parseForwardAuthRules } from '../config/forward-auth/forward-auth-config';
 import { normalisePath } from './forwarded-request';
-import { PathPattern } from './path-pattern';
+import { PathPattern } from '../config/forward-auth/path-pattern';
 
 const matches = (pattern: string, paths: string[]) => paths.map((p) => PathPattern.compile(pattern).test(p));
 

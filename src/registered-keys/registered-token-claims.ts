@@ -6,8 +6,11 @@ import { ClientsService } from '../clients/clients.service';
 /** How long a replica reuses an answer to "is this client the tenant's?" (a deleted client is refused within it). */
 const OWNERSHIP_CACHE_MS = 1000;
 const OWNERSHIP_CACHE_MAX = 10_000;
-/** Tessera's client ids, in any letter case: an upstream comparing them loosely must not be fooled either. */
-const TESSERA_CLIENT_ID = /^tcl_/i;
+/**
+ * Tessera's client ids, in any letter case and after any leading white space: an upstream comparing them loosely must
+ * not be fooled either, and HTTP drops the spaces around a header value, so " tcl_…" reached x-client-id as "tcl_…".
+ */
+const TESSERA_CLIENT_ID = /^\s*tcl_/i;
 
 /**
  * What a token signed by a tenant's registered key may say about parties other than its own

@@ -1,8 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError } from '../config/config-error';
-import { loadConfig } from '../config/load-config';
+import { ConfigError } from '../config-error';
+import { loadConfig } from '../load-config';
 import { parseClaimHeaders, parseForwardAuthRules } from './forward-auth-config';
 import { parseForwardedSource } from './forwarded-source';
 
