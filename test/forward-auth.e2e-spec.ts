@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Clock } from '../src/common/clock';
 import { AppConfig } from '../src/config/app-config';
-import { parseForwardedSource } from '../src/forward-auth/forwarded-source';
+import { parseForwardedSource } from '../src/config/forward-auth/forwarded-source';
 import { REGISTERED_KEY_CACHE_TTL_MS } from '../src/verification/registered-key-resolver';
 import { readmeNginxSnippet, startNginx } from './utils/nginx';
 import { signTestJwt } from './utils/test-jwt';
