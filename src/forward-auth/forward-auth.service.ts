@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-code';
 import { AppConfig } from '../config/app-config';
-import { boundJkt, dpopChallenge, DpopError, TokenError } from '@tessera/nest-guard';
+import { boundJkt, dpopChallenge, DpopError, quotedStringContent as quoted, TokenError } from '@tessera/nest-guard';
 import { dpopAppException } from '../dpop/dpop-errors';
 import { DpopService } from '../dpop/dpop.service';
 import { TokenVerifierService } from '../verification/token-verifier.service';
@@ -26,8 +26,6 @@ import {
 
 const REALM = 'Bearer realm="tessera"';
 
-/** RFC 6750 §3 quoted-string content: our messages only, but never let a quote or backslash through. */
-const quoted = (text: string) => text.replace(/["\\]/g, "'");
 
 /** What the controller hands over besides the headers. */
 export interface ForwardAuthRequest {

@@ -1,3 +1,4 @@
+import { cookieValue as guardCookieValue } from '@tessera/nest-guard';
 import { ForwardedSource, KNOWN_METHOD_HEADERS, KNOWN_URI_HEADERS } from '../config/forward-auth/forwarded-source';
 
 /**
@@ -37,18 +38,9 @@ export function forwardedHtu(forwarded: ForwardedRequest): string | undefined {
   return `${forwarded.proto}://${forwarded.host}${path.startsWith('/') ? path : `/${path}`}`;
 }
 
-/** The value of one cookie (RFC 6265 §4.2.1), unquoted; undefined when absent or empty. */
+/** The value of one cookie, as the guard package reads it; undefined when absent or empty. */
 export function cookieValue(headers: Headers, name: string): string | undefined {
-  const header = first(headers.cookie);
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq < 0 || part.slice(0, eq).trim() !== name) continue;
-    let value = part.slice(eq + 1).trim();
-    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
-    return value.length > 0 ? value : undefined;
-  }
-  return undefined;
+  return guardCookieValue(first(headers.cookie), name) || undefined;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { HttpException } from '@nestjs/common';
+import { quotedStringContent as quoted } from './header-values';
 import { defaultTokenErrorMessage, GuardErrorCode, INSUFFICIENT_SCOPE_MESSAGE, reasonPhrase, TokenErrorCode } from './token-errors';
 
 export type BearerErrorCode = GuardErrorCode | 'SERVICE_UNAVAILABLE';
@@ -56,11 +57,6 @@ export class BearerAuthException extends HttpException {
 
 function extraParams(options: ChallengeOptions): string {
   return options.resourceMetadata === undefined ? '' : `, resource_metadata="${quoted(options.resourceMetadata)}"`;
-}
-
-/** RFC 6750 §3: error_description and scope are quoted-strings without '"' or '\'. */
-function quoted(value: string): string {
-  return value.replace(/["\\]/g, "'").replace(/[^\x20-\x7e]/g, '?');
 }
 
 /** Sets headers on an Express response or a Fastify reply. */

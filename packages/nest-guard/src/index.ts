@@ -5,6 +5,7 @@ export { JwtGuardService } from './jwt-guard.service';
 export { Auth, Public, Principal, TenantId } from './guard.decorators';
 export type { ClaimName } from './guard.decorators';
 export { BearerAuthException } from './bearer-auth.exception';
+export { cookieValue, quotedStringContent } from './header-values';
 export type { BearerErrorBody, BearerErrorCode, ChallengeOptions } from './bearer-auth.exception';
 export { JwtGuardConfigError } from './jwt-guard.options';
 export type {

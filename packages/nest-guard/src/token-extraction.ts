@@ -1,3 +1,4 @@
+import { cookieValue } from './header-values';
 import { TokenError } from './token-errors';
 
 /**
@@ -39,16 +40,4 @@ export function extractToken(
     }
   }
   throw new TokenError('MISSING_TOKEN', 'A bearer token is required');
-}
-
-function cookieValue(header: unknown, name: string): string | undefined {
-  if (typeof header !== 'string') return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq < 0 || part.slice(0, eq).trim() !== name) continue;
-    let value = part.slice(eq + 1).trim();
-    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
-    return value;
-  }
-  return undefined;
 }
