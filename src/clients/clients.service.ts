@@ -7,6 +7,8 @@ import { AppException } from '../common/errors/app.exception';
 import { isUniqueViolation } from '../common/errors/database-errors';
 import { ErrorCode } from '../common/errors/error-code';
 import { issuerUrlProblem } from '../common/http/issuer-url';
+import { OutboundAddressPolicy } from '../common/http/outbound-address-policy';
+import { outboundUrlProblem } from '../common/http/outbound-url';
 import { AppConfig } from '../config/app-config';
 import { TenantsService } from '../tenants/tenants.service';
 import { generateClient, isClientId } from './client-secret';
@@ -141,7 +143,9 @@ export class ClientsService {
       throw new AppException(ErrorCode.VALIDATION_FAILED, 'A private_key_jwt client needs exactly one of jwks (its public keys) or jwksUri');
     }
     if (dto.jwksUri !== undefined) {
-      const problem = issuerUrlProblem(dto.jwksUri, 'jwksUri', this.config.allowInsecureIssuersForTests);
+      // A literal internal address is refused now; the fetch itself goes through OutboundHttp, which checks at connect (docs/adr/0020).
+      const addresses = new OutboundAddressPolicy(this.config.outboundAllowedNetworks, this.config.allowInsecureIssuersForTests);
+      const problem = issuerUrlProblem(dto.jwksUri, 'jwksUri', this.config.allowInsecureIssuersForTests) ?? outboundUrlProblem(dto.jwksUri, 'jwksUri', addresses);
       if (problem) throw new AppException(ErrorCode.VALIDATION_FAILED, problem);
       return { jwks: null, jwksUri: dto.jwksUri };
     }

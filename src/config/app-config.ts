@@ -2,6 +2,7 @@ import type { SigningAlgorithm } from './env.schema';
 import type { ClaimHeader, ForwardAuthRule } from './forward-auth/forward-auth-config';
 import type { ForwardedSource } from './forward-auth/forwarded-source';
 import type { TrustProxy } from './trust-proxy';
+import type { OutboundNetwork } from '../common/http/outbound-address-policy';
 
 /**
  * The validated, typed configuration. Built once at start-up by `loadConfig()`
@@ -56,6 +57,8 @@ export class AppConfig {
   clockToleranceSeconds: number;
   /** ALLOW_INSECURE_ISSUERS_FOR_TESTS: http:// trusted issuers and client jwksUris on loopback (never in production). */
   allowInsecureIssuersForTests: boolean;
+  /** OUTBOUND_ALLOWED_NETWORKS: internal networks tenant-steered fetches may reach anyway (docs/adr/0020). */
+  outboundAllowedNetworks: OutboundNetwork[];
   forwardAuth: {
     /** Cookie read by GET /v1/auth/verify when there is no Authorization header. */
     cookieName?: string;

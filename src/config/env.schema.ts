@@ -3,6 +3,7 @@ import { parseDurationSeconds } from './duration';
 import { DEFAULT_FORWARD_AUTH_HEADERS, parseClaimHeaders } from './forward-auth/forward-auth-config';
 import { DEFAULT_FORWARD_AUTH_SOURCE, parseForwardedSource } from './forward-auth/forwarded-source';
 import { parseTrustProxy } from './trust-proxy';
+import { parseOutboundNetworks } from '../common/http/outbound-address-policy';
 
 /**
  * Every environment variable Tessera reads, with its type, range and default.
@@ -107,6 +108,15 @@ export const envSchema = z.object({
   CLOCK_TOLERANCE_SECONDS: int(30, 0, 300),
   // http:// trusted issuers and client jwksUris on loopback only, for tests; refused with NODE_ENV=production (docs/adr/0018).
   ALLOW_INSECURE_ISSUERS_FOR_TESTS: bool(false),
+  // Internal addresses (loopback, private, link-local, CGNAT, …) tenant-steered fetches may reach anyway: CIDRs or addresses (docs/adr/0020).
+  OUTBOUND_ALLOWED_NETWORKS: z.string().default('').transform((value, ctx) => {
+    const networks = parseOutboundNetworks(value);
+    if (typeof networks === 'string') {
+      ctx.addIssue({ code: 'custom', message: networks });
+      return z.NEVER;
+    }
+    return networks;
+  }),
   FORWARD_AUTH_COOKIE: z
     .string()
     .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,200}$/, 'must be a cookie name (letters, digits and !#$%&\'*+.^_`|~-)')

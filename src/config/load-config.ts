@@ -97,6 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
     verifyAudiences: e.VERIFY_AUDIENCES?.length ? e.VERIFY_AUDIENCES : [defaultAudience],
     clockToleranceSeconds: e.CLOCK_TOLERANCE_SECONDS,
     allowInsecureIssuersForTests: e.ALLOW_INSECURE_ISSUERS_FOR_TESTS,
+    outboundAllowedNetworks: e.OUTBOUND_ALLOWED_NETWORKS,
     forwardAuth: {
       cookieName: e.FORWARD_AUTH_COOKIE,
       claimHeaders: e.FORWARD_AUTH_HEADERS,

@@ -2,6 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { Clock } from '../common/clock';
 import { issuerUrlProblem } from '../common/http/issuer-url';
+import { OUTBOUND_MAX_BYTES, OutboundHttp } from '../common/http/outbound-http';
+import { outboundUrlProblem } from '../common/http/outbound-url';
 import { AppConfig } from '../config/app-config';
 import { JwksUnavailableError } from './remote-key-set';
 
@@ -10,7 +12,6 @@ const DISCOVERY_REFRESH_MS = 60 * 60_000;
 /** After a failed read, the next attempt waits this long (the last known jwks_uri keeps working). */
 const DISCOVERY_RETRY_MS = 10_000;
 const DISCOVERY_TIMEOUT_MS = 5000;
-const MAX_DOCUMENT_BYTES = 256 * 1024;
 
 interface Discovered {
   jwksUri?: string;
@@ -23,7 +24,8 @@ interface Discovered {
  * The jwks_uri of a trusted issuer registered without one: OpenID Connect Discovery 1.0 §4
  * (`<issuer>/.well-known/openid-configuration`, as Kubernetes' service-account issuer and GitHub
  * Actions serve it). The document's `issuer` must equal the issuer (§4.3) and its jwks_uri must
- * pass the same https rule as the issuer.
+ * pass the same https rule as the issuer. The document is read through OutboundHttp (internal
+ * addresses refused at connect time, no redirects, OUTBOUND_MAX_BYTES; docs/adr/0020).
  */
 @Injectable()
 export class IssuerDiscovery {
@@ -33,6 +35,7 @@ export class IssuerDiscovery {
   constructor(
     private readonly clock: Clock,
     private readonly config: AppConfig,
+    private readonly outbound: OutboundHttp,
   ) {}
 
   /** The issuer's jwks_uri; JwksUnavailableError when it was never read successfully. */
@@ -63,14 +66,13 @@ export class IssuerDiscovery {
 
   private async read(issuer: string): Promise<string> {
     const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
-    const response = await fetch(url, { headers: { accept: 'application/json' }, redirect: 'error', signal: AbortSignal.timeout(DISCOVERY_TIMEOUT_MS) });
-    if (!response.ok) throw new Error(`answered ${response.status}`);
-    const text = await response.text();
-    if (text.length > MAX_DOCUMENT_BYTES) throw new Error('document is too large');
-    const document = JSON.parse(text) as { issuer?: unknown; jwks_uri?: unknown };
+    const response = await this.outbound.get(url, { timeoutMs: DISCOVERY_TIMEOUT_MS, maxBytes: OUTBOUND_MAX_BYTES });
+    if (response.status < 200 || response.status > 299) throw new Error(`answered ${response.status}`);
+    const document = JSON.parse(response.body) as { issuer?: unknown; jwks_uri?: unknown };
     if (document?.issuer !== issuer) throw new Error('the document names another issuer');
     if (typeof document.jwks_uri !== 'string') throw new Error('the document has no jwks_uri');
-    const problem = issuerUrlProblem(document.jwks_uri, 'jwks_uri', this.config.allowInsecureIssuersForTests);
+    const problem =
+      issuerUrlProblem(document.jwks_uri, 'jwks_uri', this.config.allowInsecureIssuersForTests) ?? outboundUrlProblem(document.jwks_uri, 'jwks_uri', this.outbound);
     if (problem) throw new Error(problem);
     return document.jwks_uri;
   }

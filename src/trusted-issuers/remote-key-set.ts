@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { JwksKeySource, PinnedKey } from '@tessera/nest-guard';
 import { LRUCache } from 'lru-cache';
 import { Clock } from '../common/clock';
+import { OutboundHttp } from '../common/http/outbound-http';
 
 /** How long one fetched JWKS answers before a fresh fetch is made: a key removed upstream stops within this. */
 export const JWKS_REFRESH_MS = 5 * 60_000;
@@ -43,6 +44,8 @@ export class RemoteKeySet {
     private readonly uri: string,
     private readonly clock: Clock,
     private readonly onFailure: (uri: string, error: unknown) => void,
+    /** The JWKS transport: OutboundHttp's fetch in the app (internal addresses refused at connect, docs/adr/0020). */
+    private readonly fetchImpl?: typeof fetch,
   ) {}
 
   /** The pinned key for kid (TokenError from the source), or JwksUnavailableError. */
@@ -64,10 +67,14 @@ export class RemoteKeySet {
   /** One fetch through a new source (its first lookup always fetches); promoted only if it succeeded. */
   private async refresh(kid: string, alg: string, now: number): Promise<void> {
     const generation: Generation = { fetchedAtMs: now, failures: 0, source: undefined as unknown as JwksKeySource };
-    generation.source = new JwksKeySource(keySourceOptions(this.uri), (uri, error) => {
-      generation.failures++;
-      this.onFailure(uri, error);
-    });
+    generation.source = new JwksKeySource(
+      keySourceOptions(this.uri),
+      (uri, error) => {
+        generation.failures++;
+        this.onFailure(uri, error);
+      },
+      this.fetchImpl,
+    );
     // Not found, wrong algorithm, or a fetch failure: which one is told by `failures`.
     await generation.source.resolve(kid, alg).catch(() => undefined);
     if (generation.failures === 0) this.current = generation;
@@ -81,12 +88,16 @@ export class RemoteKeySets {
   private readonly logger = new Logger('RemoteJwks');
   private readonly sets = new LRUCache<string, RemoteKeySet>({ max: MAX_KEY_SETS });
 
-  constructor(private readonly clock: Clock) {}
+  constructor(
+    private readonly clock: Clock,
+    private readonly outbound: OutboundHttp,
+  ) {}
 
   forUri(uri: string): RemoteKeySet {
     let set = this.sets.get(uri);
     if (!set) {
-      set = new RemoteKeySet(uri, this.clock, (failed, error) => this.logger.warn(`JWKS fetch from ${failed} failed: ${String((error as Error)?.message ?? error)}`));
+      const warn = (failed: string, error: unknown) => this.logger.warn(`JWKS fetch from ${failed} failed: ${String((error as Error)?.message ?? error)}`);
+      set = new RemoteKeySet(uri, this.clock, warn, this.outbound.fetch);
       this.sets.set(uri, set);
     }
     return set;

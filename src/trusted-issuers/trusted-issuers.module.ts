@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module';
 import { ClientsModule } from '../clients/clients.module';
+import { OutboundHttp } from '../common/http/outbound-http';
 import { TenantsModule } from '../tenants/tenants.module';
 import { AssertionJtiRepository } from './assertion-jti.repository';
 import { AssertionJtiPurgeJob } from './assertion-jti-purge.job';
@@ -24,6 +25,7 @@ import { TrustedIssuersService } from './trusted-issuers.service';
     TrustedIssuersService,
     AssertionJtiRepository,
     AssertionJtiPurgeJob,
+    OutboundHttp,
     RemoteKeySets,
     IssuerDiscovery,
     PrivateKeyJwtVerifier,

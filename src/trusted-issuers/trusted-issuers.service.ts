@@ -6,6 +6,8 @@ import { AppException } from '../common/errors/app.exception';
 import { isUniqueViolation } from '../common/errors/database-errors';
 import { ErrorCode } from '../common/errors/error-code';
 import { issuerUrlProblem } from '../common/http/issuer-url';
+import { OutboundHttp } from '../common/http/outbound-http';
+import { outboundUrlProblem } from '../common/http/outbound-url';
 import { AppConfig } from '../config/app-config';
 import { TenantsService } from '../tenants/tenants.service';
 import { claimConditionsProblem } from './claim-conditions';
@@ -26,12 +28,15 @@ export class TrustedIssuersService {
     private readonly tenants: TenantsService,
     private readonly audit: AuditService,
     private readonly config: AppConfig,
+    private readonly outbound: OutboundHttp,
   ) {}
 
   async create(tenantId: string, dto: CreateTrustedIssuerDto, actor: string, requestId?: string): Promise<TrustedIssuerResponseDto> {
     const problem =
       issuerUrlProblem(dto.issuer, 'issuer', this.config.allowInsecureIssuersForTests) ??
       (dto.jwksUri === undefined ? undefined : issuerUrlProblem(dto.jwksUri, 'jwksUri', this.config.allowInsecureIssuersForTests)) ??
+      // The issuer itself is fetched (discovery) only when no jwksUri is given (docs/adr/0020).
+      (dto.jwksUri === undefined ? outboundUrlProblem(dto.issuer, 'issuer', this.outbound) : outboundUrlProblem(dto.jwksUri, 'jwksUri', this.outbound)) ??
       subjectPatternProblem(dto.subject) ??
       (dto.claims === undefined ? undefined : claimConditionsProblem(dto.claims));
     if (problem) throw new AppException(ErrorCode.VALIDATION_FAILED, problem);
