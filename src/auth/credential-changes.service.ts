@@ -8,8 +8,12 @@ export const CREDENTIALS_CHANNEL = 'tessera_credentials';
 export type CredentialChange =
   | { t: 'api_key'; tenantId: string; prefix: string }
   | { t: 'client'; tenantId: string; clientId: string }
-  /** Disabled, deleted, or its settings changed: everything of the tenant is read again. */
-  | { t: 'tenant'; tenantId: string }
+  /**
+   * Disabled, deleted, or its settings changed: everything of the tenant is read again. `blocked` is set only by the
+   * replica that made the change (it knows the new state): the denylist then refuses or accepts the tenant's own
+   * tokens at once, without waiting for its own NOTIFY.
+   */
+  | { t: 'tenant'; tenantId: string; blocked?: boolean }
   | { t: 'registered_key'; tenantId: string; kid: string }
   /** Changes may have been missed (LISTEN came back, or notifications do not arrive): forget everything. */
   | { t: 'all' };

@@ -1,3 +1,4 @@
+import { CredentialChanges } from '../auth/credential-changes.service';
 import { Clock } from '../common/clock';
 import { Scheduler } from '../common/scheduling/scheduler';
 import { AppConfig } from '../config/app-config';
@@ -22,7 +23,7 @@ function setup(snapshot: DenylistSnapshot = { jtis: [], cutoffs: [], blockedTena
     }),
   } as unknown as RevocationRepository;
   const metrics = { observeRevocationPropagation: jest.fn() } as unknown as MetricsService;
-  const service = new DenylistService(repository, clock, { denylistReloadIntervalSeconds: 60 } as AppConfig, { isListening: () => false } as unknown as NotificationsService, metrics, new Scheduler());
+  const service = new DenylistService(repository, clock, { denylistReloadIntervalSeconds: 60 } as AppConfig, { isListening: () => false } as unknown as NotificationsService, metrics, new Scheduler(), { subscribe: () => undefined } as unknown as CredentialChanges);
   return {
     service,
     setNow: (s: number) => (now = s),

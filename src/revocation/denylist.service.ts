@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { CredentialChanges } from '../auth/credential-changes.service';
 import { Clock } from '../common/clock';
 import { Scheduler } from '../common/scheduling/scheduler';
 import { AppConfig } from '../config/app-config';
@@ -53,7 +54,14 @@ export class DenylistService implements OnApplicationBootstrap {
     private readonly notifications: NotificationsService,
     private readonly metrics: MetricsService,
     private readonly scheduler: Scheduler,
-  ) {}
+    changes: CredentialChanges,
+  ) {
+    // A tenant disabled, enabled or deleted by this replica holds on the next request here, not when its own NOTIFY
+    // comes back (docs/adr/0017-revocation-propagation.md); other replicas still learn it from the denylist trigger.
+    changes.subscribe((change) => {
+      if (change.t === 'tenant' && change.blocked !== undefined) this.apply({ t: 'tenant', tenantId: change.tenantId, blocked: change.blocked });
+    });
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     // Fail the start rather than serve with an empty denylist. The listener reloads once more

@@ -82,7 +82,7 @@ export class TenantsService {
     const { disabled, ...rest } = dto;
     try {
       const updated = await this.repository.update(id, { ...rest, ...(disabled === undefined ? {} : { isDisabled: disabled }) });
-      this.forgetCached(id);
+      this.forgetCached(id, updated ? updated.isDisabled : undefined);
       if (!updated) throw new AppException(ErrorCode.NOT_FOUND, 'Tenant not found');
       return this.map(updated);
     } catch (error) {
@@ -93,17 +93,18 @@ export class TenantsService {
   async remove(id: string): Promise<void> {
     // The tenant's API keys are revoked in the deletion's transaction (api_keys has one repository: the api-keys feature's).
     const removed = await this.repository.softDelete(id, (m) => this.apiKeys.revokeAllOfTenant(m, id));
-    this.forgetCached(id);
+    this.forgetCached(id, removed ? true : undefined);
     if (!removed) throw new AppException(ErrorCode.NOT_FOUND, 'Tenant not found');
   }
 
   /**
    * After a change is committed: every cache on this replica (settings, API keys, clients,
    * registered keys) forgets the tenant before the request answers, and a load that read
-   * before the commit is not kept. Other replicas hear it through NOTIFY.
+   * before the commit is not kept; `blocked` (the committed state) reaches the denylist, which
+   * is all Tessera's own tokens are checked against. Other replicas hear it through NOTIFY.
    */
-  private forgetCached(id: string): void {
-    this.changes.published({ t: 'tenant', tenantId: id });
+  private forgetCached(id: string, blocked?: boolean): void {
+    this.changes.published({ t: 'tenant', tenantId: id, ...(blocked === undefined ? {} : { blocked }) });
   }
 
   private async findOrThrow(id: string): Promise<TenantEntity> {
