@@ -7,8 +7,11 @@
 //        refreshFile?,       // one refresh token per line: each connection rotates its own chain
 //        run?,               // index of this run in a measurement: refresh chains start at run × connections
 //        refreshBody?,       // 'form' | 'json' for the refresh chain
+//        dpopKeyPem?,        // with tokensFile: send `Authorization: DPoP <token>` and a fresh ES256 proof (this P-256 key) per request
+//        dpopMaxRps?,        // proofs made before the run: durationSec × this (default 12 000); each is sent once
 //        sampleIntMs? }      // autocannon's sample interval (default: 1000 ms, or the duration when shorter)
 import autocannon from 'autocannon';
+import { createHash, createPrivateKey, createPublicKey, randomBytes, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 const job = JSON.parse(process.argv[2]);
@@ -31,6 +34,29 @@ if (tokens && job.tokenFormField) {
   request.setupRequest = (req) => {
     const token = tokens[next++ % tokens.length];
     return { ...req, headers: { ...req.headers, authorization: `Bearer ${token}` } };
+  };
+}
+if (tokens && job.dpopKeyPem) {
+  // RFC 9449 proofs are single use: all of them are signed here, before autocannon starts, so the
+  // run measures the service's two signature checks and not this process's signing.
+  const key = createPrivateKey(job.dpopKeyPem);
+  const jwk = createPublicKey(key).export({ format: 'jwk' });
+  const b64 = (value) => Buffer.from(value).toString('base64url');
+  const header = b64(JSON.stringify({ typ: 'dpop+jwt', alg: 'ES256', jwk }));
+  const htu = job.url.split('?')[0];
+  const count = Math.ceil(job.durationSec * (job.dpopMaxRps ?? 12_000));
+  const pairs = new Array(count);
+  const iat = Math.floor(Date.now() / 1000);
+  for (let i = 0; i < count; i++) {
+    const token = tokens[i % tokens.length];
+    const ath = createHash('sha256').update(token).digest('base64url');
+    const input = `${header}.${b64(JSON.stringify({ htm: request.method, htu, jti: randomBytes(12).toString('base64url'), iat, ath }))}`;
+    pairs[i] = [`DPoP ${token}`, `${input}.${sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`];
+  }
+  request.setupRequest = (req) => {
+    // Past the last proof, a proof is sent again: the service refuses the replay (401) and the measurement fails.
+    const [authorization, dpop] = pairs[next++ % count];
+    return { ...req, headers: { ...req.headers, authorization, dpop } };
   };
 }
 if (refresh) {

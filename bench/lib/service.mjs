@@ -54,11 +54,11 @@ export async function startTsService(script, { env = {}, ready, timeoutMs = 30_0
 }
 
 /** examples/consumer on `adapter`, trusting the issuer at `issuerUrl` (its JWKS at /.well-known/jwks.json). */
-export function startConsumer({ adapter, issuerUrl, verifiedCacheSize }) {
+export function startConsumer({ adapter, issuerUrl, verifiedCacheSize, dpop = false }) {
   return startTsService('examples/consumer/main.ts', {
-    name: `examples/consumer (${adapter})`,
+    name: `examples/consumer (${adapter}${dpop ? ', DPoP' : ''})`,
     ready: 'Consumer listening',
-    env: { TESSERA_URL: issuerUrl, ADAPTER: adapter, VERIFIED_CACHE_SIZE: String(verifiedCacheSize) },
+    env: { TESSERA_URL: issuerUrl, ADAPTER: adapter, VERIFIED_CACHE_SIZE: String(verifiedCacheSize), ...(dpop ? { DPOP: 'on' } : {}) },
   });
 }
 

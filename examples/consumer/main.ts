@@ -1,4 +1,4 @@
-import { tesseraIntrospection } from '@tessera/nest-guard';
+import { DpopSenderConstraint, tesseraIntrospection } from '@tessera/nest-guard';
 import type { JwtIssuerOptions, RevocationCheck } from '@tessera/nest-guard';
 import { createConsumerApp } from './create-consumer-app';
 
@@ -19,6 +19,9 @@ import { createConsumerApp } from './create-consumer-app';
  * INTROSPECTION_CLIENT_SECRET (a client of that tenant) makes every issuer ask Tessera's
  * POST $TESSERA_URL/oauth/introspect (INTROSPECTION_URL) whether a verified token is still active;
  * INTROSPECTION_CACHE_TTL_MS (5000), INTROSPECTION_TIMEOUT_MS (2000), INTROSPECTION_ON_ERROR (deny|allow).
+ * DPoP (RFC 9449, optional): DPOP=on accepts `Authorization: DPoP <token>` with a proof and refuses
+ * bound tokens sent as Bearer; DPOP=required refuses unbound tokens too; DPOP_ORIGIN is the origin
+ * clients address this service at (behind a proxy; default: the request's protocol and Host).
  */
 async function main(): Promise<void> {
   const env = process.env;
@@ -50,6 +53,9 @@ async function main(): Promise<void> {
     logger: ['warn', 'error'],
     verifiedCacheSize: optionalInteger('VERIFIED_CACHE_SIZE'),
     verifiedCacheTtlMs: optionalInteger('VERIFIED_CACHE_TTL_MS'),
+    ...(env.DPOP === 'on' || env.DPOP === 'required'
+      ? { senderConstraint: new DpopSenderConstraint({ required: env.DPOP === 'required', origin: env.DPOP_ORIGIN || undefined }) }
+      : {}),
     issuers: [
       {
         issuer: tessera,
