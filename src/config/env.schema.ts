@@ -95,7 +95,7 @@ export const envSchema = z.object({
   REFRESH_REUSE_GRACE_SECONDS: int(5, 0, 60),
   DENYLIST_RELOAD_INTERVAL: duration('60', 1, 86400),
   REFRESH_PURGE_INTERVAL: duration('1h', 0, 7 * 86400),
-  USED_JTI_PURGE_INTERVAL: duration('10m', 0, 86400),
+  USED_JTI_PURGE_INTERVAL: duration('60', 0, 86400),
   SIGNING_ALGORITHM: z.enum(SIGNING_ALGORITHMS).default('RS256'),
   KEY_ROTATION_INTERVAL: duration('90d', 0),
   JWKS_MAX_AGE: duration('600', 0, 86400),

@@ -1,11 +1,10 @@
-import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { DPOP_ALGORITHMS, DpopError, DpopExpectations, DpopProofVerifier, DpopSenderConstraint, VerifiedDpopProof } from '@tessera/nest-guard';
 import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
 import { DpopJtiRepository } from './dpop-jti.repository';
 import { DpopNonceService } from './dpop-nonce.service';
 
-const PURGE_INTERVAL_MS = 60_000;
 /** Clock skew allowed for a proof's iat in the future; the past is DPOP_PROOF_MAX_AGE. */
 const PROOF_FUTURE_TOLERANCE_SECONDS = 5;
 
@@ -15,13 +14,12 @@ type Headers = Record<string, string | string[] | undefined>;
  * DPoP proofs as Tessera's server checks them (token endpoints, forward-auth, introspection
  * callers): the guard package's verifier with the server's policies — jtis single use in Postgres
  * (every replica), HMAC nonces when DPOP_NONCE_REQUIRED is on, the app clock. docs/adr/0019-dpop.md.
+ * Used proof ids are purged by DpopJtiPurgeJob.
  */
 @Injectable()
-export class DpopService implements OnModuleInit, OnModuleDestroy {
-  private readonly logger = new Logger('Dpop');
+export class DpopService {
   readonly algorithms: readonly string[] = DPOP_ALGORITHMS;
   private readonly verifier: DpopProofVerifier;
-  private purgeTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly jtis: DpopJtiRepository,
@@ -36,18 +34,6 @@ export class DpopService implements OnModuleInit, OnModuleDestroy {
       jtiStore: { use: (jkt: string, jti: string, expiresAtMs: number) => this.jtis.useOnce(jkt, jti, new Date(expiresAtMs)) },
       nonces: nonces.required ? nonces : undefined,
     });
-  }
-
-  onModuleInit(): void {
-    // Idempotent DELETE: every replica may run it.
-    this.purgeTimer = setInterval(() => {
-      this.jtis.purgeExpired(this.clock.now()).catch((error: unknown) => this.logger.warn(`Purge of used DPoP proof ids failed: ${String((error as Error)?.message)}`));
-    }, PURGE_INTERVAL_MS);
-    this.purgeTimer.unref();
-  }
-
-  onModuleDestroy(): void {
-    clearInterval(this.purgeTimer);
   }
 
   /** The request's DPoP header; undefined without one. Two are refused (RFC 9449 §4.3 check 1). */
