@@ -8,21 +8,14 @@ export interface NewFamily extends RefreshGrantContext {
   expiresAt: Date;
 }
 
-/** A refresh token row with its family, its tenant's state and its subject's cut-off. */
-export interface RefreshTokenRow {
+/** A refresh token row with its family (what the family remembers: RefreshGrantContext), its tenant's state and its subject's cut-off. */
+export interface RefreshTokenRow extends RefreshGrantContext {
   id: string;
   familyId: string;
   generation: number;
   expiresAt: Date;
   usedAt: Date | null;
   revokedAt: Date | null;
-  tenantId: string;
-  sub: string;
-  clientId: string | null;
-  scope: string;
-  audience: string[];
-  claims: Record<string, unknown> | null;
-  accessTokenTtl: number;
   familyCreatedAt: Date;
   familyExpiresAt: Date;
   familyRevokedAt: Date | null;
