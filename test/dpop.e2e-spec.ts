@@ -158,6 +158,23 @@ describe('DPoP (e2e)', () => {
       expect(cc.body.error).toBe('invalid_dpop_proof');
     });
 
+    it('a client with dpopBoundAccessTokens refuses token requests without a proof, at both endpoints', async () => {
+      const c = (await t.http.post(`/v1/tenants/${tenant.id}/clients`).set(tenant.apiKey).send({ name: 'bound', scopes: [], dpopBoundAccessTokens: true }).expect(201)).body;
+      expect(c.dpopBoundAccessTokens).toBe(true);
+      const cc = await t.http.post('/oauth/token').auth(c.clientId, c.clientSecret).type('form').send({ grant_type: 'client_credentials' });
+      expect([cc.status, cc.body.error]).toEqual([400, 'invalid_dpop_proof']);
+      await refused(await issue(undefined, { sub: 'u', clientId: c.clientId }), 'INVALID_DPOP_PROOF');
+      const h = await holder();
+      const ok = await fetch(`${base}/oauth/token`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`${c.clientId}:${c.clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded', dpop: await proof(h, { htm: 'POST', htu: `${base}/oauth/token` }) },
+        body: new URLSearchParams({ grant_type: 'client_credentials' }),
+      });
+      expect(((await ok.json()) as { token_type: string }).token_type).toBe('DPoP');
+      // With a client, only the access token is bound: the client authenticates its refresh tokens itself.
+      expect((await issue(h, { sub: 'u', clientId: c.clientId })).status).toBe(201);
+    });
+
     it('discovery lists dpop_signing_alg_values_supported (asymmetric only)', async () => {
       const res = await t.http.get('/.well-known/oauth-authorization-server').expect(200);
       expect(res.body.dpop_signing_alg_values_supported).toEqual(expect.arrayContaining(['ES256', 'RS256', 'PS256', 'EdDSA']));

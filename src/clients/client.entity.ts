@@ -34,6 +34,10 @@ export class ClientEntity {
   @Column({ name: 'jwks_uri', type: 'varchar', length: 2048, nullable: true })
   jwksUri: string | null;
 
+  /** RFC 9449 §5.2 `dpop_bound_access_tokens`: a token request of this client without a DPoP proof is refused. */
+  @Column({ name: 'dpop_bound_access_tokens', type: 'boolean', default: false })
+  dpopBoundAccessTokens: boolean;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

@@ -4,7 +4,7 @@ import { IsNull, Repository } from 'typeorm';
 import { ClientAuthMethod, ClientEntity } from './client.entity';
 import type { ClientJwk } from './client-jwks';
 
-export type NewClient = Pick<ClientEntity, 'clientId' | 'tenantId' | 'name' | 'scopes' | 'secretHash' | 'tokenEndpointAuthMethod' | 'jwks' | 'jwksUri'>;
+export type NewClient = Pick<ClientEntity, 'clientId' | 'tenantId' | 'name' | 'scopes' | 'secretHash' | 'tokenEndpointAuthMethod' | 'jwks' | 'jwksUri' | 'dpopBoundAccessTokens'>;
 
 /** A live client with what authentication needs, including its tenant's state. */
 export interface ClientCredential {
@@ -16,6 +16,8 @@ export interface ClientCredential {
   tokenEndpointAuthMethod: ClientAuthMethod;
   jwks: { keys: ClientJwk[] } | null;
   jwksUri: string | null;
+  /** Its tokens are DPoP-bound only (RFC 9449 §5.2). */
+  dpopBoundAccessTokens: boolean;
 }
 
 @Injectable()
@@ -53,8 +55,9 @@ export class ClientsRepository {
       token_endpoint_auth_method: ClientAuthMethod;
       jwks: { keys: ClientJwk[] } | null;
       jwks_uri: string | null;
+      dpop_bound_access_tokens: boolean;
     }[] = await this.repo.query(
-      `SELECT c.client_id, c.tenant_id, c.scopes, c.secret_hash, c.token_endpoint_auth_method, c.jwks, c.jwks_uri
+      `SELECT c.client_id, c.tenant_id, c.scopes, c.secret_hash, c.token_endpoint_auth_method, c.jwks, c.jwks_uri, c.dpop_bound_access_tokens
          FROM clients c JOIN tenants t ON t.id = c.tenant_id
         WHERE c.client_id = $1 AND c.deleted_at IS NULL AND t.deleted_at IS NULL AND NOT t.is_disabled
           AND ($2::uuid IS NULL OR c.tenant_id = $2::uuid)`,
@@ -70,6 +73,7 @@ export class ClientsRepository {
         tokenEndpointAuthMethod: row.token_endpoint_auth_method,
         jwks: row.jwks,
         jwksUri: row.jwks_uri,
+        dpopBoundAccessTokens: row.dpop_bound_access_tokens === true,
       }
     );
   }

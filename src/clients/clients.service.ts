@@ -14,7 +14,7 @@ import { TenantsService } from '../tenants/tenants.service';
 import { generateClient, isClientId } from './client-secret';
 import { ClientAuthMethod, ClientEntity } from './client.entity';
 import { ClientJwk, ClientJwksError, normalizeClientJwks } from './client-jwks';
-import { ClientsRepository } from './clients.repository';
+import { ClientCredential, ClientsRepository } from './clients.repository';
 import { ClientResponseDto, CreatedClientResponseDto } from './dto/client-response.dto';
 import { CreateClientDto } from './dto/create-client.dto';
 
@@ -23,6 +23,8 @@ export interface ClientInfo {
   clientId: string;
   tenantId: string;
   scopes: string[];
+  /** RFC 9449 §5.2: the client's tokens are DPoP-bound only (a token request without a proof is refused). */
+  dpopBoundAccessTokens?: boolean;
 }
 
 /** A private_key_jwt client, with where its public keys are (exactly one of jwks and jwksUri). */
@@ -64,6 +66,7 @@ export class ClientsService {
           secretHash: secretless ? null : generated.secretHash,
           tokenEndpointAuthMethod: method,
           ...keys,
+          dpopBoundAccessTokens: dto.dpopBoundAccessTokens ?? false,
         });
         await this.audit.record({
           tenantId,
@@ -100,21 +103,21 @@ export class ClientsService {
     const credential = await this.credentials.get('client', clientId, () => this.repository.findUsable(clientId));
     // A private_key_jwt client has no secret: no secret authenticates it.
     if (!credential?.secretHash || !secretMatches(clientSecret, credential.secretHash)) return undefined;
-    return { clientId: credential.clientId, tenantId: credential.tenantId, scopes: credential.scopes };
+    return infoOf(credential);
   }
 
   /** A live client of that (live, enabled) tenant, or undefined. */
   async findForTenant(tenantId: string, clientId: string): Promise<ClientInfo | undefined> {
     if (!isClientId(clientId)) return undefined;
     const credential = await this.repository.findUsable(clientId, tenantId);
-    return credential && { clientId: credential.clientId, tenantId: credential.tenantId, scopes: credential.scopes };
+    return credential && infoOf(credential);
   }
 
   /** A live client of a live, enabled tenant, whatever its authentication method; undefined otherwise. */
   async findInfo(clientId: string): Promise<ClientInfo | undefined> {
     if (!isClientId(clientId)) return undefined;
     const credential = await this.credentials.get('client', clientId, () => this.repository.findUsable(clientId));
-    return credential && { clientId: credential.clientId, tenantId: credential.tenantId, scopes: credential.scopes };
+    return credential && infoOf(credential);
   }
 
   /** A live private_key_jwt client of a live, enabled tenant, with its keys; undefined otherwise. */
@@ -123,9 +126,7 @@ export class ClientsService {
     const credential = await this.credentials.get('client', clientId, () => this.repository.findUsable(clientId));
     if (!credential || credential.tokenEndpointAuthMethod !== 'private_key_jwt') return undefined;
     return {
-      clientId: credential.clientId,
-      tenantId: credential.tenantId,
-      scopes: credential.scopes,
+      ...infoOf(credential),
       jwks: credential.jwks?.keys ?? null,
       jwksUri: credential.jwksUri,
     };
@@ -165,7 +166,13 @@ export class ClientsService {
       tokenEndpointAuthMethod: c.tokenEndpointAuthMethod,
       ...(c.jwks ? { jwks: c.jwks } : {}),
       ...(c.jwksUri ? { jwksUri: c.jwksUri } : {}),
+      ...(c.dpopBoundAccessTokens ? { dpopBoundAccessTokens: true } : {}),
       createdAt: c.createdAt.toISOString(),
     };
   }
+}
+
+/** What other modules learn of a usable client. */
+function infoOf(c: ClientCredential): ClientInfo {
+  return { clientId: c.clientId, tenantId: c.tenantId, scopes: c.scopes, ...(c.dpopBoundAccessTokens ? { dpopBoundAccessTokens: true } : {}) };
 }

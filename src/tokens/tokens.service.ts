@@ -47,8 +47,9 @@ export class TokensService {
     const audience = dto.audience === undefined ? [this.config.defaultAudience] : [...new Set([dto.audience].flat())];
 
     const jkt = request ? await this.proofKey(request) : undefined;
-    if (tenant.requireDpop && jkt === undefined) {
-      throw dpopAppException(new DpopError('invalid_dpop_proof', 'This tenant issues DPoP-bound tokens only: send a DPoP proof header (RFC 9449)'), this.dpop.algorithms);
+    if ((tenant.requireDpop || client?.dpopBoundAccessTokens) && jkt === undefined) {
+      const who = tenant.requireDpop ? 'This tenant (requireDpop)' : 'This client (dpopBoundAccessTokens)';
+      throw dpopAppException(new DpopError('invalid_dpop_proof', `${who} gets DPoP-bound tokens only: send a DPoP proof header (RFC 9449)`), this.dpop.algorithms);
     }
 
     // RFC 9449 §5: a public caller's refresh token (no client) is bound to the proof's key as well.

@@ -19,6 +19,8 @@ export class ClientResponseDto {
   jwks?: { keys: object[] };
   @ApiPropertyOptional({ example: 'https://billing.example.com/.well-known/jwks.json', description: 'private_key_jwt: where the keys are published' })
   jwksUri?: string;
+  @ApiPropertyOptional({ example: true, description: 'RFC 9449 §5.2: tokens of this client are DPoP-bound only (present when true)' })
+  dpopBoundAccessTokens?: true;
   @ApiProperty({ format: 'date-time' })
   createdAt: string;
 }

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsIn, IsNotEmpty, IsObject, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsNotEmpty, IsObject, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { CLIENT_AUTH_METHODS, ClientAuthMethod } from '../client.entity';
 import { MAX_SCOPE_TOKEN_LENGTH, MAX_SCOPES, SCOPE_TOKEN } from '../scope';
 
@@ -49,4 +49,9 @@ export class CreateClientDto {
   @IsString()
   @MaxLength(1024)
   jwksUri?: string;
+
+  @ApiPropertyOptional({ example: false, description: 'RFC 9449 §5.2 dpop_bound_access_tokens: refuse this client’s token requests without a DPoP proof' })
+  @IsOptional()
+  @IsBoolean()
+  dpopBoundAccessTokens?: boolean;
 }

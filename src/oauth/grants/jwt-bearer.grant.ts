@@ -99,6 +99,7 @@ export class JwtBearerGrant implements TokenGrant {
     }
     const scope = grantedScope(request.params.scope, client.scopes, client.scopes);
     const tenant = await this.tenants.settings(client.tenantId);
+    assertDpopPolicy(tenant, request);
     const remaining = Math.floor(assertionExp - this.clock.now().getTime() / 1000);
     if (remaining < 1) throw new OAuthException('invalid_grant', 'The assertion has expired: present a new one');
     const access = await this.accessTokens.mint({
@@ -108,8 +109,9 @@ export class JwtBearerGrant implements TokenGrant {
       scope,
       audience: [this.config.defaultAudience],
       ttlSeconds: Math.min(this.config.accessTokenTtlSeconds, tenant.accessTokenMaxTtl, remaining),
+      jkt: request.dpop?.jkt,
     });
-    return { access_token: access.accessToken, token_type: 'Bearer', expires_in: access.expiresIn, scope };
+    return { access_token: access.accessToken, token_type: tokenTypeOf(request.dpop?.jkt), expires_in: access.expiresIn, scope };
   }
 }
 

@@ -41,6 +41,9 @@ export class TokenEndpointService {
     const params = Object.fromEntries(grant.params.map((name) => [name, singleParam(fields, name)]));
     const client = await this.authenticator.authenticate(request, fields);
     const dpop = await this.verifyProof(request);
+    if (client?.dpopBoundAccessTokens && !dpop) {
+      throw new OAuthException('invalid_dpop_proof', 'This client’s tokens are DPoP-bound (dpopBoundAccessTokens): send a DPoP proof header (RFC 9449 §5.2)');
+    }
     return grant.handle({ params, client, dpop });
   }
 
