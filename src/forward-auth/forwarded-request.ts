@@ -140,8 +140,9 @@ export function rawPathOf(uri: string): string {
 /**
  * The path a rule is matched against, normalised the way an upstream may read it, so that
  * `/public/..%2Forders/1`, `//orders/1`, `/%6Frders/1` or `\orders\1` cannot slip past a rule
- * for `/orders/*`: query and fragment dropped, percent-decoded, `\` read as `/`, empty and
- * `.` segments dropped, `..` resolved (never above the root), trailing slash kept.
+ * for `/orders/*`: query and fragment dropped, percent-decoded, `\` read as `/`, path
+ * parameters (`;…` in a segment) dropped, empty and `.` segments dropped, `..` resolved
+ * (never above the root), trailing slash kept.
  * Undefined when the URI cannot be decoded (the caller refuses the request).
  */
 export function normalisePath(uri: string): string | undefined {
@@ -158,7 +159,10 @@ export function normalisePath(uri: string): string | undefined {
   }
   if (/[\u0000-\u001f\u007f]/.test(decoded)) return undefined;
   const segments: string[] = [];
-  for (const segment of decoded.replace(/\\/g, '/').split('/')) {
+  for (const raw of decoded.replace(/\\/g, '/').split('/')) {
+    // RFC 3986 path parameters: servlet containers (Tomcat, Jetty, Spring) route without them and read `..;x` as `..`,
+    // and nginx passes `$request_uri` on unchanged, so `/public/..;/admin` must meet the rules of `/admin`.
+    const segment = raw.split(';', 1)[0];
     if (segment === '' || segment === '.') continue;
     if (segment === '..') segments.pop();
     else segments.push(segment);
