@@ -123,13 +123,18 @@ export class OutboundAddressPolicy {
 
   /** Why a connection to `address` is refused, or undefined when it may be made. */
   refusal(address: string): string | undefined {
-    const bare = address.replace(/^\[|\]$/g, '');
-    const reason = refusedAddressReason(bare);
-    if (!reason) return undefined;
-    const type = isIP(bare) === 4 ? 'ipv4' : 'ipv6';
-    if (this.allowed.check(bare, type)) return undefined;
-    if (this.allowLoopback && LOOPBACK.check(bare, type)) return undefined;
-    return reason;
+    try {
+      const bare = address.replace(/^\[|\]$/g, '');
+      const reason = refusedAddressReason(bare);
+      if (!reason) return undefined;
+      const type = isIP(bare) === 4 ? 'ipv4' : 'ipv6';
+      if (this.allowed.check(bare, type)) return undefined;
+      if (this.allowLoopback && LOOPBACK.check(bare, type)) return undefined;
+      return reason;
+    } catch {
+      // Called from a DNS callback: an address BlockList cannot read is refused, never thrown.
+      return 'an address that cannot be classified';
+    }
   }
 }
 
