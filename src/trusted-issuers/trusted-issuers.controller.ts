@@ -35,7 +35,7 @@ export class TrustedIssuersController {
       '`audience`, whose sub matches `subject` and whose claims equal `claims` authenticates as `clientId`, with `scopes` (else the client’s) at most.',
   })
   @ApiCreatedResponse({ type: TrustedIssuerResponseDto })
-  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'VALIDATION_FAILED: not https, bad subject pattern or claims, unknown client, scopes outside the client’s' })
+  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'VALIDATION_FAILED: not https, an internal address (docs/adr/0020), bad subject pattern or claims, unknown client, scopes outside the client’s' })
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'CONFLICT: the same entry exists, or the tenant holds 100 entries' })
   create(
     @Param('tenantId', UuidParam) tenantId: string,

@@ -44,7 +44,7 @@ export class CreateClientDto {
   @IsObject()
   jwks?: object;
 
-  @ApiPropertyOptional({ example: 'https://billing.example.com/.well-known/jwks.json', maxLength: 1024, description: 'private_key_jwt: an https URL serving the client’s JWKS' })
+  @ApiPropertyOptional({ example: 'https://billing.example.com/.well-known/jwks.json', maxLength: 1024, description: 'private_key_jwt: an https URL serving the client’s JWKS (not on an internal address, unless OUTBOUND_ALLOWED_NETWORKS lists it)' })
   @IsOptional()
   @IsString()
   @MaxLength(1024)

@@ -12,7 +12,7 @@ export class CreateTrustedIssuerDto {
   @ApiPropertyOptional({
     example: 'https://kubernetes.example.com/openid/v1/jwks',
     maxLength: 1024,
-    description: 'Where the issuer publishes its keys; when absent, the jwks_uri of <issuer>/.well-known/openid-configuration (OpenID Connect Discovery)',
+    description: 'Where the issuer publishes its keys; when absent, the jwks_uri of <issuer>/.well-known/openid-configuration (OpenID Connect Discovery). Internal addresses are not fetched unless OUTBOUND_ALLOWED_NETWORKS lists them',
   })
   @IsOptional()
   @IsString()
