@@ -57,6 +57,7 @@ export class ForwardAuthService {
   async authorize(headers: Headers, request: ForwardAuthRequest = {}): Promise<Record<string, string>> {
     const { cookieName, claimHeaders: mappings, rules, source } = this.config.forwardAuth;
     const forwarded = this.forwardedRequest(source, headers, request);
+    refuseRepeatedAuthorization(request.rawHeaders);
     const asDpop = dpopToken(headers);
     const token = asDpop ?? bearerToken(headers) ?? (cookieName ? cookieValue(headers, cookieName) : undefined);
     if (!token) throw new AppException(ErrorCode.MISSING_TOKEN, undefined, { 'www-authenticate': REALM });
@@ -143,5 +144,18 @@ export class ForwardAuthService {
     return new AppException(ErrorCode.INSUFFICIENT_SCOPE, message, {
       'www-authenticate': `${REALM}, error="insufficient_scope", error_description="${quoted(message)}"${scope}`,
     });
+  }
+}
+
+/**
+ * Node keeps only the first `Authorization`, but the gateway hands the upstream every one it got: with two, Tessera
+ * would vouch for one token while an upstream that reads the last (or all) acts on another nobody verified. Like
+ * any header Tessera reads that arrives twice (docs/adr/0009-forward-auth-and-proxy-trust.md), it is a conflict.
+ */
+function refuseRepeatedAuthorization(rawHeaders: string[] = []): void {
+  let count = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i].toLowerCase() === 'authorization') count++;
+  if (count > 1) {
+    throw new AppException(ErrorCode.FORWARDED_REQUEST_CONFLICT, `Authorization arrives ${count} times: send one credential (the gateway passes every copy on to the upstream)`);
   }
 }

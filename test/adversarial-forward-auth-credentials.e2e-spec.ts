@@ -1,0 +1,54 @@
+import { connect } from 'node:net';
+import { AddressInfo } from 'node:net';
+import { startTestApp, TestApp } from './utils/test-app';
+import { createTenant, issueToken } from './utils/verification-fixtures';
+
+/**
+ * Adversarial pass (after issues 11 and 17): ADR 0009 refuses a header Tessera reads that arrives twice, but
+ * `Authorization` was not among them. Node keeps only the first `Authorization`, so a request carrying a valid token
+ * and then a forged one passed forward-auth, while nginx's `auth_request` snippet hands the upstream both, and an
+ * upstream that reads the last one (or all of them) acts on a token nobody verified. Refused now, as a conflict.
+ */
+describe('adversarial: forward-auth refuses a request that carries more than one credential header (e2e)', () => {
+  let t: TestApp;
+  let port: number;
+  let token: string;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    const server = t.tessera.app.getHttpServer();
+    if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+    token = (await issueToken(t, await createTenant(t, 'adv-fa-creds'))).access_token;
+  });
+  afterAll(() => t.close());
+
+  /** Header lines written as they are: duplicates included (no client library keeps them). */
+  const verify = (lines: string[]) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1');
+      const chunks: Buffer[] = [];
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      socket.on('error', reject);
+      socket.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: Number(text.split(' ')[1]), body: text.slice(text.indexOf('\r\n\r\n') + 4) });
+      });
+      const head = ['GET /v1/auth/verify HTTP/1.1', 'host: 127.0.0.1', 'connection: close', 'x-original-method: GET', 'x-original-uri: /x', ...lines];
+      socket.write(`${head.join('\r\n')}\r\n\r\n`);
+    });
+
+  it('one Authorization passes', async () => {
+    expect((await verify([`authorization: Bearer ${token}`])).status).toBe(200);
+  });
+
+  it.each([
+    ['a valid token, then a forged one', () => [`authorization: Bearer ${token}`, 'authorization: Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbiJ9.']],
+    ['the same token twice', () => [`authorization: Bearer ${token}`, `Authorization: Bearer ${token}`]],
+    ['a token, then another scheme', () => [`authorization: Bearer ${token}`, 'authorization: Basic YWRtaW46YWRtaW4=']],
+  ])('%s: 400 FORWARDED_REQUEST_CONFLICT', async (_name, lines) => {
+    const res = await verify(lines());
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body)).toMatchObject({ code: 'FORWARDED_REQUEST_CONFLICT' });
+  });
+});
