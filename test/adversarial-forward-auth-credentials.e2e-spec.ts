@@ -66,3 +66,25 @@ describe('adversarial: forward-auth refuses a request that carries more than one
     expect(Number(answer.split(' ')[1])).toBe(401);
   });
 });
+
+describe('adversarial: forward-auth refuses its token cookie named twice (e2e)', () => {
+  let t: TestApp;
+  let token: string;
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: { FORWARD_AUTH_COOKIE: 'tessera_at' } });
+    token = (await issueToken(t, await createTenant(t, 'adv-fa-cookie'))).access_token;
+  });
+  afterAll(() => t.close());
+
+  const verify = (cookie: string) => t.http.get('/v1/auth/verify').set({ cookie, 'x-original-method': 'GET', 'x-original-uri': '/x' });
+
+  it('one cookie passes; the same name twice (a verified token first, a forged one after) is 400 FORWARDED_REQUEST_CONFLICT', async () => {
+    expect((await verify(`a=1; tessera_at=${token}; b=2`)).status).toBe(200);
+    for (const cookie of [`tessera_at=${token}; tessera_at=forged`, `tessera_at=${token}; other=1; tessera_at="${token}"`]) {
+      const res = await verify(cookie);
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('FORWARDED_REQUEST_CONFLICT');
+    }
+  });
+});

@@ -59,7 +59,7 @@ export class ForwardAuthService {
     const forwarded = this.forwardedRequest(source, headers, request);
     refuseRepeatedAuthorization(request.rawHeaders);
     const asDpop = dpopToken(headers);
-    const token = asDpop ?? bearerToken(headers) ?? (cookieName ? cookieValue(headers, cookieName) : undefined);
+    const token = asDpop ?? bearerToken(headers) ?? (cookieName ? this.tokenCookie(headers, cookieName) : undefined);
     if (!token) throw new AppException(ErrorCode.MISSING_TOKEN, undefined, { 'www-authenticate': REALM });
 
     let verified;
@@ -103,6 +103,19 @@ export class ForwardAuthService {
       if (error instanceof DpopError) throw dpopAppException(error, algorithms);
       throw error;
     }
+  }
+
+  /**
+   * The token cookie, refused when it is named twice (`t=a; t=b`, or two Cookie headers, which Node joins): Tessera
+   * reads the first, and frameworks that read the last would see a token nobody verified.
+   */
+  private tokenCookie(headers: Headers, name: string): string | undefined {
+    const value = cookieValue(headers, name);
+    if (value === undefined) return undefined;
+    const cookie = Array.isArray(headers.cookie) ? headers.cookie.join(';') : (headers.cookie ?? '');
+    const named = cookie.split(';').filter((part) => part.slice(0, part.indexOf('=')).trim() === name && part.includes('='));
+    if (named.length > 1) throw new AppException(ErrorCode.FORWARDED_REQUEST_CONFLICT, `The ${name} cookie arrives ${named.length} times: send it once`);
+    return value;
   }
 
   /** The original request from the configured source, before the token is looked at: a misconfigured proxy shows at once. */
