@@ -1,5 +1,6 @@
 import { DpopSenderConstraint, tesseraIntrospection } from '@tessera/nest-guard';
 import type { JwtIssuerOptions, RevocationCheck } from '@tessera/nest-guard';
+import { tenantIssuer, tesseraIssuer } from './consumer-issuers';
 import { createConsumerApp } from './create-consumer-app';
 
 /**
@@ -12,7 +13,9 @@ import { createConsumerApp } from './create-consumer-app';
  * strategy (@tessera/nest-guard/passport) instead of the core directly (the default, `fast`).
  * TENANT_IDS (comma-separated) also accepts tokens signed by those tenants' registered keys:
  * issuer = the tenant id, keys from $TESSERA_URL/v1/tenants/<id>/jwks.json, typ absent, JWT or at+jwt.
- * Optional guard tuning: JWKS_CACHE_MAX_AGE_MS and JWKS_REQUESTS_PER_MINUTE (every issuer),
+ * Every issuer refuses tokens whose aud names $TESSERA_URL/oauth/token (jwt-bearer assertions,
+ * docs/adr/0014): forbiddenAudiences, see consumer-issuers.ts.
+ * Optional guard tuning: JWKS_CACHE_MAX_AGE_MS, JWKS_MAX_STALE_MS and JWKS_REQUESTS_PER_MINUTE (every issuer),
  * TENANT_JWKS_CACHE_MAX_AGE_MS (tenants' JWKS; default JWKS_CACHE_MAX_AGE_MS), VERIFIED_CACHE_SIZE,
  * VERIFIED_CACHE_TTL_MS.
  * Revocation (optional): INTROSPECTION_API_KEY (a tenant API key) or INTROSPECTION_CLIENT_ID +
@@ -31,21 +34,16 @@ async function main(): Promise<void> {
   const tuning: Partial<JwtIssuerOptions> = {
     jwksCacheMaxAgeMs: optionalInteger('JWKS_CACHE_MAX_AGE_MS'),
     jwksRequestsPerMinute: optionalInteger('JWKS_REQUESTS_PER_MINUTE'),
+    jwksMaxStaleMs: optionalInteger('JWKS_MAX_STALE_MS'),
     ...(revocation ? { revocation } : {}),
   };
   const tenantIssuers: JwtIssuerOptions[] = (env.TENANT_IDS ?? '')
     .split(',')
     .map((id) => id.trim())
     .filter((id) => id.length > 0)
-    .map((tenantId) => ({
-      issuer: tenantId,
-      audience,
-      algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA'],
-      jwksUri: `${tessera}/v1/tenants/${encodeURIComponent(tenantId)}/jwks.json`,
-      requiredTyp: false,
-      ...tuning,
-      jwksCacheMaxAgeMs: optionalInteger('TENANT_JWKS_CACHE_MAX_AGE_MS') ?? tuning.jwksCacheMaxAgeMs,
-    }));
+    .map((tenantId) =>
+      tenantIssuer(tessera, tenantId, audience, { ...tuning, jwksCacheMaxAgeMs: optionalInteger('TENANT_JWKS_CACHE_MAX_AGE_MS') ?? tuning.jwksCacheMaxAgeMs }),
+    );
 
   const app = await createConsumerApp({
     adapter: env.ADAPTER === 'express' ? 'express' : 'fastify',
@@ -56,16 +54,7 @@ async function main(): Promise<void> {
     ...(env.DPOP === 'on' || env.DPOP === 'required'
       ? { senderConstraint: new DpopSenderConstraint({ required: env.DPOP === 'required', origin: env.DPOP_ORIGIN || undefined }) }
       : {}),
-    issuers: [
-      {
-        issuer: tessera,
-        audience,
-        algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA'],
-        jwksUri: `${tessera}/.well-known/jwks.json`,
-        ...tuning,
-      },
-      ...tenantIssuers,
-    ],
+    issuers: [tesseraIssuer(tessera, audience, tuning), ...tenantIssuers],
   });
   app.enableShutdownHooks();
   const host = env.HOST ?? '0.0.0.0';

@@ -13,7 +13,9 @@ describe('normalizeGuardOptions', () => {
       clockToleranceSec: 30,
       jwksRequestsPerMinute: 10,
       jwksCacheMaxAgeMs: 600_000,
+      jwksMaxStaleMs: 900_000,
       jwksTimeoutMs: 5000,
+      forbiddenAudiences: ['https://tessera.test/oauth/token'],
     });
     expect([...(options.issuers[0].acceptedTyps ?? [])]).toEqual(['at+jwt', 'application/at+jwt']);
   });
@@ -41,10 +43,28 @@ describe('normalizeGuardOptions', () => {
     ['a zero rate limit', { jwksRequestsPerMinute: 0 }, /jwksRequestsPerMinute must be a positive integer/],
     ['a negative tolerance', { clockToleranceSec: -1 }, /clockToleranceSec must be a non-negative integer/],
     ['an empty requiredTyp', { requiredTyp: '' }, /requiredTyp must be/],
+    ['jwksMaxStaleMs below jwksCacheMaxAgeMs', { jwksCacheMaxAgeMs: 60_000, jwksMaxStaleMs: 59_999 }, /jwksMaxStaleMs must be at least jwksCacheMaxAgeMs/],
+    ['a zero jwksMaxStaleMs', { jwksMaxStaleMs: 0 }, /jwksMaxStaleMs must be a positive integer/],
+    ['forbiddenAudiences not a list of strings', { forbiddenAudiences: [''] }, /forbiddenAudiences must be an array/],
+    ['an audience that is also forbidden', { audience: ['api', 'https://tessera.test/oauth/token'] }, /also in forbiddenAudiences/],
     ['a revocation without isRevoked', { revocation: {} as never }, /isRevoked must be a function/],
   ])('refuses %s', (_name, issuer, message) => {
     expect(() => normalize(issuer)).toThrow(JwtGuardConfigError);
     expect(() => normalize(issuer)).toThrow(message);
+  });
+
+  it('forbids Tessera\'s token endpoint as an audience by default: from a URL issuer, and from a tenant JWKS (docs/adr/0014)', () => {
+    const tenant = normalize({ issuer: 'tenant-1', audience: 'https://auth.test', jwksUri: 'https://auth.test/base/v1/tenants/tenant-1/jwks.json' }).issuers[0];
+    expect(tenant.forbiddenAudiences).toEqual(['https://auth.test/base/oauth/token']);
+    expect(normalize({ issuer: 'https://tessera.test/' }).issuers[0].forbiddenAudiences).toEqual(['https://tessera.test/oauth/token']);
+    expect(normalize({ issuer: 'opaque', jwksUri: 'https://idp.test/keys' }).issuers[0].forbiddenAudiences).toEqual([]);
+    expect(normalize({ forbiddenAudiences: [] }).issuers[0].forbiddenAudiences).toEqual([]);
+    expect(normalize({ forbiddenAudiences: ['x', 'x'] }).issuers[0].forbiddenAudiences).toEqual(['x']);
+  });
+
+  it('defaults jwksMaxStaleMs to 15 minutes, or jwksCacheMaxAgeMs when that is longer', () => {
+    expect(normalize({ jwksCacheMaxAgeMs: 3_600_000 }).issuers[0].jwksMaxStaleMs).toBe(3_600_000);
+    expect(normalize({ jwksCacheMaxAgeMs: 1000, jwksMaxStaleMs: 1000 }).issuers[0].jwksMaxStaleMs).toBe(1000);
   });
 
   it('refuses no issuers, a duplicate issuer and a bad cookie name', () => {

@@ -73,8 +73,23 @@ export interface JwtIssuerOptions {
   jwksRequestsPerMinute?: number;
   /** How long a fetched JWKS is trusted before it is fetched again (default 600 000 ms). */
   jwksCacheMaxAgeMs?: number;
+  /**
+   * How old the last successful JWKS fetch may get while fetches fail (404, 5xx, timeout, bad
+   * document) before the cached keys stop verifying (UNKNOWN_KEY) until a fetch succeeds again.
+   * Default max(900 000 ms, jwksCacheMaxAgeMs); never below jwksCacheMaxAgeMs.
+   */
+  jwksMaxStaleMs?: number;
   /** JWKS request timeout (default 5000 ms). */
   jwksTimeoutMs?: number;
+  /**
+   * Audiences that make a token NOT an access token, whatever else its `aud` holds: a token whose
+   * `aud` names one is refused with INVALID_AUDIENCE (checked after the signature). For Tessera this
+   * is its token endpoint: a jwt-bearer assertion (RFC 7523) names `${PUBLIC_URL}/oauth/token` and
+   * must never pass as a bearer token (docs/adr/0014). Default: `${issuer}/oauth/token` when
+   * `issuer` is an http(s) URL, and `${base}/oauth/token` when `jwksUri` is a Tessera tenant JWKS
+   * (`${base}/v1/tenants/<id>/jwks.json`). A list given here replaces the default (`[]`: none).
+   */
+  forbiddenAudiences?: string[];
   /** Required JWT `typ` header (default 'at+jwt', RFC 9068). `false` accepts absent, 'JWT' or 'at+jwt'. */
   requiredTyp?: string | false;
   /** Optional revocation check, run after verification (and on verified-cache hits). */
@@ -125,7 +140,11 @@ export interface NormalizedIssuer {
   clockToleranceSec: number;
   jwksRequestsPerMinute: number;
   jwksCacheMaxAgeMs: number;
+  /** Default max(900 000, jwksCacheMaxAgeMs); see JwtIssuerOptions.jwksMaxStaleMs. */
+  jwksMaxStaleMs?: number;
   jwksTimeoutMs: number;
+  /** Default []: see JwtIssuerOptions.forbiddenAudiences. */
+  forbiddenAudiences?: string[];
   acceptedTyps: ReadonlySet<string> | null;
   revocation?: { isRevoked: RevocationCheck['isRevoked']; cacheTtlMs: number };
 }
@@ -266,6 +285,13 @@ function normalizeIssuer(options: JwtIssuerOptions, index: number): NormalizedIs
     };
   }
 
+  const forbiddenAudiences = normalizeForbiddenAudiences(options, name);
+  const clash = audience.find((a) => forbiddenAudiences.includes(a));
+  if (clash !== undefined) throw new JwtGuardConfigError(`${name}: audience "${clash}" is also in forbiddenAudiences (a token endpoint is never an access token's audience)`);
+  const jwksCacheMaxAgeMs = positiveInteger(options.jwksCacheMaxAgeMs, 600_000, `${name}: jwksCacheMaxAgeMs`);
+  const jwksMaxStaleMs = positiveInteger(options.jwksMaxStaleMs, Math.max(DEFAULT_JWKS_MAX_STALE_MS, jwksCacheMaxAgeMs), `${name}: jwksMaxStaleMs`);
+  if (jwksMaxStaleMs < jwksCacheMaxAgeMs) throw new JwtGuardConfigError(`${name}: jwksMaxStaleMs must be at least jwksCacheMaxAgeMs (${jwksCacheMaxAgeMs})`);
+
   return {
     issuer: options.issuer,
     audience,
@@ -276,11 +302,38 @@ function normalizeIssuer(options: JwtIssuerOptions, index: number): NormalizedIs
     keyResolver: options.keyResolver,
     clockToleranceSec: nonNegativeInteger(options.clockToleranceSec, 30, `${name}: clockToleranceSec`),
     jwksRequestsPerMinute: positiveInteger(options.jwksRequestsPerMinute, 10, `${name}: jwksRequestsPerMinute`),
-    jwksCacheMaxAgeMs: positiveInteger(options.jwksCacheMaxAgeMs, 600_000, `${name}: jwksCacheMaxAgeMs`),
+    jwksCacheMaxAgeMs,
+    jwksMaxStaleMs,
     jwksTimeoutMs: positiveInteger(options.jwksTimeoutMs, 5000, `${name}: jwksTimeoutMs`),
+    forbiddenAudiences,
     acceptedTyps: acceptedTyps(options.requiredTyp, name),
     revocation,
   };
+}
+
+/** Default jwksMaxStaleMs: 15 minutes, as the server's own limit for tenant-steered JWKS (src/trusted-issuers/remote-key-set.ts). */
+export const DEFAULT_JWKS_MAX_STALE_MS = 15 * 60_000;
+
+/** A Tessera tenant's JWKS: `${base}/v1/tenants/<id>/jwks.json`, base = Tessera's PUBLIC_URL. */
+const TENANT_JWKS = /^(https?:\/\/[^?#]+?)\/v1\/tenants\/[^/?#]+\/jwks\.json$/;
+
+/**
+ * The issuer's forbidden audiences: as given, or Tessera's token endpoint where the issuer or the
+ * JWKS says where Tessera is (docs/adr/0014: an assertion always names it, a bearer token never).
+ */
+function normalizeForbiddenAudiences(options: JwtIssuerOptions, name: string): string[] {
+  if (options.forbiddenAudiences !== undefined) {
+    const given = options.forbiddenAudiences;
+    if (!Array.isArray(given) || given.some((a) => typeof a !== 'string' || a.length === 0)) {
+      throw new JwtGuardConfigError(`${name}: forbiddenAudiences must be an array of non-empty strings`);
+    }
+    return [...new Set(given)];
+  }
+  const defaults = new Set<string>();
+  if (/^https?:\/\//.test(options.issuer)) defaults.add(`${options.issuer.replace(/\/+$/, '')}/oauth/token`);
+  const tenant = typeof options.jwksUri === 'string' ? TENANT_JWKS.exec(options.jwksUri) : null;
+  if (tenant) defaults.add(`${tenant[1].replace(/\/+$/, '')}/oauth/token`);
+  return [...defaults];
 }
 
 /** The accepted `typ` values, lower-cased; null means "absent, JWT or at+jwt". */

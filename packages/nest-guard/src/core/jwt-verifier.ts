@@ -78,6 +78,7 @@ function rulesOf(issuer: NormalizedIssuer): VerificationRules {
   return {
     issuer: issuer.issuer,
     audiences: issuer.audience,
+    forbiddenAudiences: issuer.forbiddenAudiences,
     acceptedTyps: issuer.acceptedTyps,
     clockToleranceSec: issuer.clockToleranceSec,
   };

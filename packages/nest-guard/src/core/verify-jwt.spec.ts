@@ -37,6 +37,17 @@ describe('verifyJwt (the verification core)', () => {
     expect(codeOf(token(claims(), undefined, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey))).toBe('INVALID_SIGNATURE');
   });
 
+  it('refuses a token whose aud names a forbidden audience, even beside an accepted one, only once the signature holds (docs/adr/0014)', () => {
+    const forbidding: VerificationRules = { ...rules, forbiddenAudiences: ['https://iss/oauth/token'] };
+    expect(codeOf(token(claims({ aud: ['https://iss/oauth/token', 'api'] })), forbidding)).toBe('INVALID_AUDIENCE');
+    expect(codeOf(token(claims({ aud: ['api', 'https://iss/oauth/token'] })), forbidding)).toBe('INVALID_AUDIENCE');
+    expect(codeOf(token(claims({ aud: 'https://iss/oauth/token' })), { ...forbidding, audiences: undefined })).toBe('INVALID_AUDIENCE');
+    expect(codeOf(token(claims({ aud: ['api', 'https://other/oauth/token'] })), forbidding)).toBe('ok');
+    expect(codeOf(token(claims({ aud: ['https://iss/oauth/token', 'api'] })), { ...rules, forbiddenAudiences: [] })).toBe('ok');
+    // Unsigned: the signature is judged first, so a forger learns nothing about the forbidden list.
+    expect(codeOf(`${token(claims({ aud: ['https://iss/oauth/token', 'api'] })).split('.').slice(0, 2).join('.')}.AAAA`, forbidding)).toBe('INVALID_SIGNATURE');
+  });
+
   it('judges exp, nbf and iat before the signature: an expired or future token costs no RSA operation (issue 17.2)', () => {
     // A key whose use by the signature check throws: reaching it would not give a TokenError code.
     const untouchable = { ...key, keyObject: new Proxy(rsa.publicKey, { get: () => { throw new Error('signature check reached'); } }) };

@@ -10,6 +10,12 @@ export interface VerificationRules {
   issuer?: string;
   /** Accepted audiences: `aud` must name one. Undefined: no audience rule (the caller decides). */
   audiences?: readonly string[];
+  /**
+   * Audiences that make a token something else than an access token (a jwt-bearer assertion names
+   * the token endpoint, docs/adr/0014): any `aud` entry among them is INVALID_AUDIENCE, even when
+   * another entry is accepted. Undefined or empty: no such rule.
+   */
+  forbiddenAudiences?: readonly string[];
   /** A token without `aud` passes the audience rule (tokens signed by a tenant-registered key). Default false. */
   audienceOptional?: boolean;
   /** Accepted `typ` values (see typSet); null: absent, JWT or at+jwt. */
@@ -51,6 +57,9 @@ export function checkSignatureAndClaims(jwt: InspectedJwt, key: PinnedKey, rules
   if (rules.issuer !== undefined && payload.iss !== rules.issuer) throw new TokenError('INVALID_ISSUER', 'Token issuer is not accepted');
   if (rules.audiences !== undefined && !(payload.aud === undefined && rules.audienceOptional === true) && !audienceAccepted(payload.aud, rules.audiences)) {
     throw new TokenError('INVALID_AUDIENCE', 'Token audience is not accepted');
+  }
+  if (rules.forbiddenAudiences !== undefined && rules.forbiddenAudiences.length > 0 && audienceAccepted(payload.aud, rules.forbiddenAudiences)) {
+    throw new TokenError('INVALID_AUDIENCE', 'Token audience names a token endpoint: it is an assertion, not an access token');
   }
 }
 
