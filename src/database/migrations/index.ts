@@ -11,8 +11,8 @@ import { RegisteredKeyProof1796119200000 } from './1796119200000-RegisteredKeyPr
 import { RevocationLimits1796119201000 } from './1796119201000-RevocationLimits';
 import { NotifyTimestamps1796119400000 } from './1796119400000-NotifyTimestamps';
 import { CredentialChangeNotify1796119500000 } from './1796119500000-CredentialChangeNotify';
-import { Dpop1796120300000 } from './1796120300000-Dpop';
 import { SecretlessClients1796119900000 } from './1796119900000-SecretlessClients';
+import { Dpop1796120300000 } from './1796120300000-Dpop';
 
 /** Every migration, in order. A new migration is added here as well as in its file. */
 export const MIGRATIONS = [
@@ -29,6 +29,6 @@ export const MIGRATIONS = [
   RevocationLimits1796119201000,
   NotifyTimestamps1796119400000,
   CredentialChangeNotify1796119500000,
-  Dpop1796120300000,
   SecretlessClients1796119900000,
+  Dpop1796120300000,
 ];
