@@ -12,7 +12,7 @@ export interface DisplacedKey {
   wasLive: boolean;
 }
 
-export type InsertOutcome = { row: RegisteredKeyEntity; displaced: DisplacedKey[] } | 'cap_reached';
+export type InsertOutcome = { row: RegisteredKeyEntity; displaced: DisplacedKey[] } | 'cap_reached' | 'signing_key';
 
 /** Who else has a row for a kid, for the wording of a 409. */
 export interface KidHolders {
@@ -43,6 +43,11 @@ export class RegisteredKeysRepository {
     return this.repo.manager.transaction(async (m) => {
       await m.query(`SELECT pg_advisory_xact_lock(hashtextextended('registered_key_kid:' || $1, 0))`, [values.kid]);
       await m.query(`SELECT pg_advisory_xact_lock(hashtextextended('registered_keys:' || $1, 0))`, [values.tenantId]);
+      // Tessera's own signing keys (any status: a retired one must never verify again) are public in its JWKS, but no
+      // tenant holds their private half: registered, one would be republished in the tenant's JWKS and, once retired,
+      // keep verifying tokens as that tenant's.
+      const [own] = (await m.query(`SELECT 1 FROM signing_keys WHERE kid = $1`, [values.kid])) as unknown[];
+      if (own) return 'signing_key';
       const live = await m.count(RegisteredKeyEntity, { where: { tenantId: values.tenantId, deletedAt: IsNull() } });
       if (live >= cap) return 'cap_reached';
       let displaced: DisplacedKey[] = [];

@@ -65,6 +65,9 @@ export class RegisteredKeysService implements OnApplicationBootstrap {
       if (isUniqueViolation(error)) throw await this.conflict(error, tenantId, parsed.kid, proven);
       throw error;
     }
+    if (outcome === 'signing_key') {
+      throw new AppException(ErrorCode.CONFLICT, "This public key is one of Tessera's own signing keys (in /.well-known/jwks.json): register your backend's public key");
+    }
     if (outcome === 'cap_reached') throw new AppException(ErrorCode.CONFLICT, `This tenant already has ${cap} registered keys, the most allowed: delete one first`);
     const { row, displaced } = outcome;
     if (displaced.length > 0) this.changed(row.kid);
