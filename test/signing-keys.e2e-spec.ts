@@ -196,6 +196,7 @@ describe('signing keys (e2e)', () => {
       response_types_supported: [],
       service_documentation: 'https://auth.example.test/docs',
       access_token_signing_alg_values_supported: ['RS256'],
+      dpop_signing_alg_values_supported: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'],
     });
     await t.http.get('/.well-known/openid-configuration').expect(200, res.body);
   });
