@@ -19,7 +19,7 @@ describe.each(MATRIX)('guard JWKS key cache on %s, %s path (e2e)', (adapter, mod
   let jwks: TestIssuer;
   let app: INestApplication;
 
-  async function start(options: { jwksCacheMaxAgeMs?: number; verifiedCacheTtlMs?: number } = {}) {
+  async function start(options: { jwksCacheMaxAgeMs?: number; jwksMaxStaleMs?: number; verifiedCacheTtlMs?: number } = {}) {
     jwks = await startTestIssuer({ keys: [createTestKey('RS256', 'key-a'), createTestKey('ES256', 'key-b')] });
     app = await createConsumerApp({
       adapter,
@@ -34,6 +34,7 @@ describe.each(MATRIX)('guard JWKS key cache on %s, %s path (e2e)', (adapter, mod
           jwksUri: jwks.jwksUri,
           jwksRequestsPerMinute: PER_MINUTE,
           jwksCacheMaxAgeMs: options.jwksCacheMaxAgeMs ?? 600_000,
+          jwksMaxStaleMs: options.jwksMaxStaleMs,
         },
       ],
     });
@@ -103,6 +104,31 @@ describe.each(MATRIX)('guard JWKS key cache on %s, %s path (e2e)', (adapter, mod
     const unknown = await call(jwks.token({}, { kid: 'new-during-outage' }));
     expect(unknown.status).toBe(401);
     expect(unknown.body.code).toBe('UNKNOWN_KEY');
+  });
+
+  it('stops trusting the keys of a JWKS that keeps failing once jwksMaxStaleMs has passed since its last good fetch, cached tokens too, until it answers again', async () => {
+    const MAX_STALE_MS = 1200;
+    await start({ jwksCacheMaxAgeMs: MAX_AGE_MS, jwksMaxStaleMs: MAX_STALE_MS, verifiedCacheTtlMs: 600_000 });
+    const hot = jwks.token({ sub: 'hot' });
+    await call(hot).expect(200);
+    const lastGoodFetch = Date.now();
+    jwks.down = true; // 503 from now on
+
+    await waitPast(MAX_AGE_MS + 100); // stale, within jwksMaxStaleMs: the outage is ridden out
+    await call(jwks.token()).expect(200);
+    await call(hot).expect(200);
+    expect(jwks.fetches).toBe(2);
+
+    await waitPast(lastGoodFetch + MAX_STALE_MS + 100 - Date.now());
+    for (const token of [jwks.token(), hot, jwks.token({}, {}, keyB())]) {
+      const refused = await call(token);
+      expect({ status: refused.status, code: refused.body.code }).toEqual({ status: 401, code: 'UNKNOWN_KEY' });
+    }
+
+    jwks.down = false; // a successful fetch (after the 5 s back-off of the failed one) trusts the keys again
+    await waitPast(5100);
+    await call(jwks.token()).expect(200);
+    await call(hot).expect(200);
   });
 
   it('drops a key removed from the JWKS within jwksCacheMaxAgeMs and never re-admits it during a later outage', async () => {

@@ -2,7 +2,7 @@ import { createPublicKey, KeyObject } from 'node:crypto';
 import { JwksClient } from 'jwks-rsa';
 import { lruCache } from '../core/lru';
 import { keyFamily } from '../core/jws-algorithms';
-import type { NormalizedIssuer } from '../jwt-guard.options';
+import { DEFAULT_JWKS_MAX_STALE_MS, NormalizedIssuer } from '../jwt-guard.options';
 import type { KeySource } from './key-sources';
 import { checkPinnedKey, PinnedKey } from './pinned-key';
 import { TokenError } from '../token-errors';
@@ -27,7 +27,10 @@ interface CachedKey extends PinnedKey {
  *
  * - fresh set (younger than jwksCacheMaxAgeMs): answered from memory;
  * - stale set: re-fetched before use; if the fetch fails (outage) or the budget is spent,
- *   the cached key keeps working (a key is only dropped on a document that lacks it);
+ *   the cached key keeps working (a key is only dropped on a document that lacks it) until
+ *   jwksMaxStaleMs after the last successful fetch: past that, a source that keeps failing
+ *   (404, 5xx, timeout, bad document) verifies nothing (UNKNOWN_KEY) until a fetch succeeds —
+ *   a JWKS taken down (a disabled tenant, a retired issuer) does not leave its keys trusted forever;
  * - unknown kid: negatively cached; lookups are limited to jwksRequestsPerMinute and fail
  *   fast beyond that, so a storm of random kids never waits and never touches a known key.
  */
@@ -42,6 +45,7 @@ export class JwksKeySource implements KeySource {
   private readonly budget: LookupBudget;
   private readonly client: JwksClient;
   private readonly maxAgeMs: number;
+  private readonly maxStaleMs: number;
   private readonly timeoutMs: number;
 
   constructor(
@@ -51,6 +55,7 @@ export class JwksKeySource implements KeySource {
     private readonly fetchImpl?: typeof fetch,
   ) {
     this.maxAgeMs = issuer.jwksCacheMaxAgeMs;
+    this.maxStaleMs = Math.max(issuer.jwksMaxStaleMs ?? DEFAULT_JWKS_MAX_STALE_MS, issuer.jwksCacheMaxAgeMs);
     this.timeoutMs = issuer.jwksTimeoutMs;
     this.budget = new LookupBudget(issuer.jwksRequestsPerMinute);
     this.client = new JwksClient({
@@ -72,12 +77,18 @@ export class JwksKeySource implements KeySource {
     const cached = this.keys.get(kid);
     if (cached && now - this.lastSuccessAtMs < this.maxAgeMs) return checkPinnedKey(cached, alg);
     if (!cached && this.unknownKids.get(kid)) throw unknownKey();
-    if (cached && now - this.lastFailureAtMs < FAILURE_BACKOFF_MS) return checkPinnedKey(cached, alg);
+    // Kept through failed fetches only until jwksMaxStaleMs after the last good one.
+    const usable = cached !== undefined && now - this.lastSuccessAtMs < this.maxStaleMs ? cached : undefined;
+    if (cached && now - this.lastFailureAtMs < FAILURE_BACKOFF_MS) {
+      // Failed moments ago: no new attempt yet.
+      if (usable) return checkPinnedKey(usable, alg);
+      throw unknownKey();
+    }
 
     let lookup = this.inFlight.get(kid);
     if (!lookup) {
       if (!this.budget.take(now)) {
-        if (cached) return checkPinnedKey(cached, alg);
+        if (usable) return checkPinnedKey(usable, alg);
         throw unknownKey();
       }
       const fetchesBefore = this.successfulFetches;
@@ -92,7 +103,8 @@ export class JwksKeySource implements KeySource {
     }
     await lookup;
     const current = this.keys.get(kid);
-    if (current) return checkPinnedKey(current, alg);
+    // Still too old: every fetch failed since (the key would only be trusted on an outage's word).
+    if (current && Date.now() - this.lastSuccessAtMs < this.maxStaleMs) return checkPinnedKey(current, alg);
     throw unknownKey();
   }
 
@@ -100,12 +112,14 @@ export class JwksKeySource implements KeySource {
    * A verified-cache hit is served only while `key` is still this kid's key in a set that is
    * fresh (or kept through an outage, as resolve() would keep it). Once the set is stale the hit
    * goes through resolve(), which re-fetches; a key the new document lacks is then refused, so
-   * a removed key's tokens fail within jwksCacheMaxAgeMs whatever verifiedCacheTtlMs is.
+   * a removed key's tokens fail within jwksCacheMaxAgeMs whatever verifiedCacheTtlMs is. Past
+   * jwksMaxStaleMs without a successful fetch no hit is served at all.
    */
   holds(kid: string | undefined, key: KeyObject, alg: string, nowMs: number): boolean {
     const cached = kid === undefined ? undefined : this.keys.get(kid);
     if (cached === undefined || cached.keyObject !== key || (cached.alg !== undefined && cached.alg !== alg)) return false;
-    return nowMs - this.lastSuccessAtMs < this.maxAgeMs || nowMs - this.lastFailureAtMs < FAILURE_BACKOFF_MS;
+    const age = nowMs - this.lastSuccessAtMs;
+    return age < this.maxAgeMs || (age < this.maxStaleMs && nowMs - this.lastFailureAtMs < FAILURE_BACKOFF_MS);
   }
 
   /** jwks-rsa's transport: fetch, check, and make the document the new key set. */
