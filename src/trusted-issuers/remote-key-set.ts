@@ -29,8 +29,10 @@ interface Generation {
 
 /**
  * The keys of one external JWKS, fetched through the guard package's JwksKeySource (jwks-rsa:
- * cache, rate limit, negative-kid budget; keys as KeyObjects per kid). That source serves its
- * cached keys through an outage without limit, so it is used in generations: every
+ * cache, rate limit, negative-kid budget; keys as KeyObjects per kid). That source bounds an
+ * outage itself (jwksMaxStaleMs, UNKNOWN_KEY past it), but here the refusal must say the JWKS is
+ * unavailable (JwksUnavailableError → invalid_client) and follow the injected Clock, so it is used
+ * in generations: every
  * JWKS_REFRESH_MS a new source fetches the set again and replaces the old one only once that
  * fetch succeeded. While fetches fail the previous generation keeps answering, until
  * JWKS_MAX_STALE_MS after its fetch; past that the set is refused (docs/adr/0018).
@@ -116,6 +118,8 @@ function keySourceOptions(uri: string): KeySourceOptions {
     // Longer than a generation lives: generations decide when keys are fetched again, and a kid
     // the set lacks is still looked up (within the source's budget) as soon as it appears.
     jwksCacheMaxAgeMs: JWKS_MAX_STALE_MS + 60_000,
+    // The source's own outage bound, never reached first: a generation is refused at JWKS_MAX_STALE_MS.
+    jwksMaxStaleMs: JWKS_MAX_STALE_MS + 60_000,
     jwksTimeoutMs: JWKS_TIMEOUT_MS,
     acceptedTyps: null,
   };
