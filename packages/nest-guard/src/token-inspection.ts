@@ -30,7 +30,7 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**
- * Structural checks of DESIGN.md "Errors", in the order a hostile token meets them:
+ * Structural checks of docs/errors.md ("Which code a hostile token gets"), in the order a hostile token meets them:
  * size, three parts, canonical base64url, JSON objects without duplicate members,
  * refused header parameters (MALFORMED_TOKEN); `alg` missing or none (ALGORITHM_NOT_ALLOWED);
  * `kid` missing, not a string, over 256 characters or with control characters (UNKNOWN_KEY).

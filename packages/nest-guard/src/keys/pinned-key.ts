@@ -23,7 +23,7 @@ export function familyOf(key: KeyObject): KeyFamily {
 }
 
 /**
- * DESIGN.md "Algorithms are pinned per key": when the key names an algorithm, the token
+ * Algorithms are pinned per key (docs/design.md, "Access tokens"): when the key names an algorithm, the token
  * must use exactly that one; in every case the key type must fit the algorithm. An RSA key
  * outside the accepted sizes and exponents is never used (UNKNOWN_KEY).
  */
