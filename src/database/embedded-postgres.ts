@@ -25,6 +25,8 @@ export interface EmbeddedDatabaseOptions {
   /** 0 picks a free port. */
   port: number;
   log?: (message: string) => void;
+  /** Extra server settings (`-c name=value`), after Tessera's own; the e2e set-up raises max_connections. */
+  settings?: Record<string, string>;
 }
 
 /**
@@ -142,6 +144,7 @@ export class EmbeddedDatabase {
       '-c', 'listen_addresses=127.0.0.1',
       '-c', 'unix_socket_directories=',
       '-c', 'max_connections=200',
+      ...Object.entries(this.options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
     ];
     const child = spawn(layout.binaries.postgres, args, {
       ...(layout.user ?? {}),

@@ -9,10 +9,10 @@ import TestAgent from 'supertest/lib/agent';
 import { createApp, TesseraApp } from '../../src/bootstrap';
 import { loadConfig } from '../../src/config/load-config';
 
-/** The Postgres server of this run (set by global-setup.mjs). */
+/** The Postgres server of this run (set by global-setup.ts). */
 export function serverUrl(): string {
   const url = process.env.TESSERA_TEST_SERVER_URL;
-  if (!url) throw new Error('TESSERA_TEST_SERVER_URL is not set: run e2e tests through jest (global-setup.mjs)');
+  if (!url) throw new Error('TESSERA_TEST_SERVER_URL is not set: run e2e tests through jest (global-setup.ts)');
   return url;
 }
 
