@@ -7,7 +7,7 @@ import { JwtVerifier, VerifiedJwt, VerifierIssuer } from './core/jwt-verifier';
 import { JWT_GUARD_OPTIONS, JwtGuardModuleOptions, NormalizedGuardOptions, SenderConstraintCheck } from './jwt-guard.options';
 import { GuardRequest, guardRequestOf } from './guard-request';
 import { TokenError } from './token-errors';
-import { extractToken } from './token-extraction';
+import { extractToken, refuseRepeatedAuthorization } from './token-extraction';
 import type { TokenPrincipal } from './token-principal';
 
 /** A verified token remembered by the raw credential it arrived as (Authorization header value or cookie token). */
@@ -88,6 +88,7 @@ export class JwtGuardService implements OnModuleDestroy {
    * check's own refusal).
    */
   authenticate(request: object): TokenPrincipal | Promise<TokenPrincipal> {
+    refuseRepeatedAuthorization(request);
     const headers = (request as { headers?: Record<string, unknown> }).headers;
     const authorization = headers?.authorization;
     // Only a Bearer value (or one of the sender constraint's schemes, e.g. DPoP: its check runs on

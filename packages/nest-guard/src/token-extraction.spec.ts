@@ -1,5 +1,5 @@
 import { TokenError } from './token-errors';
-import { extractToken } from './token-extraction';
+import { extractToken, refuseRepeatedAuthorization } from './token-extraction';
 
 const codeOf = (fn: () => unknown) => {
   try {
@@ -34,5 +34,19 @@ describe('extractToken', () => {
     [{ authorization: `Bearer ${'x'.repeat(9000)}` }, 'MALFORMED_TOKEN'],
   ])('%j → %s', (headers, code) => {
     expect(codeOf(() => extractToken({ headers }, 'at', 8192))).toBe(code);
+  });
+});
+
+describe('refuseRepeatedAuthorization', () => {
+  it('refuses a second Authorization header on Express and Fastify requests, whatever its case', () => {
+    const twice = ['Host', 'x', 'Authorization', 'Bearer a', 'authorization', 'Bearer b'];
+    expect(() => refuseRepeatedAuthorization({ rawHeaders: twice })).toThrow(TokenError);
+    expect(() => refuseRepeatedAuthorization({ raw: { rawHeaders: twice } })).toThrow('more than once');
+  });
+
+  it('lets one Authorization header, or none, through', () => {
+    expect(() => refuseRepeatedAuthorization({ rawHeaders: ['Authorization', 'Bearer a', 'Cookie', 'x'] })).not.toThrow();
+    expect(() => refuseRepeatedAuthorization({ raw: { rawHeaders: [] } })).not.toThrow();
+    expect(() => refuseRepeatedAuthorization({})).not.toThrow();
   });
 });

@@ -41,3 +41,22 @@ export function extractToken(
   }
   throw new TokenError('MISSING_TOKEN', 'A bearer token is required');
 }
+
+/**
+ * Refuses a request that carries the Authorization header more than once. Node keeps only the first
+ * copy in `headers`, while a framework or proxy further on may read another: the token verified here
+ * must be the only one (RFC 6750 §2: a request uses one method to carry its token). Reads Node's raw
+ * header list (Express `req.rawHeaders`, Fastify `request.raw.rawHeaders`).
+ */
+export function refuseRepeatedAuthorization(request: { rawHeaders?: unknown; raw?: { rawHeaders?: unknown } }): void {
+  const raw = Array.isArray(request.rawHeaders) ? request.rawHeaders : request.raw?.rawHeaders;
+  if (!Array.isArray(raw)) return;
+  let seen = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    if (typeof name === 'string' && name.length === 13 && name.toLowerCase() === 'authorization') {
+      if (seen) throw new TokenError('MALFORMED_TOKEN', 'The Authorization header was sent more than once');
+      seen = true;
+    }
+  }
+}
