@@ -1,18 +1,38 @@
 // Shared Jest settings for the server and the workspace packages.
 // Nest 12, @nestjs/* and jose are ESM-only; Jest on Node 20 cannot require ESM, so @swc/jest
 // compiles them to CommonJS along with our TypeScript.
-const ESM_PACKAGES = ['@nestjs', 'jose', 'file-type', 'strtok3', 'token-types', '@tokenizer', 'uint8array-extras', 'load-esm', 'cookie', 'content-disposition', 'path-to-regexp', 'uid', '@borewit', 'fflate', 'openid-client', 'oauth4webapi'];
+const ESM_PACKAGES = [
+  '@nestjs',
+  'jose',
+  'file-type',
+  'strtok3',
+  'token-types',
+  '@tokenizer',
+  'uint8array-extras',
+  'load-esm',
+  'cookie',
+  'content-disposition',
+  'path-to-regexp',
+  'uid',
+  '@borewit',
+  'fflate',
+  'openid-client',
+  'oauth4webapi',
+];
 
 const transform = {
-  '^.+\\.(t|j|mj)s$': ['@swc/jest', {
-    jsc: {
-      parser: { syntax: 'typescript', decorators: true, dynamicImport: true },
-      transform: { legacyDecorator: true, decoratorMetadata: true },
-      target: 'es2022',
-      keepClassNames: true,
+  '^.+\\.(t|j|mj)s$': [
+    '@swc/jest',
+    {
+      jsc: {
+        parser: { syntax: 'typescript', decorators: true, dynamicImport: true },
+        transform: { legacyDecorator: true, decoratorMetadata: true },
+        target: 'es2022',
+        keepClassNames: true,
+      },
+      module: { type: 'commonjs', ignoreDynamic: false },
     },
-    module: { type: 'commonjs', ignoreDynamic: false },
-  }],
+  ],
 };
 
 module.exports = {

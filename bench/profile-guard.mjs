@@ -7,14 +7,19 @@
 // hot token with --hot). Prints where the consumer's CPU went, by self time and by area; the
 // .cpuprofile file is left in bench/results/ (open it in Chrome DevTools).
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { rsaKey, signMany, startJwksServer, writeTokens } from './lib/jwt.mjs';
 import { loadOnce } from './lib/load.mjs';
 import { freePort, ROOT as HERE } from './lib/tessera.mjs';
 
-const args = Object.fromEntries(process.argv.slice(2).map((a) => { const [k, v] = a.replace(/^--/, '').split('='); return [k, v ?? 'true']; }));
+const args = Object.fromEntries(
+  process.argv.slice(2).map((a) => {
+    const [k, v] = a.replace(/^--/, '').split('=');
+    return [k, v ?? 'true'];
+  }),
+);
 const root = resolve(args.root ?? HERE);
 const adapter = args.adapter ?? 'fastify';
 const durationSec = Number(args.duration ?? 10);
@@ -37,11 +42,24 @@ async function takeProfile() {
   const outDir = join(HERE, 'bench', 'results', `profile-${Date.now()}`);
   mkdirSync(outDir, { recursive: true });
   const profileFile = join(outDir, `consumer-${adapter}-${hot ? 'hot' : 'distinct'}.cpuprofile`);
-  const child = spawn(process.execPath, ['-r', './examples/consumer/swc-register.cjs', '-r', join(HERE, 'bench/lib/profile-on-signal.cjs'), 'examples/consumer/main.ts'], {
-    cwd: root,
-    env: { PATH: process.env.PATH, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), TESSERA_URL: jwks.url, ADAPTER: adapter, VERIFIED_CACHE_SIZE: hot ? '10000' : '1', CPU_PROFILE_FILE: profileFile },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['-r', './examples/consumer/swc-register.cjs', '-r', join(HERE, 'bench/lib/profile-on-signal.cjs'), 'examples/consumer/main.ts'],
+    {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'production',
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        TESSERA_URL: jwks.url,
+        ADAPTER: adapter,
+        VERIFIED_CACHE_SIZE: hot ? '10000' : '1',
+        CPU_PROFILE_FILE: profileFile,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
@@ -59,7 +77,10 @@ async function takeProfile() {
   child.kill('SIGWINCH'); // profile written, process exits
   await exited;
   await jwks.close();
-  return { profileFile, summary: `root ${root} · ${adapter} · ${hot ? 'one hot token' : '10000 distinct tokens'} · ${connections} connections · ${durationSec} s · ${Math.round(result.rps)} req/s (p50 ${result.p50} ms, p99 ${result.p99} ms)` };
+  return {
+    profileFile,
+    summary: `root ${root} · ${adapter} · ${hot ? 'one hot token' : '10000 distinct tokens'} · ${connections} connections · ${durationSec} s · ${Math.round(result.rps)} req/s (p50 ${result.p50} ms, p99 ${result.p99} ms)`,
+  };
 }
 const profile = JSON.parse(readFileSync(profileFile, 'utf8'));
 const total = profile.nodes.reduce((s, n) => s + (n.hitCount ?? 0), 0);
@@ -98,4 +119,8 @@ console.log(`profile: ${profileFile} (${total} samples, ${pct(busy, total)} busy
 console.log('\nby area (share of busy samples):');
 for (const [a, v] of [...areas].filter(([a]) => a !== '(idle)').sort((x, y) => y[1] - x[1])) console.log(`  ${a}: ${pct(v)}`);
 console.log('\ntop self time:');
-for (const [k, v] of [...self].filter(([k]) => !k.startsWith('(idle)')).sort((x, y) => y[1] - x[1]).slice(0, 15)) console.log(`  ${pct(v)}  ${k}`);
+for (const [k, v] of [...self]
+  .filter(([k]) => !k.startsWith('(idle)'))
+  .sort((x, y) => y[1] - x[1])
+  .slice(0, 15))
+  console.log(`  ${pct(v)}  ${k}`);

@@ -5,7 +5,11 @@ const b64 = (v) => Buffer.from(v.toString(16).padStart(Math.ceil(v.toString(16).
 const n = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' }).n;
 const huge = BigInt('0x' + randomBytes(256).toString('hex')) | (1n << 2047n) | 1n;
 const data = Buffer.from('x'.repeat(340));
-for (const [name, e] of [['e=65537', 65537n], ['e=2^32-1', 2n ** 32n - 1n], ['e=2048-bit', huge]]) {
+for (const [name, e] of [
+  ['e=65537', 65537n],
+  ['e=2^32-1', 2n ** 32n - 1n],
+  ['e=2048-bit', huge],
+]) {
   const key = createPublicKey({ key: { kty: 'RSA', n, e: b64(e) }, format: 'jwk' });
   const sig = randomBytes(256);
   const N = name === 'e=2048-bit' ? 300 : 20000;

@@ -8,13 +8,13 @@ import { GlobalExceptionFilter } from './common/errors/global-exception.filter';
 import { clientErrorHandler } from './common/http/hostile-input';
 import { createValidationPipe } from './common/validation/validation.pipe';
 import { AppConfig } from './config/app-config';
-import { EmbeddedDatabase } from './database/embedded-postgres';
-import { ShutdownState } from './health/shutdown-state';
-import { runMigrations } from './database/run-migrations';
-import { requestIdOf } from './observability/logging';
 import { fastifyTrustProxy } from './config/trust-proxy';
-import { MetricsService } from './observability/metrics.service';
+import { EmbeddedDatabase } from './database/embedded-postgres';
+import { runMigrations } from './database/run-migrations';
+import { ShutdownState } from './health/shutdown-state';
 import { registerManagementListener } from './management-server';
+import { requestIdOf } from './observability/logging';
+import { MetricsService } from './observability/metrics.service';
 import { setupOpenApi } from './openapi';
 
 export interface CreateAppOptions {
@@ -39,7 +39,8 @@ export async function createApp({ config, warnings = [], logStream }: CreateAppO
   let database: string;
   if (databaseUrl) {
     database = `Postgres at ${redactUrl(databaseUrl)} (DATABASE_URL)`;
-    if (config.database.sessionUrl) database += `, LISTEN and migrations at ${redactUrl(config.database.sessionUrl)} (DATABASE_SESSION_URL)`;
+    if (config.database.sessionUrl)
+      database += `, LISTEN and migrations at ${redactUrl(config.database.sessionUrl)} (DATABASE_SESSION_URL)`;
   } else {
     embedded = new EmbeddedDatabase({
       dataDir: config.dataDir,
@@ -63,11 +64,10 @@ export async function createApp({ config, warnings = [], logStream }: CreateAppO
       // Tokens are at most 8 KB; longer headers are refused by Node (431) before the app.
       routerOptions: { maxParamLength: 500 },
     });
-    const app = await NestFactory.create<NestFastifyApplication>(
-      AppModule.forRoot({ config, databaseUrl, logStream }),
-      adapter,
-      { bufferLogs: true, abortOnError: false },
-    );
+    const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, databaseUrl, logStream }), adapter, {
+      bufferLogs: true,
+      abortOnError: false,
+    });
     app.useLogger(app.get(Logger));
     app.useGlobalPipes(createValidationPipe());
     app.useGlobalFilters(new GlobalExceptionFilter());
@@ -99,7 +99,8 @@ export async function createApp({ config, warnings = [], logStream }: CreateAppO
           responseTimeMs: Math.round(reply.elapsedTime * 100) / 100,
         };
         // A draining replica's 503 readiness is the shutdown working, not a failure.
-        if (reply.statusCode >= 500 && !(shutdown.draining && route === '/health/ready')) logger.error({ ...line, msg: 'request failed' }, 'HTTP');
+        if (reply.statusCode >= 500 && !(shutdown.draining && route === '/health/ready'))
+          logger.error({ ...line, msg: 'request failed' }, 'HTTP');
         else logger.log({ ...line, msg: 'request completed' }, 'HTTP');
       }
       done();

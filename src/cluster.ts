@@ -6,7 +6,8 @@ import { runMigrations } from './database/run-migrations';
 /** A worker that dies this soon after its start is not restarted (a bad configuration, not a crash). */
 const EARLY_EXIT_MS = 10_000;
 
-const line = (message: string) => process.stdout.write(`${JSON.stringify({ level: 30, time: Date.now(), context: 'Cluster', msg: message })}\n`);
+const line = (message: string) =>
+  process.stdout.write(`${JSON.stringify({ level: 30, time: Date.now(), context: 'Cluster', msg: message })}\n`);
 
 /**
  * The primary of `CLUSTER_WORKERS` > 1: one database for all (the embedded engine is
@@ -19,11 +20,17 @@ export async function runPrimary(config: AppConfig): Promise<void> {
   let embedded: EmbeddedDatabase | undefined;
   let databaseUrl = config.database.url;
   if (!databaseUrl) {
-    embedded = new EmbeddedDatabase({ dataDir: config.dataDir, password: config.database.embeddedPassword!, port: config.database.embeddedPort, log: line });
+    embedded = new EmbeddedDatabase({
+      dataDir: config.dataDir,
+      password: config.database.embeddedPassword!,
+      port: config.database.embeddedPort,
+      log: line,
+    });
     databaseUrl = await embedded.start();
   }
   // DATABASE_SESSION_URL when set (past PgBouncer); the workers inherit it from the environment.
-  if (config.database.migrationsRun) for (const name of await runMigrations(config.database.sessionUrl ?? databaseUrl)) line(`Applied migration ${name}`);
+  if (config.database.migrationsRun)
+    for (const name of await runMigrations(config.database.sessionUrl ?? databaseUrl)) line(`Applied migration ${name}`);
 
   const env = { DATABASE_URL: databaseUrl, MIGRATIONS_RUN: 'false', CLUSTER_WORKERS: '1' };
   const startedAt = new Map<number, number>();
@@ -36,7 +43,9 @@ export async function runPrimary(config: AppConfig): Promise<void> {
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return;
     const early = Date.now() - (startedAt.get(worker.id) ?? 0) < EARLY_EXIT_MS;
-    line(`Worker ${worker.process.pid} exited (${signal ?? code})${early ? ': it failed at start, stopping Tessera' : '; starting a new one'}`);
+    line(
+      `Worker ${worker.process.pid} exited (${signal ?? code})${early ? ': it failed at start, stopping Tessera' : '; starting a new one'}`,
+    );
     if (early) void stop(1);
     else fork();
   });

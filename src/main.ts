@@ -1,6 +1,6 @@
 import 'reflect-metadata';
-import { Logger } from 'nestjs-pino';
 import cluster from 'node:cluster';
+import { Logger } from 'nestjs-pino';
 import { createApp } from './bootstrap';
 import { runPrimary } from './cluster';
 import { ConfigError } from './config/config-error';

@@ -18,7 +18,11 @@ const HEALTH_PATHS = new Set(['/health/live', '/health/ready']);
  * the same HealthController the public port serves, so the answers cannot drift apart. Started
  * when Fastify is ready and closed with it.
  */
-export function registerManagementListener(app: NestFastifyApplication, listener: ManagementListener, log: (message: string) => void): void {
+export function registerManagementListener(
+  app: NestFastifyApplication,
+  listener: ManagementListener,
+  log: (message: string) => void,
+): void {
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
   let server: Server | undefined;
   fastify.addHook('onReady', async () => {
@@ -42,7 +46,12 @@ export function registerManagementListener(app: NestFastifyApplication, listener
 async function handle(req: IncomingMessage, res: ServerResponse, metrics: MetricsService, fastify: FastifyInstance): Promise<void> {
   const path = (req.url ?? '/').split('?')[0];
   const known = path === '/metrics' || HEALTH_PATHS.has(path);
-  if (!known) return send(res, 404, errorBody(404, ErrorCode.NOT_FOUND, 'Not found: the management port serves /metrics, /health/live and /health/ready'));
+  if (!known)
+    return send(
+      res,
+      404,
+      errorBody(404, ErrorCode.NOT_FOUND, 'Not found: the management port serves /metrics, /health/live and /health/ready'),
+    );
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('allow', 'GET, HEAD');
     return send(res, 405, errorBody(405, ErrorCode.METHOD_NOT_ALLOWED));
@@ -53,7 +62,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, metrics: Metric
     return;
   }
   const answer = await fastify.inject({ method: 'GET', url: path });
-  res.writeHead(answer.statusCode, { 'content-type': String(answer.headers['content-type'] ?? 'application/json; charset=utf-8'), 'cache-control': 'no-store' });
+  res.writeHead(answer.statusCode, {
+    'content-type': String(answer.headers['content-type'] ?? 'application/json; charset=utf-8'),
+    'cache-control': 'no-store',
+  });
   res.end(req.method === 'HEAD' ? undefined : answer.body);
 }
 

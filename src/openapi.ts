@@ -15,7 +15,14 @@ export function buildOpenApiDocument(app: INestApplication, config: AppConfig): 
     .addServer(config.publicUrl)
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Api-Key', description: 'ADMIN_API_KEY or a tenant API key' }, API_KEY_SECURITY)
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer')
-    .addBasicAuth({ type: 'http', scheme: 'basic', description: 'OAuth client_secret_basic: client_id and client_secret (form-urlencoded) as user and password' }, 'client-basic');
+    .addBasicAuth(
+      {
+        type: 'http',
+        scheme: 'basic',
+        description: 'OAuth client_secret_basic: client_id and client_secret (form-urlencoded) as user and password',
+      },
+      'client-basic',
+    );
   return SwaggerModule.createDocument(app, builder.build());
 }
 

@@ -14,14 +14,21 @@ describe('adversarial: claim headers cannot be made to say another tenant’s cl
   let keyB: TestRegisteredKey;
   let clientA: string;
 
-  const forwardAuth = (token: string) => t.http.get('/v1/auth/verify').set({ authorization: `Bearer ${token}`, 'x-original-method': 'GET', 'x-original-uri': '/orders' });
+  const forwardAuth = (token: string) =>
+    t.http.get('/v1/auth/verify').set({ authorization: `Bearer ${token}`, 'x-original-method': 'GET', 'x-original-uri': '/orders' });
 
   beforeAll(async () => {
     t = await startTestApp();
     a = await createTenant(t, 'adv-hdr-a');
     b = await createTenant(t, 'adv-hdr-b');
     keyB = await registerKey(t, b);
-    clientA = (await t.http.post(`/v1/tenants/${a.id}/clients`).set(a.apiKey).send({ name: 'a', scopes: ['read'] }).expect(201)).body.clientId;
+    clientA = (
+      await t.http
+        .post(`/v1/tenants/${a.id}/clients`)
+        .set(a.apiKey)
+        .send({ name: 'a', scopes: ['read'] })
+        .expect(201)
+    ).body.clientId;
   });
   afterAll(() => t.close());
 

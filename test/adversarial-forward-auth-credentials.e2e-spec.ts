@@ -33,7 +33,14 @@ describe('adversarial: forward-auth refuses a request that carries more than one
         const text = Buffer.concat(chunks).toString('utf8');
         resolve({ status: Number(text.split(' ')[1]), body: text.slice(text.indexOf('\r\n\r\n') + 4) });
       });
-      const head = ['GET /v1/auth/verify HTTP/1.1', 'host: 127.0.0.1', 'connection: close', 'x-original-method: GET', 'x-original-uri: /x', ...lines];
+      const head = [
+        'GET /v1/auth/verify HTTP/1.1',
+        'host: 127.0.0.1',
+        'connection: close',
+        'x-original-method: GET',
+        'x-original-uri: /x',
+        ...lines,
+      ];
       socket.write(`${head.join('\r\n')}\r\n\r\n`);
     });
 
@@ -42,7 +49,10 @@ describe('adversarial: forward-auth refuses a request that carries more than one
   });
 
   it.each([
-    ['a valid token, then a forged one', () => [`authorization: Bearer ${token}`, 'authorization: Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbiJ9.']],
+    [
+      'a valid token, then a forged one',
+      () => [`authorization: Bearer ${token}`, 'authorization: Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbiJ9.'],
+    ],
     ['the same token twice', () => [`authorization: Bearer ${token}`, `Authorization: Bearer ${token}`]],
     ['a token, then another scheme', () => [`authorization: Bearer ${token}`, 'authorization: Basic YWRtaW46YWRtaW4=']],
   ])('%s: 400 FORWARDED_REQUEST_CONFLICT', async (_name, lines) => {
@@ -60,7 +70,9 @@ describe('adversarial: forward-auth refuses a request that carries more than one
       socket.on('data', (c: Buffer) => (text += c.toString('utf8')));
       socket.on('error', reject);
       socket.on('end', () => resolve(text));
-      socket.write(`GET /v1/me HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\nauthorization: Bearer ${token}\r\nauthorization: Bearer forged\r\n\r\n`);
+      socket.write(
+        `GET /v1/me HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\nauthorization: Bearer ${token}\r\nauthorization: Bearer forged\r\n\r\n`,
+      );
     });
     expect(Number(answer.split(' ')[1])).toBe(401);
   });

@@ -38,14 +38,18 @@ describe('adversarial: path parameters cannot steer forward-auth rules (e2e)', (
   const verify = (uri: string) =>
     t.http.get('/v1/auth/verify').set({ authorization: `Bearer ${token}`, 'x-original-method': 'GET', 'x-original-uri': uri });
 
-  it.each(['/public/..;/admin/x', '/public/x/..;/..;/admin/x', '/public/..;jsessionid=1/admin/x', '/admin;jsessionid=1/x', '/files/secret.txt;.pdf', '/public/%2e%2e;/admin/x'])(
-    '%s gets the rules of the path a servlet container serves (403)',
-    async (uri) => {
-      const res = await verify(uri);
-      expect(res.status).toBe(403);
-      expect(res.body.code).toBe('INSUFFICIENT_SCOPE');
-    },
-  );
+  it.each([
+    '/public/..;/admin/x',
+    '/public/x/..;/..;/admin/x',
+    '/public/..;jsessionid=1/admin/x',
+    '/admin;jsessionid=1/x',
+    '/files/secret.txt;.pdf',
+    '/public/%2e%2e;/admin/x',
+  ])('%s gets the rules of the path a servlet container serves (403)', async (uri) => {
+    const res = await verify(uri);
+    expect(res.status).toBe(403);
+    expect(res.body.code).toBe('INSUFFICIENT_SCOPE');
+  });
 
   it.each(['/public/x', '/public/x;v=1', '/files/a.pdf', '/files/a.pdf;v=2'])('%s stays open', async (uri) => {
     expect((await verify(uri)).status).toBe(200);

@@ -37,7 +37,9 @@ describe('adversarial: a tenant cannot register Tessera’s own signing keys (e2
     const { access_token: token } = await issueToken(t, tenant);
     await t.http.post('/v1/signing-keys/rotate?immediate=true').set('x-api-key', t.adminKey).expect(201);
     expect((await register(old)).status).toBe(409);
-    const res = await t.http.get('/v1/auth/verify').set({ authorization: `Bearer ${token}`, 'x-original-method': 'GET', 'x-original-uri': '/x' });
+    const res = await t.http
+      .get('/v1/auth/verify')
+      .set({ authorization: `Bearer ${token}`, 'x-original-method': 'GET', 'x-original-uri': '/x' });
     expect(res.status).toBe(401);
   });
 });

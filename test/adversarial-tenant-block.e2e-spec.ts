@@ -18,7 +18,8 @@ describe('adversarial: a disabled or deleted tenant’s own tokens stop on the n
   });
   afterAll(() => t.close());
 
-  const forwardAuth = (token: string) => t.http.get('/v1/auth/verify').set({ authorization: `Bearer ${token}`, 'x-original-method': 'GET', 'x-original-uri': '/x' });
+  const forwardAuth = (token: string) =>
+    t.http.get('/v1/auth/verify').set({ authorization: `Bearer ${token}`, 'x-original-method': 'GET', 'x-original-uri': '/x' });
 
   it.each([
     ['disabled', (id: string) => t.http.patch(`/v1/tenants/${id}`).set('x-api-key', t.adminKey).send({ disabled: true }).expect(200)],
@@ -28,7 +29,7 @@ describe('adversarial: a disabled or deleted tenant’s own tokens stop on the n
     const { access_token: token } = await issueToken(t, tenant);
     expect((await forwardAuth(token)).status).toBe(200);
     const denylist = t.tessera.app.get(DenylistService);
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the private NOTIFY handler: this replica must not need its own notification
+
     const heard = jest.spyOn(denylist as any, 'onNotification').mockImplementation(() => undefined);
     try {
       await change(tenant.id);

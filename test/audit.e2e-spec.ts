@@ -6,7 +6,8 @@ import { RefreshGrantContext, RefreshTokensService } from '../src/refresh/refres
 import { startTestApp, TestApp } from './utils/test-app';
 
 const HOUR = 3_600_000;
-const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+const basic = (id: string, secret: string) =>
+  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 const spki = () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }) as string;
 
 interface Tenant {
@@ -30,28 +31,54 @@ describe('audit log (e2e)', () => {
     return { id: res.body.id, apiKeyId: key.body.id, apiKey: { 'x-api-key': key.body.key } };
   }
 
-  const events = (tenantId: string, headers: Record<string, string>, query = '') => t.http.get(`/v1/tenants/${tenantId}/audit-events${query}`).set(headers);
+  const events = (tenantId: string, headers: Record<string, string>, query = '') =>
+    t.http.get(`/v1/tenants/${tenantId}/audit-events${query}`).set(headers);
 
   it('records API key creation and deletion with the admin as actor and the request id, and never the key', async () => {
     const tenant = await createTenant('audit-api-keys');
-    const created = await t.http.post(`/v1/tenants/${tenant.id}/api-keys`).set({ ...admin(), 'x-request-id': 'req-audit-create' }).send({ label: 'ci' }).expect(201);
-    await t.http.delete(`/v1/tenants/${tenant.id}/api-keys/${created.body.id}`).set({ ...admin(), 'x-request-id': 'req-audit-delete' }).expect(204);
+    const created = await t.http
+      .post(`/v1/tenants/${tenant.id}/api-keys`)
+      .set({ ...admin(), 'x-request-id': 'req-audit-create' })
+      .send({ label: 'ci' })
+      .expect(201);
+    await t.http
+      .delete(`/v1/tenants/${tenant.id}/api-keys/${created.body.id}`)
+      .set({ ...admin(), 'x-request-id': 'req-audit-delete' })
+      .expect(204);
     // A delete that finds nothing changes nothing and writes nothing.
     await t.http.delete(`/v1/tenants/${tenant.id}/api-keys/${created.body.id}`).set(admin()).expect(404);
 
     const res = await events(tenant.id, tenant.apiKey).expect(200);
     expect(res.body.filter((e: { type: string }) => e.type.startsWith('api_key.'))).toEqual([
       {
-        id: expect.any(String), tenantId: tenant.id, type: 'api_key.deleted', actor: 'admin', subject: created.body.id,
-        details: {}, requestId: 'req-audit-delete', createdAt: expect.any(String),
+        id: expect.any(String),
+        tenantId: tenant.id,
+        type: 'api_key.deleted',
+        actor: 'admin',
+        subject: created.body.id,
+        details: {},
+        requestId: 'req-audit-delete',
+        createdAt: expect.any(String),
       },
       {
-        id: expect.any(String), tenantId: tenant.id, type: 'api_key.created', actor: 'admin', subject: created.body.id,
-        details: { label: 'ci' }, requestId: 'req-audit-create', createdAt: expect.any(String),
+        id: expect.any(String),
+        tenantId: tenant.id,
+        type: 'api_key.created',
+        actor: 'admin',
+        subject: created.body.id,
+        details: { label: 'ci' },
+        requestId: 'req-audit-create',
+        createdAt: expect.any(String),
       },
       {
-        id: expect.any(String), tenantId: tenant.id, type: 'api_key.created', actor: 'admin', subject: tenant.apiKeyId,
-        details: { label: 'backend' }, requestId: expect.any(String), createdAt: expect.any(String),
+        id: expect.any(String),
+        tenantId: tenant.id,
+        type: 'api_key.created',
+        actor: 'admin',
+        subject: tenant.apiKeyId,
+        details: { label: 'backend' },
+        requestId: expect.any(String),
+        createdAt: expect.any(String),
       },
     ]);
     const stored = JSON.stringify(await t.sql('SELECT * FROM audit_events'));
@@ -62,14 +89,22 @@ describe('audit log (e2e)', () => {
   it('records registered keys created, updated and deleted, with the tenant key as actor', async () => {
     const tenant = await createTenant('audit-registered-keys');
     const base = `/v1/tenants/${tenant.id}/jwt-keys`;
-    const { kid, fingerprint } = (await t.http.post(base).set(tenant.apiKey).send({ label: 'signer', algorithm: 'ES256', publicKeyPem: spki() }).expect(201)).body;
+    const { kid, fingerprint } = (
+      await t.http.post(base).set(tenant.apiKey).send({ label: 'signer', algorithm: 'ES256', publicKeyPem: spki() }).expect(201)
+    ).body;
     await t.http.patch(`${base}/${kid}`).set(tenant.apiKey).send({ active: false }).expect(200);
     await t.http.patch(`${base}/${kid}`).set(tenant.apiKey).send({ label: 'renamed', active: true }).expect(200);
     await t.http.patch(`${base}/${kid}`).set(tenant.apiKey).send({}).expect(200);
     await t.http.delete(`${base}/${kid}`).set(admin()).expect(204);
 
     const res = await events(tenant.id, tenant.apiKey, '?type=registered_key.created').expect(200);
-    expect(res.body).toEqual([expect.objectContaining({ type: 'registered_key.created', subject: kid, details: { label: 'signer', algorithm: 'ES256', fingerprint, proven: false } })]);
+    expect(res.body).toEqual([
+      expect.objectContaining({
+        type: 'registered_key.created',
+        subject: kid,
+        details: { label: 'signer', algorithm: 'ES256', fingerprint, proven: false },
+      }),
+    ]);
 
     const all = (await events(tenant.id, admin()).expect(200)).body as Array<{ type: string; actor: string; details: object }>;
     const actor = `api-key:${tenant.apiKeyId}`;
@@ -87,7 +122,9 @@ describe('audit log (e2e)', () => {
     expect((await events(other.id, own.apiKey).expect(403)).body).toMatchObject({ code: 'TENANT_FORBIDDEN' });
     expect((await events(own.id, {}).expect(401)).body).toMatchObject({ code: 'UNAUTHENTICATED' });
     expect((await events(own.id, { 'x-api-key': 'tsk_nope' }).expect(401)).body).toMatchObject({ code: 'UNAUTHENTICATED' });
-    expect((await events(other.id, admin()).expect(200)).body).toEqual([expect.objectContaining({ tenantId: other.id, type: 'api_key.created' })]);
+    expect((await events(other.id, admin()).expect(200)).body).toEqual([
+      expect.objectContaining({ tenantId: other.id, type: 'api_key.created' }),
+    ]);
     expect((await events(own.id, own.apiKey).expect(200)).body.every((e: { tenantId: string }) => e.tenantId === own.id)).toBe(true);
 
     expect((await events('00000000-0000-4000-8000-000000000000', admin()).expect(404)).body).toMatchObject({ code: 'NOT_FOUND' });
@@ -95,18 +132,41 @@ describe('audit log (e2e)', () => {
 
     // The trail outlives the tenant: the admin still reads it; the tenant's keys are revoked with it.
     await t.http.delete(`/v1/tenants/${other.id}`).set(admin()).expect(204);
-    expect((await events(other.id, admin()).expect(200)).body).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'api_key.created', subject: other.apiKeyId })]));
+    expect((await events(other.id, admin()).expect(200)).body).toEqual(
+      expect.arrayContaining([expect.objectContaining({ type: 'api_key.created', subject: other.apiKeyId })]),
+    );
     await events(other.id, other.apiKey).expect(401);
   });
 
   it('pages newest first with limit and offset, filters by type, and validates the query', async () => {
     const tenant = await createTenant('audit-paging');
     const ids: string[] = [];
-    for (let i = 0; i < 4; i++) ids.push((await t.http.post(`/v1/tenants/${tenant.id}/api-keys`).set(admin()).send({ label: `k${i}` }).expect(201)).body.id);
+    for (let i = 0; i < 4; i++)
+      ids.push(
+        (
+          await t.http
+            .post(`/v1/tenants/${tenant.id}/api-keys`)
+            .set(admin())
+            .send({ label: `k${i}` })
+            .expect(201)
+        ).body.id,
+      );
     await t.http.delete(`/v1/tenants/${tenant.id}/api-keys/${ids[0]}`).set(admin()).expect(204);
 
-    const all = (await events(tenant.id, tenant.apiKey).expect(200)).body as Array<{ id: string; subject: string; type: string; createdAt: string }>;
-    expect(all.filter((e) => e.type.startsWith('api_key.')).map((e) => e.subject)).toEqual([ids[0], ids[3], ids[2], ids[1], ids[0], tenant.apiKeyId]);
+    const all = (await events(tenant.id, tenant.apiKey).expect(200)).body as Array<{
+      id: string;
+      subject: string;
+      type: string;
+      createdAt: string;
+    }>;
+    expect(all.filter((e) => e.type.startsWith('api_key.')).map((e) => e.subject)).toEqual([
+      ids[0],
+      ids[3],
+      ids[2],
+      ids[1],
+      ids[0],
+      tenant.apiKeyId,
+    ]);
     const times = all.map((e) => Date.parse(e.createdAt));
     expect([...times].sort((a, b) => b - a)).toEqual(times);
 
@@ -117,17 +177,43 @@ describe('audit log (e2e)', () => {
     expect(deleted).toEqual([expect.objectContaining({ type: 'api_key.deleted', subject: ids[0] })]);
     expect((await events(tenant.id, tenant.apiKey, '?type=client.created').expect(200)).body).toEqual([]);
 
-    for (const query of ['?limit=0', '?limit=201', '?limit=x', '?offset=-1', '?type=', '?type=API_KEY', "?type=a'b", `?type=${'a'.repeat(65)}`, '?type=a&type=b', '?foo=1']) {
-      expect({ query, body: (await events(tenant.id, tenant.apiKey, query).expect(400)).body }).toMatchObject({ query, body: { code: 'VALIDATION_FAILED' } });
+    for (const query of [
+      '?limit=0',
+      '?limit=201',
+      '?limit=x',
+      '?offset=-1',
+      '?type=',
+      '?type=API_KEY',
+      "?type=a'b",
+      `?type=${'a'.repeat(65)}`,
+      '?type=a&type=b',
+      '?foo=1',
+    ]) {
+      expect({ query, body: (await events(tenant.id, tenant.apiKey, query).expect(400)).body }).toMatchObject({
+        query,
+        body: { code: 'VALIDATION_FAILED' },
+      });
     }
   });
 
   it('gives the admin every event, also those outside any tenant, on GET /v1/audit-events', async () => {
     const tenant = await createTenant('audit-global');
-    await t.tessera.app.get(AuditService).record({ tenantId: null, type: 'signing_key.rotated', actor: 'system', subject: 'kid-1', details: { reason: 'scheduled' } });
+    await t.tessera.app
+      .get(AuditService)
+      .record({ tenantId: null, type: 'signing_key.rotated', actor: 'system', subject: 'kid-1', details: { reason: 'scheduled' } });
 
-    const all = (await t.http.get('/v1/audit-events?limit=200').set(admin()).expect(200)).body as Array<{ tenantId: string | null; type: string }>;
-    expect(all[0]).toMatchObject({ tenantId: null, type: 'signing_key.rotated', actor: 'system', subject: 'kid-1', details: { reason: 'scheduled' }, requestId: null });
+    const all = (await t.http.get('/v1/audit-events?limit=200').set(admin()).expect(200)).body as Array<{
+      tenantId: string | null;
+      type: string;
+    }>;
+    expect(all[0]).toMatchObject({
+      tenantId: null,
+      type: 'signing_key.rotated',
+      actor: 'system',
+      subject: 'kid-1',
+      details: { reason: 'scheduled' },
+      requestId: null,
+    });
     expect(all.some((e) => e.tenantId === tenant.id)).toBe(true);
     const one = (await t.http.get(`/v1/audit-events?tenantId=${tenant.id}`).set(admin()).expect(200)).body as Array<{ tenantId: string }>;
     expect(one.length).toBeGreaterThan(0);
@@ -141,7 +227,9 @@ describe('audit log (e2e)', () => {
   it('keeps the table append-only: UPDATE, DELETE and TRUNCATE fail in the database', async () => {
     const tenant = await createTenant('audit-append-only');
     const [row] = await t.sql<{ id: string }>('SELECT id FROM audit_events WHERE tenant_id = $1', [tenant.id]);
-    await expect(t.sql(`UPDATE audit_events SET actor = 'someone-else' WHERE id = $1`, [row.id])).rejects.toThrow(/append-only: UPDATE refused/);
+    await expect(t.sql(`UPDATE audit_events SET actor = 'someone-else' WHERE id = $1`, [row.id])).rejects.toThrow(
+      /append-only: UPDATE refused/,
+    );
     await expect(t.sql('DELETE FROM audit_events WHERE id = $1', [row.id])).rejects.toThrow(/append-only: DELETE refused/);
     await expect(t.sql('TRUNCATE audit_events')).rejects.toThrow(/append-only: TRUNCATE refused/);
     expect(await t.sql('SELECT actor FROM audit_events WHERE id = $1', [row.id])).toEqual([{ actor: 'admin' }]);
@@ -169,7 +257,13 @@ describe('refresh grant: a client of another tenant (e2e)', () => {
 
   async function tenantWithClient(name: string) {
     const tenant = (await t.http.post('/v1/tenants').set(admin()).send({ name }).expect(201)).body;
-    const client = (await t.http.post(`/v1/tenants/${tenant.id}/clients`).set(admin()).send({ name: 'app', scopes: ['a'] }).expect(201)).body;
+    const client = (
+      await t.http
+        .post(`/v1/tenants/${tenant.id}/clients`)
+        .set(admin())
+        .send({ name: 'app', scopes: ['a'] })
+        .expect(201)
+    ).body;
     return { id: tenant.id as string, client: client as { clientId: string; clientSecret: string } };
   }
   const refresh = (token: string, headers: Record<string, string> = {}) =>
@@ -180,13 +274,20 @@ describe('refresh grant: a client of another tenant (e2e)', () => {
     const foreign = await tenantWithClient('refresh-foreign');
     const issued = (await t.http.post(`/v1/tenants/${home.id}/tokens`).set(admin()).send({ sub: 'user-1' }).expect(201)).body;
 
-    const refused = await refresh(issued.refresh_token, { authorization: basic(foreign.client.clientId, foreign.client.clientSecret) }).expect(400);
+    const refused = await refresh(issued.refresh_token, {
+      authorization: basic(foreign.client.clientId, foreign.client.clientSecret),
+    }).expect(400);
     expect(refused.body).toEqual({ error: 'invalid_grant', error_description: expect.any(String) });
-    const [row] = await t.sql<{ used_at: Date | null }>(`SELECT used_at FROM refresh_tokens WHERE token_hash = sha256(convert_to($1, 'UTF8'))`, [issued.refresh_token]);
+    const [row] = await t.sql<{ used_at: Date | null }>(
+      `SELECT used_at FROM refresh_tokens WHERE token_hash = sha256(convert_to($1, 'UTF8'))`,
+      [issued.refresh_token],
+    );
     expect(row.used_at).toBeNull();
 
     const anonymous = await refresh(issued.refresh_token).expect(200);
-    const own = await refresh(anonymous.body.refresh_token, { authorization: basic(home.client.clientId, home.client.clientSecret) }).expect(200);
+    const own = await refresh(anonymous.body.refresh_token, {
+      authorization: basic(home.client.clientId, home.client.clientSecret),
+    }).expect(200);
     // The foreign client is refused on a grace-window retry of a used token as well, and the family lives on.
     await refresh(anonymous.body.refresh_token, { authorization: basic(foreign.client.clientId, foreign.client.clientSecret) }).expect(400);
     await refresh(own.body.refresh_token).expect(200);
@@ -213,9 +314,19 @@ describe('refresh family purge (e2e)', () => {
   afterEach(() => jest.restoreAllMocks());
 
   const at = (time: number) => jest.spyOn(clock, 'now').mockReturnValue(new Date(time));
-  const ctx = (sub: string): RefreshGrantContext => ({ tenantId, sub, clientId: null, scope: '', audience: ['https://api.example'], claims: null, accessTokenTtl: 300 });
+  const ctx = (sub: string): RefreshGrantContext => ({
+    tenantId,
+    sub,
+    clientId: null,
+    scope: '',
+    audience: ['https://api.example'],
+    claims: null,
+    accessTokenTtl: 300,
+  });
   const familyOf = async (token: string) =>
-    (await t.sql<{ family_id: string }>(`SELECT family_id FROM refresh_tokens WHERE token_hash = sha256(convert_to($1, 'UTF8'))`, [token]))[0]?.family_id;
+    (
+      await t.sql<{ family_id: string }>(`SELECT family_id FROM refresh_tokens WHERE token_hash = sha256(convert_to($1, 'UTF8'))`, [token])
+    )[0]?.family_id;
   const rowsOf = async (familyId: string) => ({
     families: (await t.sql('SELECT 1 FROM refresh_families WHERE id = $1', [familyId])).length,
     tokens: (await t.sql('SELECT 1 FROM refresh_tokens WHERE family_id = $1', [familyId])).length,
@@ -277,14 +388,17 @@ describe('refresh family purge (e2e)', () => {
       await second.close();
     }
     expect(await t.sql(`SELECT 1 FROM refresh_families WHERE sub LIKE 'bulk-%'`)).toEqual([]);
-    expect(await t.sql(`SELECT 1 FROM refresh_tokens t WHERE NOT EXISTS (SELECT 1 FROM refresh_families f WHERE f.id = t.family_id)`)).toEqual([]);
+    expect(
+      await t.sql(`SELECT 1 FROM refresh_tokens t WHERE NOT EXISTS (SELECT 1 FROM refresh_families f WHERE f.id = t.family_id)`),
+    ).toEqual([]);
     expect(await rowsOf(keep)).toEqual({ families: 1, tokens: 1 });
   });
 
   it('runs on its own every REFRESH_PURGE_INTERVAL', async () => {
     const timed = await startTestApp({ env: { REFRESH_PURGE_INTERVAL: '1' } });
     try {
-      const tenant = (await timed.http.post('/v1/tenants').set({ 'x-api-key': timed.adminKey }).send({ name: 'timed' }).expect(201)).body.id;
+      const tenant = (await timed.http.post('/v1/tenants').set({ 'x-api-key': timed.adminKey }).send({ name: 'timed' }).expect(201)).body
+        .id;
       const expiredAt = new Date(Date.now() - 2 * HOUR);
       const [family] = await timed.sql<{ id: string }>(
         `INSERT INTO refresh_families (tenant_id, sub, audience, access_token_ttl, created_at, expires_at)

@@ -20,7 +20,11 @@ describe('OAuth clients (e2e)', () => {
   it('creates a client, shows its secret once, stores only its SHA-256, lists and deletes it', async () => {
     const tenant = await createTenant('clients-crud');
     const base = `/v1/tenants/${tenant.id}/clients`;
-    const created = await t.http.post(base).set(tenant.apiKey).send({ name: 'billing', scopes: ['orders:read', 'orders:write', 'orders:read'] }).expect(201);
+    const created = await t.http
+      .post(base)
+      .set(tenant.apiKey)
+      .send({ name: 'billing', scopes: ['orders:read', 'orders:write', 'orders:read'] })
+      .expect(201);
     expect(created.body).toEqual({
       clientId: expect.stringMatching(/^tcl_[0-9a-f]{24}$/),
       name: 'billing',
@@ -43,7 +47,9 @@ describe('OAuth clients (e2e)', () => {
     await t.http.delete(`${base}/${created.body.clientId}`).set(tenant.apiKey).expect(204);
     expect((await t.http.get(base).set(tenant.apiKey).expect(200)).body).toEqual([]);
     await t.http.delete(`${base}/${created.body.clientId}`).set(tenant.apiKey).expect(404);
-    const [deleted] = await t.sql<{ deleted_at: Date | null }>('SELECT deleted_at FROM clients WHERE client_id = $1', [created.body.clientId]);
+    const [deleted] = await t.sql<{ deleted_at: Date | null }>('SELECT deleted_at FROM clients WHERE client_id = $1', [
+      created.body.clientId,
+    ]);
     expect(deleted.deleted_at).not.toBeNull();
     expect(t.logs()).not.toContain(clientSecret);
   });
@@ -52,7 +58,13 @@ describe('OAuth clients (e2e)', () => {
     const clients = t.tessera.app.get(ClientsService);
     const tenant = await createTenant('clients-auth');
     const base = `/v1/tenants/${tenant.id}/clients`;
-    const { clientId, clientSecret } = (await t.http.post(base).set(admin()).send({ name: 'worker', scopes: ['a'] }).expect(201)).body;
+    const { clientId, clientSecret } = (
+      await t.http
+        .post(base)
+        .set(admin())
+        .send({ name: 'worker', scopes: ['a'] })
+        .expect(201)
+    ).body;
 
     expect(await clients.authenticate(clientId, clientSecret)).toEqual({ clientId, tenantId: tenant.id, scopes: ['a'] });
     expect(await clients.authenticate(clientId, `${clientSecret.slice(0, -1)}x`)).toBeUndefined();
@@ -94,10 +106,19 @@ describe('OAuth clients (e2e)', () => {
     for (const [body, message] of cases) {
       const res = await t.http.post(base).set(tenant.apiKey).send(body);
       expect({ body, status: res.status }).toEqual({ body, status: 400 });
-      expect(res.body).toEqual({ statusCode: 400, error: 'bad_request', code: 'VALIDATION_FAILED', message: expect.stringMatching(message) });
+      expect(res.body).toEqual({
+        statusCode: 400,
+        error: 'bad_request',
+        code: 'VALIDATION_FAILED',
+        message: expect.stringMatching(message),
+      });
     }
     await t.http.post(base).set(tenant.apiKey).send({ name: 'empty scopes', scopes: [] }).expect(201);
-    await t.http.post(base).set(tenant.apiKey).send({ name: 'url scope', scopes: ['https://api.example.com/orders.read', 'a!#$%&()*+,-./:;<=>?@[]^_`{|}~'] }).expect(201);
+    await t.http
+      .post(base)
+      .set(tenant.apiKey)
+      .send({ name: 'url scope', scopes: ['https://api.example.com/orders.read', 'a!#$%&()*+,-./:;<=>?@[]^_`{|}~'] })
+      .expect(201);
   });
 
   it('keeps tenants apart: 403 on another tenant’s path, 404 for another tenant’s client, 404 for an unknown tenant', async () => {
@@ -118,9 +139,18 @@ describe('OAuth clients (e2e)', () => {
 
   it('writes audit events for creation and deletion, without the secret', async () => {
     const tenant = await createTenant('clients-audit');
-    const created = (await t.http.post(`/v1/tenants/${tenant.id}/clients`).set(tenant.apiKey).send({ name: 'audited', scopes: ['x'] }).expect(201)).body;
+    const created = (
+      await t.http
+        .post(`/v1/tenants/${tenant.id}/clients`)
+        .set(tenant.apiKey)
+        .send({ name: 'audited', scopes: ['x'] })
+        .expect(201)
+    ).body;
     await t.http.delete(`/v1/tenants/${tenant.id}/clients/${created.clientId}`).set(admin()).expect(204);
-    const events = await t.sql<Record<string, unknown>>("SELECT * FROM audit_events WHERE tenant_id = $1 AND type LIKE 'client.%' ORDER BY created_at", [tenant.id]);
+    const events = await t.sql<Record<string, unknown>>(
+      "SELECT * FROM audit_events WHERE tenant_id = $1 AND type LIKE 'client.%' ORDER BY created_at",
+      [tenant.id],
+    );
     expect(events.map((e) => [e.type, e.subject])).toEqual([
       ['client.created', created.clientId],
       ['client.deleted', created.clientId],

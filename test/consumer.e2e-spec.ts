@@ -2,8 +2,8 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { createPublicKey, generateKeyPairSync, JsonWebKey, randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { decodeProtectedHeader } from 'jose';
-import { Clock } from '../src/common/clock';
 import { signJwt } from '../examples/consumer/test-issuer';
+import { Clock } from '../src/common/clock';
 import { freePort, waitFor } from './utils/process';
 import { startTestApp, TestApp } from './utils/test-app';
 
@@ -61,7 +61,10 @@ async function stopConsumer(consumer: Consumer | undefined): Promise<void> {
   if (!consumer || consumer.child.exitCode !== null) return;
   consumer.child.kill('SIGTERM');
   let timer: NodeJS.Timeout | undefined;
-  const stopped = await Promise.race([consumer.exited.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 5000)))]);
+  const stopped = await Promise.race([
+    consumer.exited.then(() => true),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 5000))),
+  ]);
   clearTimeout(timer);
   if (!stopped) consumer.child.kill('SIGKILL');
 }
@@ -233,7 +236,11 @@ describe('Tessera and the example consumer as two processes over HTTP (e2e)', ()
       const jwks = (await (await fetch(`${tessera}/.well-known/jwks.json`)).json()) as { keys: Array<JsonWebKey & { kid: string }> };
       const published = jwks.keys.find((k) => k.kid === decodeProtectedHeader(real).kid)!;
       const pem = createPublicKey({ key: published, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
-      const confused = signJwt({ alg: 'HS256', kid: published.kid, typ: 'at+jwt' }, JSON.parse(Buffer.from(payload, 'base64url').toString()), pem);
+      const confused = signJwt(
+        { alg: 'HS256', kid: published.kid, typ: 'at+jwt' },
+        JSON.parse(Buffer.from(payload, 'base64url').toString()),
+        pem,
+      );
       expectRefused(await guarded(consumer(), confused), 'ALGORITHM_NOT_ALLOWED');
     });
 
@@ -264,9 +271,17 @@ describe('Tessera and the example consumer as two processes over HTTP (e2e)', ()
     // its tokens are refused at once or, at the latest, when the consumer's caches expire.
     const started = Date.now();
     for (const adapter of ADAPTERS) {
-      await waitFor(async () => (await guarded(consumers[adapter], oldUnused)).status === 401, TESSERA_MAX_AGE_MS + 3000, `the retired key to be refused on ${adapter}`);
+      await waitFor(
+        async () => (await guarded(consumers[adapter], oldUnused)).status === 401,
+        TESSERA_MAX_AGE_MS + 3000,
+        `the retired key to be refused on ${adapter}`,
+      );
       expectRefused(await guarded(consumers[adapter], oldUnused), 'UNKNOWN_KEY');
-      await waitFor(async () => (await guarded(consumers[adapter], oldUsed)).status === 401, TESSERA_MAX_AGE_MS + VERIFIED_TTL_MS + 3000, `a cached token of the retired key to be refused on ${adapter}`);
+      await waitFor(
+        async () => (await guarded(consumers[adapter], oldUsed)).status === 401,
+        TESSERA_MAX_AGE_MS + VERIFIED_TTL_MS + 3000,
+        `a cached token of the retired key to be refused on ${adapter}`,
+      );
       expectRefused(await guarded(consumers[adapter], oldUsed), 'UNKNOWN_KEY');
     }
     expect(Date.now() - started).toBeLessThan(TESSERA_MAX_AGE_MS + VERIFIED_TTL_MS + 3000);
@@ -303,7 +318,11 @@ describe('Tessera and the example consumer as two processes over HTTP (e2e)', ()
   it('accepts a token signed by the tenant’s registered key from the tenant JWKS, and refuses it once the key is deleted', async () => {
     const used = tenantToken({ sub: 'backend-user' });
     for (const adapter of ADAPTERS) {
-      expect(await guarded(consumers[adapter], used)).toEqual({ status: 200, body: { sub: 'backend-user', tenantId: undefined, scope: 'read' }, wwwAuthenticate: null });
+      expect(await guarded(consumers[adapter], used)).toEqual({
+        status: 200,
+        body: { sub: 'backend-user', tenantId: undefined, scope: 'read' },
+        wwwAuthenticate: null,
+      });
     }
     // Signed before the delete, presented only after it.
     const unused = tenantToken({ sub: 'backend-user-2' });
@@ -311,9 +330,17 @@ describe('Tessera and the example consumer as two processes over HTTP (e2e)', ()
     await t.http.delete(`/v1/tenants/${tenant.id}/jwt-keys/${registeredKid}`).set(tenant.apiKey).expect(204);
     const deletedAt = Date.now();
     for (const adapter of ADAPTERS) {
-      await waitFor(async () => (await guarded(consumers[adapter], unused)).status === 401, TENANT_MAX_AGE_MS + 3000, `the deleted key to be refused on ${adapter}`);
+      await waitFor(
+        async () => (await guarded(consumers[adapter], unused)).status === 401,
+        TENANT_MAX_AGE_MS + 3000,
+        `the deleted key to be refused on ${adapter}`,
+      );
       expectRefused(await guarded(consumers[adapter], unused), 'UNKNOWN_KEY');
-      await waitFor(async () => (await guarded(consumers[adapter], used)).status === 401, TENANT_MAX_AGE_MS + VERIFIED_TTL_MS + 3000, `a cached token of the deleted key to be refused on ${adapter}`);
+      await waitFor(
+        async () => (await guarded(consumers[adapter], used)).status === 401,
+        TENANT_MAX_AGE_MS + VERIFIED_TTL_MS + 3000,
+        `a cached token of the deleted key to be refused on ${adapter}`,
+      );
       expectRefused(await guarded(consumers[adapter], used), 'UNKNOWN_KEY');
       expectRefused(await guarded(consumers[adapter], tenantToken()), 'UNKNOWN_KEY');
     }
@@ -369,19 +396,34 @@ describe('Tessera and the example consumer as two processes over HTTP (e2e)', ()
     expect(fetchesBefore).toBeGreaterThanOrEqual(2);
     expect(fetches).toBeLessThanOrEqual(PER_MINUTE + Math.floor((PER_MINUTE * elapsedMs) / 60_000));
     expect(consumer.child.exitCode).toBeNull();
-    // eslint-disable-next-line no-console
-    console.log(`unknown-kid storm: ${TOTAL} requests in ${elapsedMs} ms, ${fetches} JWKS fetches at Tessera (${fetchesBefore} before), ${steady.length} valid requests passed`);
+
+    console.log(
+      `unknown-kid storm: ${TOTAL} requests in ${elapsedMs} ms, ${fetches} JWKS fetches at Tessera (${fetchesBefore} before), ${steady.length} valid requests passed`,
+    );
   });
   describe('with Tessera’s introspection as the revocation check (INTROSPECTION_* env)', () => {
     /** fastify authenticates with the tenant's X-Api-Key, express with a client of the tenant (client_secret_basic). */
     const withIntrospection = {} as Record<Adapter, Consumer>;
 
     beforeAll(async () => {
-      const client = await t.http.post(`/v1/tenants/${tenant.id}/clients`).set(tenant.apiKey).send({ name: 'consumer-introspection', scopes: ['read'] }).expect(201);
-      const common = { TESSERA_URL: tessera, TENANT_IDS: tenant.id, INTROSPECTION_CACHE_TTL_MS: String(INTROSPECTION_TTL_MS), INTROSPECTION_TIMEOUT_MS: '2000' };
+      const client = await t.http
+        .post(`/v1/tenants/${tenant.id}/clients`)
+        .set(tenant.apiKey)
+        .send({ name: 'consumer-introspection', scopes: ['read'] })
+        .expect(201);
+      const common = {
+        TESSERA_URL: tessera,
+        TENANT_IDS: tenant.id,
+        INTROSPECTION_CACHE_TTL_MS: String(INTROSPECTION_TTL_MS),
+        INTROSPECTION_TIMEOUT_MS: '2000',
+      };
       const [fastify, express] = await Promise.all([
         startConsumer('fastify', { ...common, INTROSPECTION_API_KEY: tenant.apiKey['x-api-key'] }),
-        startConsumer('express', { ...common, INTROSPECTION_CLIENT_ID: client.body.clientId, INTROSPECTION_CLIENT_SECRET: client.body.clientSecret }),
+        startConsumer('express', {
+          ...common,
+          INTROSPECTION_CLIENT_ID: client.body.clientId,
+          INTROSPECTION_CLIENT_SECRET: client.body.clientSecret,
+        }),
       ]);
       withIntrospection.fastify = fastify;
       withIntrospection.express = express;
@@ -398,10 +440,19 @@ describe('Tessera and the example consumer as two processes over HTTP (e2e)', ()
         expect((await guarded(consumers[adapter], revoked)).status).toBe(200);
       }
 
-      await t.http.post('/oauth/revoke').set(tenant.apiKey).type('form').send(new URLSearchParams({ token: revoked }).toString()).expect(200);
+      await t.http
+        .post('/oauth/revoke')
+        .set(tenant.apiKey)
+        .type('form')
+        .send(new URLSearchParams({ token: revoked }).toString())
+        .expect(200);
       const revokedAt = Date.now();
       for (const adapter of ADAPTERS) {
-        await waitFor(async () => (await guarded(withIntrospection[adapter], revoked)).status === 401, INTROSPECTION_TTL_MS + 2000, `the revoked token to be refused on ${adapter}`);
+        await waitFor(
+          async () => (await guarded(withIntrospection[adapter], revoked)).status === 401,
+          INTROSPECTION_TTL_MS + 2000,
+          `the revoked token to be refused on ${adapter}`,
+        );
       }
       expect(Date.now() - revokedAt).toBeLessThan(INTROSPECTION_TTL_MS + 2000);
       for (const adapter of ADAPTERS) {
@@ -410,7 +461,12 @@ describe('Tessera and the example consumer as two processes over HTTP (e2e)', ()
       }
       // A token revoked before the consumer ever saw it is refused on first sight.
       const revokedUnseen = await issue({ sub: 'revoked-unseen' });
-      await t.http.post('/oauth/revoke').set(tenant.apiKey).type('form').send(new URLSearchParams({ token: revokedUnseen }).toString()).expect(200);
+      await t.http
+        .post('/oauth/revoke')
+        .set(tenant.apiKey)
+        .type('form')
+        .send(new URLSearchParams({ token: revokedUnseen }).toString())
+        .expect(200);
       for (const adapter of ADAPTERS) expectRefused(await guarded(withIntrospection[adapter], revokedUnseen), 'TOKEN_REVOKED');
     });
 
@@ -423,7 +479,11 @@ describe('Tessera and the example consumer as two processes over HTTP (e2e)', ()
         .send({ label: 'backend-2', algorithm: 'RS256', publicKeyPem: pair.publicKey.export({ type: 'spki', format: 'pem' }) })
         .expect(201);
       const iat = now();
-      const token = signJwt({ alg: 'RS256', kid: reg.body.kid, typ: 'JWT' }, { iss: tenant.id, sub: 'backend-user', aud: tessera, iat, exp: iat + 300, scope: 'read' }, pair.privateKey);
+      const token = signJwt(
+        { alg: 'RS256', kid: reg.body.kid, typ: 'JWT' },
+        { iss: tenant.id, sub: 'backend-user', aud: tessera, iat, exp: iat + 300, scope: 'read' },
+        pair.privateKey,
+      );
       for (const adapter of ADAPTERS) {
         expect(await guarded(withIntrospection[adapter], token)).toMatchObject({ status: 200, body: { sub: 'backend-user' } });
       }

@@ -98,7 +98,9 @@ describe('crash safety: kill -9 mid-rotation and mid-burst (e2e, processes)', ()
     await watcher.connect();
 
     const admin = { 'x-api-key': adminKey, 'content-type': 'application/json' };
-    const created = JSON.parse((await call(url(b, '/v1/tenants'), { method: 'POST', headers: admin, body: JSON.stringify({ name: 'crash' }) })).body);
+    const created = JSON.parse(
+      (await call(url(b, '/v1/tenants'), { method: 'POST', headers: admin, body: JSON.stringify({ name: 'crash' }) })).body,
+    );
     const key = JSON.parse((await call(url(b, `/v1/tenants/${created.id}/api-keys`), { method: 'POST', headers: admin, body: '{}' })).body);
     tenant = { id: created.id, apiKey: key.key };
   }, 150_000);
@@ -124,9 +126,17 @@ describe('crash safety: kill -9 mid-rotation and mid-burst (e2e, processes)', ()
     return JSON.parse(res.body) as { access_token: string; refresh_token?: string };
   };
   const refresh = (r: Replica, token: string) =>
-    call(url(r, '/oauth/token'), { method: 'POST', headers: form, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token }).toString() });
+    call(url(r, '/oauth/token'), {
+      method: 'POST',
+      headers: form,
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token }).toString(),
+    });
   const revoke = (r: Replica, token: string) =>
-    call(url(r, '/oauth/revoke'), { method: 'POST', headers: { ...form, 'x-api-key': tenant.apiKey }, body: new URLSearchParams({ token }).toString() });
+    call(url(r, '/oauth/revoke'), {
+      method: 'POST',
+      headers: { ...form, 'x-api-key': tenant.apiKey },
+      body: new URLSearchParams({ token }).toString(),
+    });
   const verify = (r: Replica, token: string) => call(url(r, '/v1/auth/verify'), { headers: { authorization: `Bearer ${token}` } });
 
   /**
@@ -208,7 +218,9 @@ describe('crash safety: kill -9 mid-rotation and mid-burst (e2e, processes)', ()
     // A rotation answered 201 was committed: its key is still in the table.
     for (const kid of acknowledged) expect((await sql.query(`SELECT 1 FROM signing_keys WHERE kid = $1`, [kid])).rowCount).toBe(1);
     // At most one pending key per algorithm, too (the other half of the lifecycle rule).
-    const { rows: pendings } = await sql.query(`SELECT algorithm FROM signing_keys WHERE status = 'pending' GROUP BY algorithm HAVING count(*) > 1`);
+    const { rows: pendings } = await sql.query(
+      `SELECT algorithm FROM signing_keys WHERE status = 'pending' GROUP BY algorithm HAVING count(*) > 1`,
+    );
     expect(pendings).toEqual([]);
   }, 150_000);
 
@@ -238,7 +250,11 @@ describe('crash safety: kill -9 mid-rotation and mid-burst (e2e, processes)', ()
         accessRevocations.push(settle(revoke(a, toRevoke[i].access_token)));
         refreshRevocations.push(settle(revoke(a, toRevoke[i].refresh_token!)));
       }
-      const [refreshed, accessRevoked, refreshRevoked] = await Promise.all([Promise.all(refreshes), Promise.all(accessRevocations), Promise.all(refreshRevocations)]);
+      const [refreshed, accessRevoked, refreshRevoked] = await Promise.all([
+        Promise.all(refreshes),
+        Promise.all(accessRevocations),
+        Promise.all(refreshRevocations),
+      ]);
       if (a.process.child.exitCode === null) kill9(a);
 
       // A real client whose answer was lost retries the same refresh token (here on B, within the grace window).
@@ -262,7 +278,9 @@ describe('crash safety: kill -9 mid-rotation and mid-burst (e2e, processes)', ()
       lost.revocations += [...accessRevoked, ...refreshRevoked].filter((o) => o.status === 0).length;
       await restartA();
     }
-    process.stdout.write(`crash-safety burst: ${JSON.stringify({ lost, acknowledgedRevocations: ackedAccess.length + ackedRefresh.length })}\n`);
+    process.stdout.write(
+      `crash-safety burst: ${JSON.stringify({ lost, acknowledgedRevocations: ackedAccess.length + ackedRefresh.length })}\n`,
+    );
     // The kills cut requests in flight and others had been answered: the timing was real.
     expect(lost.refreshes + lost.revocations).toBeGreaterThan(0);
     expect(ackedAccess.length + ackedRefresh.length).toBeGreaterThan(0);
@@ -276,7 +294,9 @@ describe('crash safety: kill -9 mid-rotation and mid-burst (e2e, processes)', ()
     );
     expect(families).toHaveLength(40);
     for (const f of families) expect(f).toEqual({ sub: f.sub, gens: [0, 1], parents: [null, 0], reason: null });
-    const { rows: reused } = await sql.query(`SELECT id FROM refresh_families WHERE tenant_id = $1 AND revoked_reason = 'reuse'`, [tenant.id]);
+    const { rows: reused } = await sql.query(`SELECT id FROM refresh_families WHERE tenant_id = $1 AND revoked_reason = 'reuse'`, [
+      tenant.id,
+    ]);
     expect(reused).toEqual([]);
     // The tip each client holds is the live one, on the restarted replica too.
     for (const tip of tips.slice(0, 10)) expect((await refresh(a, tip)).status).toBe(200);

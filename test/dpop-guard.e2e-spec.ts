@@ -26,7 +26,13 @@ describe.each([
   const jwk = publicKey.export({ format: 'jwk' });
 
   const proof = (htm: string, htu: string, at?: string) =>
-    new SignJWT({ htm, htu, jti: randomBytes(12).toString('base64url'), iat: Math.floor(Date.now() / 1000), ...(at ? { ath: accessTokenHash(at) } : {}) })
+    new SignJWT({
+      htm,
+      htu,
+      jti: randomBytes(12).toString('base64url'),
+      iat: Math.floor(Date.now() / 1000),
+      ...(at ? { ath: accessTokenHash(at) } : {}),
+    })
       .setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk } as never)
       .sign(privateKey);
 
@@ -57,7 +63,8 @@ describe.each([
     await t?.close();
   });
 
-  const guarded = (authorization: string, dpop?: string) => fetch(`${consumerUrl}/guarded?x=1`, { headers: { authorization, ...(dpop ? { dpop } : {}) } });
+  const guarded = (authorization: string, dpop?: string) =>
+    fetch(`${consumerUrl}/guarded?x=1`, { headers: { authorization, ...(dpop ? { dpop } : {}) } });
 
   it('accepts the bound token with a proof of this request, and refuses it as Bearer or with a bad proof', async () => {
     const ok = await guarded(`DPoP ${token}`, await proof('GET', `${consumerUrl}/guarded`, token));

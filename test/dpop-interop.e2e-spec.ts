@@ -29,7 +29,13 @@ describe.each([
     const created = await t.http.post('/v1/tenants').set({ 'x-api-key': t.adminKey }).send({ name: 'interop' }).expect(201);
     const key = await t.http.post(`/v1/tenants/${created.body.id}/api-keys`).set({ 'x-api-key': t.adminKey }).send({}).expect(201);
     tenant = { id: created.body.id, apiKey: { 'x-api-key': key.body.key } };
-    client = (await t.http.post(`/v1/tenants/${tenant.id}/clients`).set(tenant.apiKey).send({ name: 'worker', scopes: ['orders:read'] }).expect(201)).body;
+    client = (
+      await t.http
+        .post(`/v1/tenants/${tenant.id}/clients`)
+        .set(tenant.apiKey)
+        .send({ name: 'worker', scopes: ['orders:read'] })
+        .expect(201)
+    ).body;
   });
   afterAll(() => t?.close());
 
@@ -47,7 +53,9 @@ describe.each([
     expect(tokens.token_type).toBe('dpop');
     expect(decodeJwt(tokens.access_token).cnf).toEqual({ jkt: expect.any(String) });
     for (let i = 0; i < 3; i++) {
-      const res = await oidc.fetchProtectedResource(config, tokens.access_token, new URL(`${issuer}/v1/me`), 'GET', undefined, undefined, { DPoP });
+      const res = await oidc.fetchProtectedResource(config, tokens.access_token, new URL(`${issuer}/v1/me`), 'GET', undefined, undefined, {
+        DPoP,
+      });
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ sub: client.clientId });
     }
@@ -55,7 +63,10 @@ describe.each([
     const thief = oidc.getDPoPHandle(config, await oidc.randomDPoPKeyPair('ES256'));
     const stolen = await oidc
       .fetchProtectedResource(config, tokens.access_token, new URL(`${issuer}/v1/me`), 'GET', undefined, undefined, { DPoP: thief })
-      .then((r) => r.status, (e: { status?: number; cause?: Response }) => e.status ?? e.cause?.status);
+      .then(
+        (r) => r.status,
+        (e: { status?: number; cause?: Response }) => e.status ?? e.cause?.status,
+      );
     expect(stolen).toBe(401);
   });
 
@@ -65,14 +76,28 @@ describe.each([
     const DPoP = oidc.getDPoPHandle(config, keyPair);
     const url = `${issuer}/v1/tenants/${tenant.id}/tokens`;
     const handProof = async (nonce?: string) =>
-      new SignJWT({ htm: 'POST', htu: url, jti: randomBytes(12).toString('base64url'), iat: Math.floor(Date.now() / 1000), ...(nonce ? { nonce } : {}) })
+      new SignJWT({
+        htm: 'POST',
+        htu: url,
+        jti: randomBytes(12).toString('base64url'),
+        iat: Math.floor(Date.now() / 1000),
+        ...(nonce ? { nonce } : {}),
+      })
         .setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk: (await exportJWK(keyPair.publicKey)) as never })
         .sign(keyPair.privateKey);
     const headers = { ...tenant.apiKey, 'content-type': 'application/json' };
-    let res = await fetch(url, { method: 'POST', headers: { ...headers, dpop: await handProof() }, body: JSON.stringify({ sub: 'user-9' }) });
+    let res = await fetch(url, {
+      method: 'POST',
+      headers: { ...headers, dpop: await handProof() },
+      body: JSON.stringify({ sub: 'user-9' }),
+    });
     if (nonces) {
       expect(res.status).toBe(401);
-      res = await fetch(url, { method: 'POST', headers: { ...headers, dpop: await handProof(res.headers.get('dpop-nonce')!) }, body: JSON.stringify({ sub: 'user-9' }) });
+      res = await fetch(url, {
+        method: 'POST',
+        headers: { ...headers, dpop: await handProof(res.headers.get('dpop-nonce')!) },
+        body: JSON.stringify({ sub: 'user-9' }),
+      });
     }
     expect(res.status).toBe(201);
     const issued = (await res.json()) as { refresh_token: string; token_type: string };
@@ -80,11 +105,18 @@ describe.each([
 
     const refreshed = await oidc.refreshTokenGrant(config, issued.refresh_token, undefined, { DPoP });
     expect(refreshed.token_type).toBe('dpop');
-    const me = await oidc.fetchProtectedResource(config, refreshed.access_token, new URL(`${issuer}/v1/me`), 'GET', undefined, undefined, { DPoP });
+    const me = await oidc.fetchProtectedResource(config, refreshed.access_token, new URL(`${issuer}/v1/me`), 'GET', undefined, undefined, {
+      DPoP,
+    });
     expect(await me.json()).toMatchObject({ sub: 'user-9' });
     // The family is bound: the library with another key is refused, and the token still works with the right one.
     const other = oidc.getDPoPHandle(config, await oidc.randomDPoPKeyPair('ES256'));
-    await expect(oidc.refreshTokenGrant(config, refreshed.refresh_token!, undefined, { DPoP: other })).rejects.toMatchObject({ error: 'invalid_dpop_proof', status: 400 });
-    await expect(oidc.refreshTokenGrant(config, refreshed.refresh_token!, undefined, { DPoP })).resolves.toMatchObject({ token_type: 'dpop' });
+    await expect(oidc.refreshTokenGrant(config, refreshed.refresh_token!, undefined, { DPoP: other })).rejects.toMatchObject({
+      error: 'invalid_dpop_proof',
+      status: 400,
+    });
+    await expect(oidc.refreshTokenGrant(config, refreshed.refresh_token!, undefined, { DPoP })).resolves.toMatchObject({
+      token_type: 'dpop',
+    });
   });
 });

@@ -26,7 +26,13 @@ describe('DPoP behind nginx auth_request (e2e)', () => {
   const HOST = 'api.example.com';
 
   const proof = (htm: string, htu: string, token?: string) =>
-    new SignJWT({ htm, htu, jti: randomBytes(12).toString('base64url'), iat: Math.floor(Date.now() / 1000), ...(token ? { ath: accessTokenHash(token) } : {}) })
+    new SignJWT({
+      htm,
+      htu,
+      jti: randomBytes(12).toString('base64url'),
+      iat: Math.floor(Date.now() / 1000),
+      ...(token ? { ath: accessTokenHash(token) } : {}),
+    })
       .setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk } as never)
       .sign(privateKey);
 
@@ -90,9 +96,15 @@ describe('DPoP behind nginx auth_request (e2e)', () => {
     const asBearer = await viaNginx('GET', '/orders/1', { authorization: `Bearer ${accessToken}` });
     expect(asBearer.status).toBe(401);
     // A proof made for Tessera's own URL, or for another method, does not pass nginx.
-    const otherUrl = await viaNginx('GET', '/orders/1', { authorization: `DPoP ${accessToken}`, dpop: await proof('GET', `${base}/orders/1`, accessToken) });
+    const otherUrl = await viaNginx('GET', '/orders/1', {
+      authorization: `DPoP ${accessToken}`,
+      dpop: await proof('GET', `${base}/orders/1`, accessToken),
+    });
     expect(otherUrl.status).toBe(401);
-    const otherMethod = await viaNginx('GET', '/orders/1', { authorization: `DPoP ${accessToken}`, dpop: await proof('POST', `http://${HOST}/orders/1`, accessToken) });
+    const otherMethod = await viaNginx('GET', '/orders/1', {
+      authorization: `DPoP ${accessToken}`,
+      dpop: await proof('POST', `http://${HOST}/orders/1`, accessToken),
+    });
     expect(otherMethod.status).toBe(401);
     // The client's own X-Forwarded-Host is overwritten by the snippet: it cannot choose the URL its proof is judged against.
     const spoofed = await viaNginx('GET', '/orders/1', {

@@ -45,7 +45,9 @@ function proof(h: Holder, o: ProofOptions): Promise<string> {
     ...(o.nonce ? { nonce: o.nonce } : {}),
     ...o.claims,
   };
-  return new SignJWT(payload).setProtectedHeader({ typ: 'dpop+jwt', alg: o.alg ?? 'ES256', jwk: h.jwk, ...o.header } as never).sign(o.key ?? h.privateKey);
+  return new SignJWT(payload)
+    .setProtectedHeader({ typ: 'dpop+jwt', alg: o.alg ?? 'ES256', jwk: h.jwk, ...o.header } as never)
+    .sign(o.key ?? h.privateKey);
 }
 
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
@@ -65,7 +67,13 @@ describe('DPoP (e2e)', () => {
     const created = await t.http.post('/v1/tenants').set({ 'x-api-key': t.adminKey }).send({ name: 'dpop' }).expect(201);
     const key = await t.http.post(`/v1/tenants/${created.body.id}/api-keys`).set({ 'x-api-key': t.adminKey }).send({}).expect(201);
     tenant = { id: created.body.id, apiKey: { 'x-api-key': key.body.key } };
-    client = (await t.http.post(`/v1/tenants/${tenant.id}/clients`).set(tenant.apiKey).send({ name: 'worker', scopes: ['orders:read'] }).expect(201)).body;
+    client = (
+      await t.http
+        .post(`/v1/tenants/${tenant.id}/clients`)
+        .set(tenant.apiKey)
+        .send({ name: 'worker', scopes: ['orders:read'] })
+        .expect(201)
+    ).body;
   });
   afterAll(() => t?.close());
 
@@ -99,7 +107,10 @@ describe('DPoP (e2e)', () => {
       const tokens = await boundToken(h);
       expect(tokens.token_type).toBe('DPoP');
       expect(decodeJwt(tokens.access_token).cnf).toEqual({ jkt: h.jkt });
-      const [family] = await t.sql<{ dpop_jkt: string }>(`SELECT dpop_jkt FROM refresh_families WHERE tenant_id = $1 ORDER BY created_at DESC LIMIT 1`, [tenant.id]);
+      const [family] = await t.sql<{ dpop_jkt: string }>(
+        `SELECT dpop_jkt FROM refresh_families WHERE tenant_id = $1 ORDER BY created_at DESC LIMIT 1`,
+        [tenant.id],
+      );
       expect(family.dpop_jkt).toBe(h.jkt);
       // Without a proof nothing changes: Bearer, no cnf, unbound family.
       const plain = (await (await issue(undefined)).json()) as { access_token: string; token_type: string };
@@ -122,20 +133,33 @@ describe('DPoP (e2e)', () => {
       const basic = Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64');
       const res = await fetch(`${base}/oauth/token`, {
         method: 'POST',
-        headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded', dpop: await proof(h, { htm: 'POST', htu: `${base}/oauth/token` }) },
+        headers: {
+          authorization: `Basic ${basic}`,
+          'content-type': 'application/x-www-form-urlencoded',
+          dpop: await proof(h, { htm: 'POST', htu: `${base}/oauth/token` }),
+        },
         body: new URLSearchParams({ grant_type: 'client_credentials' }),
       });
       expect(res.status).toBe(200);
       const tokens = (await res.json()) as { access_token: string; token_type: string };
       expect(tokens.token_type).toBe('DPoP');
       expect(decodeJwt(tokens.access_token).cnf).toEqual({ jkt: h.jkt });
-      const introspected = await t.http.post('/oauth/introspect').set('authorization', `Basic ${basic}`).type('form').send({ token: tokens.access_token }).expect(200);
+      const introspected = await t.http
+        .post('/oauth/introspect')
+        .set('authorization', `Basic ${basic}`)
+        .type('form')
+        .send({ token: tokens.access_token })
+        .expect(200);
       expect(introspected.body).toMatchObject({ active: true, token_type: 'DPoP', cnf: { jkt: h.jkt } });
 
       // RFC 9449 §5: a bad proof at the token endpoint is 400 invalid_dpop_proof.
       const bad = await fetch(`${base}/oauth/token`, {
         method: 'POST',
-        headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded', dpop: await proof(h, { htm: 'POST', htu: `${base}/oauth/other` }) },
+        headers: {
+          authorization: `Basic ${basic}`,
+          'content-type': 'application/x-www-form-urlencoded',
+          dpop: await proof(h, { htm: 'POST', htu: `${base}/oauth/other` }),
+        },
         body: new URLSearchParams({ grant_type: 'client_credentials' }),
       });
       expect(bad.status).toBe(400);
@@ -143,23 +167,43 @@ describe('DPoP (e2e)', () => {
     });
 
     it('a tenant with requireDpop refuses token requests without a proof', async () => {
-      const created = await t.http.post('/v1/tenants').set({ 'x-api-key': t.adminKey }).send({ name: 'dpop-required', requireDpop: true }).expect(201);
+      const created = await t.http
+        .post('/v1/tenants')
+        .set({ 'x-api-key': t.adminKey })
+        .send({ name: 'dpop-required', requireDpop: true })
+        .expect(201);
       expect(created.body.requireDpop).toBe(true);
       const url = `${base}/v1/tenants/${created.body.id}/tokens`;
       const headers = { 'x-api-key': t.adminKey, 'content-type': 'application/json' };
       const without = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ sub: 'u' }) });
       await refused(without, 'INVALID_DPOP_PROOF');
       const h = await holder();
-      const withProof = await fetch(url, { method: 'POST', headers: { ...headers, dpop: await proof(h, { htm: 'POST', htu: url }) }, body: JSON.stringify({ sub: 'u' }) });
+      const withProof = await fetch(url, {
+        method: 'POST',
+        headers: { ...headers, dpop: await proof(h, { htm: 'POST', htu: url }) },
+        body: JSON.stringify({ sub: 'u' }),
+      });
       expect(withProof.status).toBe(201);
-      const c = (await t.http.post(`/v1/tenants/${created.body.id}/clients`).set({ 'x-api-key': t.adminKey }).send({ name: 'c', scopes: [] }).expect(201)).body;
+      const c = (
+        await t.http
+          .post(`/v1/tenants/${created.body.id}/clients`)
+          .set({ 'x-api-key': t.adminKey })
+          .send({ name: 'c', scopes: [] })
+          .expect(201)
+      ).body;
       const cc = await t.http.post('/oauth/token').auth(c.clientId, c.clientSecret).type('form').send({ grant_type: 'client_credentials' });
       expect(cc.status).toBe(400);
       expect(cc.body.error).toBe('invalid_dpop_proof');
     });
 
     it('a client with dpopBoundAccessTokens refuses token requests without a proof, at both endpoints', async () => {
-      const c = (await t.http.post(`/v1/tenants/${tenant.id}/clients`).set(tenant.apiKey).send({ name: 'bound', scopes: [], dpopBoundAccessTokens: true }).expect(201)).body;
+      const c = (
+        await t.http
+          .post(`/v1/tenants/${tenant.id}/clients`)
+          .set(tenant.apiKey)
+          .send({ name: 'bound', scopes: [], dpopBoundAccessTokens: true })
+          .expect(201)
+      ).body;
       expect(c.dpopBoundAccessTokens).toBe(true);
       const cc = await t.http.post('/oauth/token').auth(c.clientId, c.clientSecret).type('form').send({ grant_type: 'client_credentials' });
       expect([cc.status, cc.body.error]).toEqual([400, 'invalid_dpop_proof']);
@@ -167,7 +211,11 @@ describe('DPoP (e2e)', () => {
       const h = await holder();
       const ok = await fetch(`${base}/oauth/token`, {
         method: 'POST',
-        headers: { authorization: `Basic ${Buffer.from(`${c.clientId}:${c.clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded', dpop: await proof(h, { htm: 'POST', htu: `${base}/oauth/token` }) },
+        headers: {
+          authorization: `Basic ${Buffer.from(`${c.clientId}:${c.clientSecret}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+          dpop: await proof(h, { htm: 'POST', htu: `${base}/oauth/token` }),
+        },
         body: new URLSearchParams({ grant_type: 'client_credentials' }),
       });
       expect(((await ok.json()) as { token_type: string }).token_type).toBe('DPoP');
@@ -279,9 +327,17 @@ describe('DPoP (e2e)', () => {
       expect(ok.headers.get('x-user-id')).toBe('user-1');
 
       await refused(await verify(`DPoP ${at}`, await proof(h, { htm: 'GET', htu: publicUrl, token: at })), 'INVALID_DPOP_PROOF');
-      await refused(await verify(`DPoP ${at}`, await proof(h, { htm: 'DELETE', htu: `${base}/v1/auth/verify`, token: at })), 'INVALID_DPOP_PROOF');
+      await refused(
+        await verify(`DPoP ${at}`, await proof(h, { htm: 'DELETE', htu: `${base}/v1/auth/verify`, token: at })),
+        'INVALID_DPOP_PROOF',
+      );
       // The host comes from the configured source only: another X-Forwarded-Host makes another htu.
-      await refused(await verify(`DPoP ${at}`, await proof(h, { htm: 'DELETE', htu: publicUrl, token: at }), { 'x-forwarded-host': 'evil.example.com' }), 'INVALID_DPOP_PROOF');
+      await refused(
+        await verify(`DPoP ${at}`, await proof(h, { htm: 'DELETE', htu: publicUrl, token: at }), {
+          'x-forwarded-host': 'evil.example.com',
+        }),
+        'INVALID_DPOP_PROOF',
+      );
       await refused(await verify(`Bearer ${at}`, undefined), 'INVALID_TOKEN_TYPE', 'invalid_token');
     });
   });
@@ -313,7 +369,12 @@ describe('DPoP nonces (e2e, DPOP_NONCE_REQUIRED=true)', () => {
   beforeAll(async () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    const env = { PUBLIC_URL: base, KEY_ENCRYPTION_KEY: randomBytes(32).toString('hex'), ADMIN_API_KEY: adminKey, DPOP_NONCE_REQUIRED: 'true' };
+    const env = {
+      PUBLIC_URL: base,
+      KEY_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+      ADMIN_API_KEY: adminKey,
+      DPOP_NONCE_REQUIRED: 'true',
+    };
     a = await startTestApp({ env });
     await a.tessera.app.listen({ port, host: '127.0.0.1' });
     b = await startTestApp({ databaseUrl: a.databaseUrl, env });
@@ -328,7 +389,11 @@ describe('DPoP nonces (e2e, DPOP_NONCE_REQUIRED=true)', () => {
     const h = await holder();
     const url = `${base}/v1/tenants/${tenantId}/tokens`;
     const headers = { 'x-api-key': adminKey, 'content-type': 'application/json' };
-    const first = await fetch(url, { method: 'POST', headers: { ...headers, dpop: await proof(h, { htm: 'POST', htu: url }) }, body: JSON.stringify({ sub: 'u' }) });
+    const first = await fetch(url, {
+      method: 'POST',
+      headers: { ...headers, dpop: await proof(h, { htm: 'POST', htu: url }) },
+      body: JSON.stringify({ sub: 'u' }),
+    });
     expect(first.status).toBe(401);
     expect(((await first.json()) as { code: string }).code).toBe('USE_DPOP_NONCE');
     expect(first.headers.get('www-authenticate')).toMatch(/error="use_dpop_nonce"/);
@@ -343,10 +408,14 @@ describe('DPoP nonces (e2e, DPOP_NONCE_REQUIRED=true)', () => {
     expect([onB.status, onB.body.code]).toEqual([201, undefined]);
     const at = onB.body.access_token as string;
 
-    const noNonce = await fetch(`${base}/v1/me`, { headers: { authorization: `DPoP ${at}`, dpop: await proof(h, { htu: `${base}/v1/me`, token: at }) } });
+    const noNonce = await fetch(`${base}/v1/me`, {
+      headers: { authorization: `DPoP ${at}`, dpop: await proof(h, { htu: `${base}/v1/me`, token: at }) },
+    });
     expect(noNonce.status).toBe(401);
     expect(((await noNonce.json()) as { code: string }).code).toBe('USE_DPOP_NONCE');
-    const retried = await fetch(`${base}/v1/me`, { headers: { authorization: `DPoP ${at}`, dpop: await proof(h, { htu: `${base}/v1/me`, token: at, nonce }) } });
+    const retried = await fetch(`${base}/v1/me`, {
+      headers: { authorization: `DPoP ${at}`, dpop: await proof(h, { htu: `${base}/v1/me`, token: at, nonce }) },
+    });
     expect(retried.status).toBe(200);
 
     const oauth = await fetch(`${base}/oauth/token`, {

@@ -1,8 +1,7 @@
-import { mkdtempSync, chmodSync } from 'node:fs';
+import { mkdtempSync, chmodSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, runMain, waitFor } from './utils/process';
-
 
 describe('npm start with nothing configured (embedded Postgres)', () => {
   it('starts on a real embedded Postgres, stops cleanly, and finds its data on the next start', async () => {
@@ -18,7 +17,7 @@ describe('npm start with nothing configured (embedded Postgres)', () => {
       expect(first.output()).toContain(`database: embedded Postgres, data in ${join(dataDir, 'postgres')}`);
       expect(first.output()).toContain('ADMIN_API_KEY was not set: generated one');
       expect((await fetch(`${base}/health/ready`)).status).toBe(200);
-      const { ADMIN_API_KEY: admin } = require(join(dataDir, 'secrets.json'));
+      const { ADMIN_API_KEY: admin } = JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8')) as { ADMIN_API_KEY: string };
       const created = await fetch(`${base}/v1/tenants`, {
         method: 'POST',
         headers: { 'x-api-key': admin, 'content-type': 'application/json' },

@@ -1,4 +1,16 @@
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { IS_ROOT, LocalUser, ensureLocalUser, runChecked, spawnAs, Spawned } from './utils/local-users';
@@ -50,7 +62,11 @@ async function stopsCleanly(proc: Spawned, cluster: string): Promise<void> {
 }
 
 /** The output of a failed start: every non-empty line. */
-const lines = (text: string) => text.split('\n').map((l) => l.trim()).filter(Boolean);
+const lines = (text: string) =>
+  text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 
 maybe('first run: npm ci && npm start with nothing configured', () => {
   let newcomer: LocalUser;
@@ -69,7 +85,11 @@ maybe('first run: npm ci && npm start with nothing configured', () => {
     rootClone = join(rootParent, 'tessera');
     const started = Date.now();
     runChecked('git', ['clone', '--quiet', REPO, rootClone], { timeoutMs: 60_000 });
-    runChecked('npm', ['ci', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: rootClone, env: { ...process.env, NODE_ENV: '' }, timeoutMs: 240_000 });
+    runChecked('npm', ['ci', '--prefer-offline', '--no-audit', '--no-fund'], {
+      cwd: rootClone,
+      env: { ...process.env, NODE_ENV: '' },
+      timeoutMs: 240_000,
+    });
     process.stdout.write(`first-run e2e: git clone + npm ci in ${Math.round((Date.now() - started) / 1000)} s\n`);
 
     // The ordinary user's own clone in their home, with the node_modules npm ci just made (owned by them).
@@ -84,8 +104,14 @@ maybe('first run: npm ci && npm start with nothing configured', () => {
 
     // Both `npm start`s (each builds first) run side by side to keep the file's time down; (a) and (b) check them.
     const [rootPort, userPort] = [await freePort(), await freePort()];
-    rootStart = { port: rootPort, proc: spawnAs(undefined, ['npm', 'start'], { HOME: '/root', PORT: String(rootPort), HOST: '127.0.0.1' }, rootClone) };
-    userStart = { port: userPort, proc: spawnAs(newcomer, ['npm', 'start'], { HOME: newcomer.home, PORT: String(userPort), HOST: '127.0.0.1' }, userClone) };
+    rootStart = {
+      port: rootPort,
+      proc: spawnAs(undefined, ['npm', 'start'], { HOME: '/root', PORT: String(rootPort), HOST: '127.0.0.1' }, rootClone),
+    };
+    userStart = {
+      port: userPort,
+      proc: spawnAs(newcomer, ['npm', 'start'], { HOME: newcomer.home, PORT: String(userPort), HOST: '127.0.0.1' }, userClone),
+    };
   }, 300_000);
 
   afterAll(async () => {
@@ -96,39 +122,47 @@ maybe('first run: npm ci && npm start with nothing configured', () => {
     if (userClone) rmSync(dirname(userClone), { recursive: true, force: true });
   });
 
-  it('(a) as root from a clone under a mode-0700 parent: reaches /health/ready, with the cluster where the postgres user can reach it', async () => {
-    const { port, proc } = rootStart!;
-    try {
-      await ready(port, proc, START_TIMEOUT_MS);
-      const link = join(rootClone, '.tessera', 'postgres');
-      expect(lstatSync(link).isSymbolicLink()).toBe(true);
-      const cluster = readlinkSync(link);
-      stagedClusters.push(cluster);
-      expect(cluster).toMatch(/^\/var\/lib\/tessera\/clusters\/[0-9a-f]{16}\/postgres$/);
-      expect(proc.output()).toContain(`data in ${cluster}`);
-      expect(lstatSync(dirname(cluster)).mode & 0o777).toBe(0o700);
+  it(
+    '(a) as root from a clone under a mode-0700 parent: reaches /health/ready, with the cluster where the postgres user can reach it',
+    async () => {
+      const { port, proc } = rootStart!;
+      try {
+        await ready(port, proc, START_TIMEOUT_MS);
+        const link = join(rootClone, '.tessera', 'postgres');
+        expect(lstatSync(link).isSymbolicLink()).toBe(true);
+        const cluster = readlinkSync(link);
+        stagedClusters.push(cluster);
+        expect(cluster).toMatch(/^\/var\/lib\/tessera\/clusters\/[0-9a-f]{16}\/postgres$/);
+        expect(proc.output()).toContain(`data in ${cluster}`);
+        expect(lstatSync(dirname(cluster)).mode & 0o777).toBe(0o700);
 
-      const { ADMIN_API_KEY: admin } = JSON.parse(readFileSync(join(rootClone, '.tessera', 'secrets.json'), 'utf8'));
-      expect((await fetch(`http://127.0.0.1:${port}/v1/tenants`, { headers: { 'x-api-key': admin } })).status).toBe(200);
-      await stopsCleanly(proc, cluster);
-    } finally {
-      await proc.stop(1000);
-    }
-  }, START_TIMEOUT_MS + 60_000);
+        const { ADMIN_API_KEY: admin } = JSON.parse(readFileSync(join(rootClone, '.tessera', 'secrets.json'), 'utf8'));
+        expect((await fetch(`http://127.0.0.1:${port}/v1/tenants`, { headers: { 'x-api-key': admin } })).status).toBe(200);
+        await stopsCleanly(proc, cluster);
+      } finally {
+        await proc.stop(1000);
+      }
+    },
+    START_TIMEOUT_MS + 60_000,
+  );
 
-  it('(b) as an ordinary user from their own clone: reaches /health/ready, the cluster in ./.tessera owned by them', async () => {
-    const { port, proc } = userStart!;
-    try {
-      await ready(port, proc, START_TIMEOUT_MS);
-      const cluster = join(userClone!, '.tessera', 'postgres');
-      expect(proc.output()).toContain(`data in ${cluster}`);
-      const stat = lstatSync(cluster);
-      expect(stat.isDirectory() && stat.uid === newcomer.uid && (stat.mode & 0o777) === 0o700).toBe(true);
-      await stopsCleanly(proc, cluster);
-    } finally {
-      await proc.stop(1000);
-    }
-  }, START_TIMEOUT_MS + 180_000);
+  it(
+    '(b) as an ordinary user from their own clone: reaches /health/ready, the cluster in ./.tessera owned by them',
+    async () => {
+      const { port, proc } = userStart!;
+      try {
+        await ready(port, proc, START_TIMEOUT_MS);
+        const cluster = join(userClone!, '.tessera', 'postgres');
+        expect(proc.output()).toContain(`data in ${cluster}`);
+        const stat = lstatSync(cluster);
+        expect(stat.isDirectory() && stat.uid === newcomer.uid && (stat.mode & 0o777) === 0o700).toBe(true);
+        await stopsCleanly(proc, cluster);
+      } finally {
+        await proc.stop(1000);
+      }
+    },
+    START_TIMEOUT_MS + 180_000,
+  );
 
   describe('(c) a DATA_DIR the engine cannot use: one line that says what to do, non-zero exit, no stack', () => {
     const expectOneLineFailure = async (proc: Spawned, mentions: RegExp) => {
@@ -174,7 +208,10 @@ maybe('first run: npm ci && npm start with nothing configured', () => {
       chmodSync(join(dataDir, 'postgres'), 0o700);
       try {
         const proc = spawnAs(newcomer, ['node', mainOf()], { HOME: newcomer.home, DATA_DIR: dataDir }, newcomer.home);
-        await expectOneLineFailure(proc, /^Tessera failed to start: The embedded Postgres could not create its cluster in .*Permission denied/);
+        await expectOneLineFailure(
+          proc,
+          /^Tessera failed to start: The embedded Postgres could not create its cluster in .*Permission denied/,
+        );
       } finally {
         rmSync(dataDir, { recursive: true, force: true });
       }
@@ -212,7 +249,11 @@ maybe('first start: the initdb password file (issue 17.4)', () => {
       await ready(port, proc, 90_000);
       await watcher.stop();
       // runuser adds its own lines when signalled: the report is the JSON one.
-      const report = JSON.parse(lines(watcher.output()).find((l) => l.startsWith('{'))!) as { seen: string[]; read: string[]; leaked: string[] };
+      const report = JSON.parse(lines(watcher.output()).find((l) => l.startsWith('{'))!) as {
+        seen: string[];
+        read: string[];
+        leaked: string[];
+      };
 
       // No file it could read held this password (other programs' pg-password files in the temp dir do not count).
       expect(report.leaked).toEqual([]);

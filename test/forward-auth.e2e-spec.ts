@@ -9,10 +9,10 @@ import { AppConfig } from '../src/config/app-config';
 import { parseForwardedSource } from '../src/config/forward-auth/forwarded-source';
 import { REGISTERED_KEY_CACHE_TTL_MS } from '../src/verification/registered-key-resolver';
 import { readmeNginxSnippet, startNginx } from './utils/nginx';
-import { signTestJwt } from './utils/test-jwt';
 import { waitFor } from './utils/process';
 import { startTestAppBehindProxy, TcpProxy } from './utils/tcp-proxy';
 import { startTestApp, TestApp } from './utils/test-app';
+import { signTestJwt } from './utils/test-jwt';
 import { ampersandClaims, createTenant, issueToken, registerKey, TestRegisteredKey, TestTenant } from './utils/verification-fixtures';
 
 const PUBLIC_URL = 'https://tessera.test';
@@ -35,7 +35,8 @@ describe('forward-auth: GET /v1/auth/verify (e2e)', () => {
       env: {
         PUBLIC_URL,
         FORWARD_AUTH_COOKIE: 'tessera_session',
-        FORWARD_AUTH_HEADERS: 'sub:x-user-id,tenant_id:x-tenant-id,scope:x-scope,client_id:x-client-id,groupRef:x-group-ref,consumerRef:x-consumer-ref',
+        FORWARD_AUTH_HEADERS:
+          'sub:x-user-id,tenant_id:x-tenant-id,scope:x-scope,client_id:x-client-id,groupRef:x-group-ref,consumerRef:x-consumer-ref',
         FORWARD_AUTH_RULES_FILE: rulesFile,
       },
     });
@@ -66,7 +67,10 @@ describe('forward-auth: GET /v1/auth/verify (e2e)', () => {
 
   async function expectRefused(token: string, code: string, status = 401) {
     const res = await verify(token);
-    expect({ status: res.status, body: res.body }).toEqual({ status, body: { statusCode: status, error: 'unauthorized', code, message: expect.any(String) } });
+    expect({ status: res.status, body: res.body }).toEqual({
+      status,
+      body: { statusCode: status, error: 'unauthorized', code, message: expect.any(String) },
+    });
     expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="tessera", error="invalid_token", error_description="[^"]+"$/);
     return res;
   }
@@ -89,7 +93,12 @@ describe('forward-auth: GET /v1/auth/verify (e2e)', () => {
   it('passes Tessera’s own access token, from the Authorization header or the configured cookie', async () => {
     const { access_token } = await issueToken(t, tenant, { sub: 'user-1', scope: 'orders:read profile' });
     const res = await verify(access_token).expect(200);
-    expect(res.headers).toMatchObject({ 'x-user-id': 'user-1', 'x-tenant-id': tenant.id, 'x-scope': 'orders:read profile', 'x-client-id': tenant.id });
+    expect(res.headers).toMatchObject({
+      'x-user-id': 'user-1',
+      'x-tenant-id': tenant.id,
+      'x-scope': 'orders:read profile',
+      'x-client-id': tenant.id,
+    });
     const viaCookie = await t.http.get('/v1/auth/verify').set(OPEN).set('cookie', `other=1; tessera_session=${access_token}`).expect(200);
     expect(viaCookie.headers['x-user-id']).toBe('user-1');
   });
@@ -115,11 +124,23 @@ describe('forward-auth: GET /v1/auth/verify (e2e)', () => {
       ['iss of another tenant', key.sign(ampersandClaims({ iss: other.id })), 'INVALID_ISSUER'],
       ['tenant_id of another tenant', key.sign(ampersandClaims({ tenant_id: other.id })), 'INVALID_ISSUER'],
       ['an aud not accepted', key.sign(ampersandClaims({ aud: 'https://elsewhere.example' })), 'INVALID_AUDIENCE'],
-      ['an assertion’s aud (token endpoint)', key.sign(ampersandClaims({ aud: `${PUBLIC_URL}/oauth/token`, jti: 'x' })), 'INVALID_AUDIENCE'],
+      [
+        'an assertion’s aud (token endpoint)',
+        key.sign(ampersandClaims({ aud: `${PUBLIC_URL}/oauth/token`, jti: 'x' })),
+        'INVALID_AUDIENCE',
+      ],
       ['expired beyond the tolerance', key.sign(ampersandClaims({ iat: now - 600, exp: now - 31 })), 'TOKEN_EXPIRED'],
       ['nbf beyond the tolerance', key.sign(ampersandClaims({ nbf: now + 60 })), 'TOKEN_NOT_YET_VALID'],
-      ['alg RS512 on an RS256 key', signTestJwt({ alg: 'RS512', typ: 'JWT', kid: key.kid }, ampersandClaims(), key.privateKey), 'ALGORITHM_NOT_ALLOWED'],
-      ['signed by another key', signTestJwt({ alg: 'RS256', kid: key.kid }, ampersandClaims(), generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey), 'INVALID_SIGNATURE'],
+      [
+        'alg RS512 on an RS256 key',
+        signTestJwt({ alg: 'RS512', typ: 'JWT', kid: key.kid }, ampersandClaims(), key.privateKey),
+        'ALGORITHM_NOT_ALLOWED',
+      ],
+      [
+        'signed by another key',
+        signTestJwt({ alg: 'RS256', kid: key.kid }, ampersandClaims(), generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey),
+        'INVALID_SIGNATURE',
+      ],
     ];
     for (const [name, token, code] of cases) {
       const res = await verify(token);
@@ -148,8 +169,16 @@ describe('forward-auth: GET /v1/auth/verify (e2e)', () => {
       ['alg none', `${b64({ alg: 'none', kid: key.kid })}.${p}.`, 'ALGORITHM_NOT_ALLOWED'],
       ['alg NONE', `${b64({ alg: 'NONE', kid: key.kid })}.${p}.`, 'ALGORITHM_NOT_ALLOWED'],
       ['alg nOnE with a signature', `${b64({ alg: 'nOnE', kid: key.kid })}.${p}.${s}`, 'ALGORITHM_NOT_ALLOWED'],
-      ['HS256 with the key’s public PEM as secret', signTestJwt({ alg: 'HS256', kid: key.kid }, ampersandClaims(), registeredPem), 'ALGORITHM_NOT_ALLOWED'],
-      ['HS256 with the PEM and leading whitespace', signTestJwt({ alg: 'HS256', kid: key.kid }, ampersandClaims(), `  \n${registeredPem}`), 'ALGORITHM_NOT_ALLOWED'],
+      [
+        'HS256 with the key’s public PEM as secret',
+        signTestJwt({ alg: 'HS256', kid: key.kid }, ampersandClaims(), registeredPem),
+        'ALGORITHM_NOT_ALLOWED',
+      ],
+      [
+        'HS256 with the PEM and leading whitespace',
+        signTestJwt({ alg: 'HS256', kid: key.kid }, ampersandClaims(), `  \n${registeredPem}`),
+        'ALGORITHM_NOT_ALLOWED',
+      ],
       ['two alg members in the header', `${b64(`{"alg":"RS256","alg":"none","kid":"${key.kid}"}`)}.${p}.${s}`, 'MALFORMED_TOKEN'],
       ['jku header', key.sign(ampersandClaims(), { jku: `${baitUrl}/jwks.json` }), 'MALFORMED_TOKEN'],
       ['x5u header', key.sign(ampersandClaims(), { x5u: `${baitUrl}/cert.pem` }), 'MALFORMED_TOKEN'],
@@ -197,7 +226,12 @@ describe('forward-auth: GET /v1/auth/verify (e2e)', () => {
     await verify(key.sign(ampersandClaims()), at('GET', '/open/x')).expect(200);
 
     const denied = await verify(reader, at('POST', '/orders/17')).expect(403);
-    expect(denied.body).toEqual({ statusCode: 403, error: 'forbidden', code: 'INSUFFICIENT_SCOPE', message: 'Token lacks a required scope: orders:write' });
+    expect(denied.body).toEqual({
+      statusCode: 403,
+      error: 'forbidden',
+      code: 'INSUFFICIENT_SCOPE',
+      message: 'Token lacks a required scope: orders:write',
+    });
     expect(denied.headers['www-authenticate']).toBe(
       'Bearer realm="tessera", error="insufficient_scope", error_description="Token lacks a required scope: orders:write", scope="orders:write"',
     );
@@ -206,7 +240,14 @@ describe('forward-auth: GET /v1/auth/verify (e2e)', () => {
     // A registered-key token has no scope: a rule asking for one refuses it, whatever the path tricks.
     const unscoped = key.sign(ampersandClaims());
     await verify(unscoped, at('GET', '/orders/1')).expect(403);
-    for (const trick of ['/open/..%2Forders/17', '/open/%2e%2e/orders/17', '//orders//17', '/%6Frders/17', '\\orders\\17', '/open/../orders/17?x=/open/']) {
+    for (const trick of [
+      '/open/..%2Forders/17',
+      '/open/%2e%2e/orders/17',
+      '//orders//17',
+      '/%6Frders/17',
+      '\\orders\\17',
+      '/open/../orders/17?x=/open/',
+    ]) {
       const res = await verify(unscoped, at('GET', trick));
       expect({ trick, status: res.status }).toEqual({ trick, status: 403 });
     }
@@ -230,26 +271,40 @@ describe('forward-auth: GET /v1/auth/verify (e2e)', () => {
   // Changed with docs/adr/0009: before, X-Forwarded-* won over X-Original-*, so a client behind nginx chose the path.
   it('refuses a conflicting second source with 400 FORWARDED_REQUEST_CONFLICT, and reads traefik’s headers only when told to', async () => {
     const { access_token: reader } = await issueToken(t, tenant, { scope: 'orders:read' });
-    const spoofed = { 'x-original-method': 'DELETE', 'x-original-uri': '/orders/1', 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/open/page' };
+    const spoofed = {
+      'x-original-method': 'DELETE',
+      'x-original-uri': '/orders/1',
+      'x-forwarded-method': 'GET',
+      'x-forwarded-uri': '/open/page',
+    };
     const conflict = await verify(reader, spoofed).expect(400);
     expect(conflict.body).toEqual({
       statusCode: 400,
       error: 'bad_request',
       code: 'FORWARDED_REQUEST_CONFLICT',
-      message: expect.stringMatching(/^X-Forwarded-Method names another request than X-Original-Method \/ X-Original-Uri \(FORWARD_AUTH_SOURCE=nginx\)/),
+      message: expect.stringMatching(
+        /^X-Forwarded-Method names another request than X-Original-Method \/ X-Original-Uri \(FORWARD_AUTH_SOURCE=nginx\)/,
+      ),
     });
     // X-Forwarded-* alone, under the nginx source, is a second source too: refused rather than believed.
-    expect((await verify(reader, { 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/open/page' }).expect(400)).body.code).toBe('FORWARDED_REQUEST_CONFLICT');
+    expect((await verify(reader, { 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/open/page' }).expect(400)).body.code).toBe(
+      'FORWARDED_REQUEST_CONFLICT',
+    );
     // The same header twice cannot be two requests at once.
-    const twice = await t.http.get('/v1/auth/verify').set('authorization', `Bearer ${reader}`).set('x-original-method', 'GET').set('x-original-uri', ['/open/a', '/orders/1'] as unknown as string); // sent as two header lines
+    const twice = await t.http
+      .get('/v1/auth/verify')
+      .set('authorization', `Bearer ${reader}`)
+      .set('x-original-method', 'GET')
+      .set('x-original-uri', ['/open/a', '/orders/1'] as unknown as string); // sent as two header lines
     expect({ status: twice.status, code: twice.body.code }).toEqual({ status: 400, code: 'FORWARDED_REQUEST_CONFLICT' });
 
     await withSource('traefik', async () => {
       await verify(reader, { 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/orders/1' }).expect(200);
       await verify(reader, { 'x-forwarded-method': 'DELETE', 'x-forwarded-uri': '/orders/1' }).expect(403);
-      expect((await verify(reader, { 'x-forwarded-method': 'DELETE', 'x-forwarded-uri': '/orders/1', 'x-original-uri': '/open/x' }).expect(400)).body.code).toBe(
-        'FORWARDED_REQUEST_CONFLICT',
-      );
+      expect(
+        (await verify(reader, { 'x-forwarded-method': 'DELETE', 'x-forwarded-uri': '/orders/1', 'x-original-uri': '/open/x' }).expect(400))
+          .body.code,
+      ).toBe('FORWARDED_REQUEST_CONFLICT');
     });
     await withSource('headers:x-gw-method,x-gw-uri', async () => {
       await verify(reader, { 'x-gw-method': 'GET', 'x-gw-uri': '/orders/1' }).expect(200);
@@ -260,7 +315,12 @@ describe('forward-auth: GET /v1/auth/verify (e2e)', () => {
   it('refuses a forwarded path over 4096 characters with 414, and answers a hostile path for a many-wildcard rule at once', async () => {
     const { access_token: reader } = await issueToken(t, tenant, { scope: 'orders:read' });
     const long = await verify(reader, { 'x-original-method': 'GET', 'x-original-uri': `/open/${'a'.repeat(4096)}` }).expect(414);
-    expect(long.body).toEqual({ statusCode: 414, error: 'uri_too_long', code: 'FORWARDED_URI_TOO_LONG', message: 'The forwarded path is over 4096 characters' });
+    expect(long.body).toEqual({
+      statusCode: 414,
+      error: 'uri_too_long',
+      code: 'FORWARDED_URI_TOO_LONG',
+      message: 'The forwarded path is over 4096 characters',
+    });
     await verify(reader, { 'x-original-method': 'GET', 'x-original-uri': `/open${'/x'.repeat(2000)}` }).expect(200);
   });
 
@@ -276,7 +336,14 @@ describe('forward-auth: GET /v1/auth/verify (e2e)', () => {
       await t.http.post('/v1/auth/verify/orders/17').set(bearer).expect(403);
       await t.http.delete('/v1/auth/verify/open/page').set(bearer).expect(200);
       // Forwarded headers naming another request than the one Envoy put in the URL are refused.
-      expect((await t.http.post('/v1/auth/verify/orders/17').set({ ...bearer, ...OPEN }).expect(400)).body.code).toBe('FORWARDED_REQUEST_CONFLICT');
+      expect(
+        (
+          await t.http
+            .post('/v1/auth/verify/orders/17')
+            .set({ ...bearer, ...OPEN })
+            .expect(400)
+        ).body.code,
+      ).toBe('FORWARDED_REQUEST_CONFLICT');
       expect((await t.http.get('/v1/auth/verify/orders/17').expect(401)).body.code).toBe('MISSING_TOKEN');
       // The plain route has no path under this source: refused while rules are configured.
       await t.http.get('/v1/auth/verify').set(bearer).expect(403);
@@ -322,7 +389,10 @@ describe('forward-auth: GET /v1/auth/verify (e2e)', () => {
     await expectRefused(access_token, 'TOKEN_REVOKED');
     // A disabled tenant's registered keys may stop resolving (UNKNOWN_KEY) before the denylist answers (TOKEN_REVOKED): both refuse.
     const refused = await verify(registered);
-    expect({ status: refused.status, known: ['TOKEN_REVOKED', 'UNKNOWN_KEY'].includes(refused.body.code) }).toEqual({ status: 401, known: true });
+    expect({ status: refused.status, known: ['TOKEN_REVOKED', 'UNKNOWN_KEY'].includes(refused.body.code) }).toEqual({
+      status: 401,
+      known: true,
+    });
     await t.http.patch(`/v1/tenants/${paused.id}`).set({ 'x-api-key': t.adminKey }).send({ disabled: false }).expect(200);
     await waitFor(async () => (await verify(access_token)).status === 200, 1000, 'the tenant to be enabled again');
     await verify(registered).expect(200);
@@ -347,7 +417,8 @@ describe('forward-auth: GET /v1/auth/verify (e2e)', () => {
     let upstream: Server;
     let seen: IncomingHttpHeaders[];
     let nginx: Awaited<ReturnType<typeof startNginx>>;
-    const viaNginx = (path: string, headers: Record<string, string> = {}, method = 'GET') => fetch(`http://127.0.0.1:${nginx.port}${path}`, { method, headers });
+    const viaNginx = (path: string, headers: Record<string, string> = {}, method = 'GET') =>
+      fetch(`http://127.0.0.1:${nginx.port}${path}`, { method, headers });
 
     beforeAll(async () => {
       seen = [];
@@ -421,7 +492,12 @@ describe('forward-auth: GET /v1/auth/verify (e2e)', () => {
       // The real path's rules still let the reader through, and the upstream sees Tessera's claims, not the client's.
       const passed = await viaNginx('/orders/1', { ...spoof, authorization: `Bearer ${reader}` });
       expect(passed.status).toBe(200);
-      expect(seen.at(-1)).toMatchObject({ 'x-user-id': 'reader', 'x-tenant-id': tenant.id, 'x-scope': 'orders:read', 'x-client-id': tenant.id });
+      expect(seen.at(-1)).toMatchObject({
+        'x-user-id': 'reader',
+        'x-tenant-id': tenant.id,
+        'x-scope': 'orders:read',
+        'x-client-id': tenant.id,
+      });
       // A claim the token lacks leaves no client value behind either.
       expect((await viaNginx('/open/page', { ...spoof, authorization: `Bearer ${unscoped}` })).status).toBe(200);
       expect(seen.at(-1)).toMatchObject({ 'x-user-id': 'user-7' });

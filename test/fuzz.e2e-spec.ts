@@ -33,13 +33,55 @@ interface FuzzRequest {
 
 /** Inputs that once broke (or nearly broke) the service, kept as explicit cases. `{tenant}` is a live tenant id. */
 const REGRESSIONS: Array<[string, FuzzRequest]> = [
-  ['NUL in a JSON string stored as text (was a 500: Postgres refuses 0x00)', { method: 'POST', path: '/v1/tenants', auth: 'admin', headers: { 'content-type': 'application/json' }, body: '{"name":"a\\u0000b"}' }],
+  [
+    'NUL in a JSON string stored as text (was a 500: Postgres refuses 0x00)',
+    { method: 'POST', path: '/v1/tenants', auth: 'admin', headers: { 'content-type': 'application/json' }, body: '{"name":"a\\u0000b"}' },
+  ],
   ['NUL in a kid path parameter (was a 500)', { method: 'GET', path: '/v1/tenants/{tenant}/jwt-keys/%00', auth: 'admin', headers: {} }],
-  ['NUL in a subject path parameter (was a 500)', { method: 'POST', path: '/v1/tenants/{tenant}/subjects/a%00b/revoke', auth: 'admin', headers: { 'content-type': 'application/json' }, body: '{}' }],
-  ['JSON nested 5000 levels in a DTO field (was a 500: stack overflow in validation)', { method: 'POST', path: '/v1/tenants', auth: 'admin', headers: { 'content-type': 'application/json' }, body: `{"name":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}` }],
-  ['latin1 charset on a form body (was parsed as UTF-8)', { method: 'POST', path: '/oauth/token', auth: 'none', headers: { 'content-type': 'application/x-www-form-urlencoded; charset=iso-8859-1' }, body: 'grant_type=client_credentials' }],
-  ['control character in a header (Node refuses it before the app)', { method: 'GET', path: '/v1/tenants', auth: 'none', headers: { 'x-api-key': 'a\u0001b' } }],
-  ['NUL in a form client_id (was a 500)', { method: 'POST', path: '/oauth/token', auth: 'none', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials&client_id=tcl_%00&client_secret=x' }],
+  [
+    'NUL in a subject path parameter (was a 500)',
+    {
+      method: 'POST',
+      path: '/v1/tenants/{tenant}/subjects/a%00b/revoke',
+      auth: 'admin',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    },
+  ],
+  [
+    'JSON nested 5000 levels in a DTO field (was a 500: stack overflow in validation)',
+    {
+      method: 'POST',
+      path: '/v1/tenants',
+      auth: 'admin',
+      headers: { 'content-type': 'application/json' },
+      body: `{"name":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}`,
+    },
+  ],
+  [
+    'latin1 charset on a form body (was parsed as UTF-8)',
+    {
+      method: 'POST',
+      path: '/oauth/token',
+      auth: 'none',
+      headers: { 'content-type': 'application/x-www-form-urlencoded; charset=iso-8859-1' },
+      body: 'grant_type=client_credentials',
+    },
+  ],
+  [
+    'control character in a header (Node refuses it before the app)',
+    { method: 'GET', path: '/v1/tenants', auth: 'none', headers: { 'x-api-key': 'a\u0001b' } },
+  ],
+  [
+    'NUL in a form client_id (was a 500)',
+    {
+      method: 'POST',
+      path: '/oauth/token',
+      auth: 'none',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials&client_id=tcl_%00&client_secret=x',
+    },
+  ],
 ];
 
 interface Operation {
@@ -62,7 +104,13 @@ describe('fuzz pass over the OpenAPI surface (e2e)', () => {
     t = await startTestApp({ env: { PUBLIC_URL, BODY_LIMIT_BYTES: String(256 * 1024) } });
     tenant = await createTenant(t, 'fuzz');
     const key = await registerKey(t, tenant);
-    const client = (await t.http.post(`/v1/tenants/${tenant.id}/clients`).set(tenant.apiKey).send({ name: 'fuzz', scopes: ['a'] }).expect(201)).body;
+    const client = (
+      await t.http
+        .post(`/v1/tenants/${tenant.id}/clients`)
+        .set(tenant.apiKey)
+        .send({ name: 'fuzz', scopes: ['a'] })
+        .expect(201)
+    ).body;
     realIds.push(tenant.id, key.kid, client.clientId, 'user-1');
     const server = t.tessera.app.getHttpServer();
     if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -89,41 +137,54 @@ describe('fuzz pass over the OpenAPI surface (e2e)', () => {
 
   it('reads every documented operation from /docs-json', () => {
     expect(operations.length).toBeGreaterThan(20);
-    expect(operations.map((o) => `${o.method} ${o.path}`)).toEqual(expect.arrayContaining(['POST /oauth/token', 'POST /v1/tenants', 'GET /v1/tenants/{tenantId}/jwt-keys/{kid}']));
+    expect(operations.map((o) => `${o.method} ${o.path}`)).toEqual(
+      expect.arrayContaining(['POST /oauth/token', 'POST /v1/tenants', 'GET /v1/tenants/{tenantId}/jwt-keys/{kid}']),
+    );
   });
 
   it.each(REGRESSIONS)('regression: %s', async (_name, r) => {
     expect(await check(r)).toBeUndefined();
   });
 
-  it(`answers every hostile request with a 4xx in the design's shape, never a 5xx (seed ${SEED})`, async () => {
-    // eslint-disable-next-line no-console
-    console.log(`fuzz: seed ${SEED}, ${RUNS} runs, ${operations.length} operations, ${TIME_LIMIT_MS} ms budget (FUZZ_SEED=${SEED} replays)`);
-    const started = Date.now();
-    let runs = 0;
-    await fc.assert(
-      fc.asyncProperty(requestArbitrary(operations, realIds), async (r) => {
-        runs++;
-        const problem = await check(r);
-        if (problem) throw new Error(problem);
-      }),
-      { numRuns: RUNS, seed: SEED, interruptAfterTimeLimit: TIME_LIMIT_MS, markInterruptAsFailure: false, endOnFailure: true },
-    );
-    // eslint-disable-next-line no-console
-    console.log(`fuzz: ${runs} requests in ${Date.now() - started} ms`);
-    expect(runs).toBeGreaterThan(0);
-  }, TIME_LIMIT_MS + 30_000);
+  it(
+    `answers every hostile request with a 4xx in the design's shape, never a 5xx (seed ${SEED})`,
+    async () => {
+      console.log(
+        `fuzz: seed ${SEED}, ${RUNS} runs, ${operations.length} operations, ${TIME_LIMIT_MS} ms budget (FUZZ_SEED=${SEED} replays)`,
+      );
+      const started = Date.now();
+      let runs = 0;
+      await fc.assert(
+        fc.asyncProperty(requestArbitrary(operations, realIds), async (r) => {
+          runs++;
+          const problem = await check(r);
+          if (problem) throw new Error(problem);
+        }),
+        { numRuns: RUNS, seed: SEED, interruptAfterTimeLimit: TIME_LIMIT_MS, markInterruptAsFailure: false, endOnFailure: true },
+      );
+
+      console.log(`fuzz: ${runs} requests in ${Date.now() - started} ms`);
+      expect(runs).toBeGreaterThan(0);
+    },
+    TIME_LIMIT_MS + 30_000,
+  );
 
   it('is still ready', async () => {
     await t.http.get('/health/ready').expect(200);
-    await t.http.get(`/v1/tenants/${tenant.id}`).set('x-api-key', t.adminKey).expect((res) => expect([200, 404]).toContain(res.status));
+    await t.http
+      .get(`/v1/tenants/${tenant.id}`)
+      .set('x-api-key', t.adminKey)
+      .expect((res) => expect([200, 404]).toContain(res.status));
   });
 });
 
 // --- the OpenAPI document, as the fuzzer needs it -------------------------------------------
 
 interface OpenApiDocument {
-  paths: Record<string, Record<string, { parameters?: Array<{ name: string; in: string }>; requestBody?: { content?: Record<string, { schema?: Schema }> } }>>;
+  paths: Record<
+    string,
+    Record<string, { parameters?: Array<{ name: string; in: string }>; requestBody?: { content?: Record<string, { schema?: Schema }> } }>
+  >;
   components?: { schemas?: Record<string, Schema> };
 }
 
@@ -163,7 +224,24 @@ const rawSegment = (realIds: string[]) =>
     { weight: 3, arbitrary: fc.constantFrom(...realIds) },
     { weight: 2, arbitrary: fc.uuid() },
     { weight: 3, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }).map((s) => encodeURIComponent(s)) },
-    { weight: 3, arbitrary: fc.constantFrom('%00', 'a%00b', '%01%1F%7F', '%FF%FE', '%C0%AF', '%E0%A4%A', '%ZZ', '%', '%ED%A0%80', '%F4%90%80%80', '..%2F..', '%2e%2e', '%0D%0Aset-cookie:x') },
+    {
+      weight: 3,
+      arbitrary: fc.constantFrom(
+        '%00',
+        'a%00b',
+        '%01%1F%7F',
+        '%FF%FE',
+        '%C0%AF',
+        '%E0%A4%A',
+        '%ZZ',
+        '%',
+        '%ED%A0%80',
+        '%F4%90%80%80',
+        '..%2F..',
+        '%2e%2e',
+        '%0D%0Aset-cookie:x',
+      ),
+    },
     { weight: 1, arbitrary: fc.integer({ min: 100, max: 2000 }).map((n) => 'x'.repeat(n)) },
     { weight: 1, arbitrary: fc.constantFrom('1e400', '-1', '99999999999999999999999', 'NaN', '0x10', ' ') },
   );
@@ -172,7 +250,13 @@ const rawSegment = (realIds: string[]) =>
 const hostileValue = (type: string): fc.Arbitrary<unknown> =>
   fc.oneof(
     { weight: 2, arbitrary: fc.constantFrom('\u0000', 'a\u0000b', '\ud800x', '\udfff') },
-    type === 'string' ? fc.string({ unit: 'grapheme', maxLength: 30 }) : type === 'integer' || type === 'number' ? fc.integer() : type === 'boolean' ? fc.boolean() : fc.constant([]),
+    type === 'string'
+      ? fc.string({ unit: 'grapheme', maxLength: 30 })
+      : type === 'integer' || type === 'number'
+        ? fc.integer()
+        : type === 'boolean'
+          ? fc.boolean()
+          : fc.constant([]),
     fc.constantFrom('\u0000', 'a\u0000b', '\u001b[31m', '\ud800', '\r\n', '%00', '', ' ', 'é'.repeat(300)),
     fc.constantFrom(1e308, -1e308, 2 ** 53 + 1, -0, 0.5, -1, 86_401, Number.MAX_SAFE_INTEGER),
     fc.constantFrom(null, true, {}, [], ['a', 1], { a: { b: { c: 1 } } }),
@@ -180,14 +264,29 @@ const hostileValue = (type: string): fc.Arbitrary<unknown> =>
   );
 
 /** Textual changes JSON.stringify cannot express: numbers beyond double, invalid UTF-8, deep nesting, broken syntax. */
-const bodyMutation = fc.constantFrom('none', 'none', 'none', 'huge-number', 'invalid-utf8', 'deep', 'deep-array', 'truncate', 'not-object', 'proto');
+const bodyMutation = fc.constantFrom(
+  'none',
+  'none',
+  'none',
+  'huge-number',
+  'invalid-utf8',
+  'deep',
+  'deep-array',
+  'truncate',
+  'not-object',
+  'proto',
+);
 
 function mutate(json: string, how: string): string | Buffer {
   switch (how) {
     case 'huge-number':
       return json.replace(/:(-?\d+(\.\d+)?|"[^"]*"|null|true|false)/, ':1e400');
     case 'invalid-utf8':
-      return Buffer.concat([Buffer.from(json.slice(0, Math.max(1, json.length - 2))), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from(json.slice(-2))]);
+      return Buffer.concat([
+        Buffer.from(json.slice(0, Math.max(1, json.length - 2))),
+        Buffer.from([0xc3, 0x28, 0xff]),
+        Buffer.from(json.slice(-2)),
+      ]);
     case 'deep':
       return `{"a":${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}}`;
     case 'deep-array':
@@ -222,40 +321,79 @@ const contentType = fc.constantFrom(
 
 const headerValue = fc.oneof(
   fc.string({ unit: 'binary-ascii', maxLength: 50 }).map((s) => s.replace(/[\r\n]/g, ' ')),
-  fc.constantFrom('\u0001', 'a\u007fb', 'Bearer \u0000', 'Basic !!!', 'Bearer a.b.c', 'Basic ' + Buffer.from('\u0000:\u0000').toString('base64'), 'é'.repeat(200), 'x'.repeat(9000)),
+  fc.constantFrom(
+    '\u0001',
+    'a\u007fb',
+    'Bearer \u0000',
+    'Basic !!!',
+    'Bearer a.b.c',
+    'Basic ' + Buffer.from('\u0000:\u0000').toString('base64'),
+    'é'.repeat(200),
+    'x'.repeat(9000),
+  ),
 );
 
 function requestArbitrary(operations: Operation[], realIds: string[]): fc.Arbitrary<FuzzRequest> {
   return fc.constantFrom(...operations).chain((op) =>
-    fc.record({
-      op: fc.constant(op),
-      // Mostly authenticated, so that requests get past the API-key guard into pipes, services and queries.
-      auth: fc.oneof({ weight: 4, arbitrary: fc.constant<Auth>('admin') }, { weight: 3, arbitrary: fc.constant<Auth>('tenant') }, fc.constantFrom<Auth>('none', 'garbage')),
-      // The suite's tenant is never the one deleted, so later runs still reach its routes.
-      pathValues: fc.array(rawSegment(op.method === 'DELETE' && op.path === '/v1/tenants/{tenantId}' ? realIds.slice(1) : realIds), {
-        minLength: op.pathParams.length,
-        maxLength: op.pathParams.length,
+    fc
+      .record({
+        op: fc.constant(op),
+        // Mostly authenticated, so that requests get past the API-key guard into pipes, services and queries.
+        auth: fc.oneof(
+          { weight: 4, arbitrary: fc.constant<Auth>('admin') },
+          { weight: 3, arbitrary: fc.constant<Auth>('tenant') },
+          fc.constantFrom<Auth>('none', 'garbage'),
+        ),
+        // The suite's tenant is never the one deleted, so later runs still reach its routes.
+        pathValues: fc.array(rawSegment(op.method === 'DELETE' && op.path === '/v1/tenants/{tenantId}' ? realIds.slice(1) : realIds), {
+          minLength: op.pathParams.length,
+          maxLength: op.pathParams.length,
+        }),
+        query: fc.array(
+          fc.tuple(
+            fc.oneof(fc.constantFrom(...(op.queryParams.length ? op.queryParams : ['q'])), rawSegment(realIds)),
+            rawSegment(realIds),
+          ),
+          { maxLength: 3 },
+        ),
+        headers: fc.dictionary(
+          fc.constantFrom(
+            'authorization',
+            'cookie',
+            'x-forwarded-uri',
+            'x-forwarded-method',
+            'x-original-uri',
+            'x-forwarded-for',
+            'x-request-id',
+            'accept',
+          ),
+          headerValue,
+          { maxKeys: 2 },
+        ),
+        fields: fc.record(
+          Object.fromEntries(op.bodyFields.map((f) => [f.name, fc.option(hostileValue(f.type), { freq: 4, nil: undefined })])),
+        ),
+        extraField: fc.option(fc.tuple(fc.string({ maxLength: 10 }), hostileValue('string')), { nil: undefined }),
+        mutation: bodyMutation,
+        contentType,
+      })
+      .map(({ op, auth, pathValues, query, headers, fields, extraField, mutation, contentType: type }) => {
+        let i = 0;
+        const path = op.path.replace(/\{[^}]+\}/g, () => pathValues[i++]);
+        const qs = query.map(([k, v]) => `${k}=${v}`).join('&');
+        const request: FuzzRequest = { method: op.method, path: qs ? `${path}?${qs}` : path, auth, headers: { ...headers } };
+        if (op.hasBody) {
+          const object: Record<string, unknown> = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+          if (extraField) object[extraField[0]] = extraField[1];
+          const form = type.startsWith('application/x-www-form-urlencoded');
+          const pairs = Object.entries(object).map(([k, v]): [string, string] => [
+            k,
+            typeof v === 'string' ? v : (JSON.stringify(v) ?? ''),
+          ]);
+          request.body = form ? new URLSearchParams(pairs).toString() : mutate(JSON.stringify(object), mutation);
+          if (type) request.headers['content-type'] = type;
+        }
+        return request;
       }),
-      query: fc.array(fc.tuple(fc.oneof(fc.constantFrom(...(op.queryParams.length ? op.queryParams : ['q'])), rawSegment(realIds)), rawSegment(realIds)), { maxLength: 3 }),
-      headers: fc.dictionary(fc.constantFrom('authorization', 'cookie', 'x-forwarded-uri', 'x-forwarded-method', 'x-original-uri', 'x-forwarded-for', 'x-request-id', 'accept'), headerValue, { maxKeys: 2 }),
-      fields: fc.record(Object.fromEntries(op.bodyFields.map((f) => [f.name, fc.option(hostileValue(f.type), { freq: 4, nil: undefined })]))),
-      extraField: fc.option(fc.tuple(fc.string({ maxLength: 10 }), hostileValue('string')), { nil: undefined }),
-      mutation: bodyMutation,
-      contentType,
-    }).map(({ op, auth, pathValues, query, headers, fields, extraField, mutation, contentType: type }) => {
-      let i = 0;
-      const path = op.path.replace(/\{[^}]+\}/g, () => pathValues[i++]);
-      const qs = query.map(([k, v]) => `${k}=${v}`).join('&');
-      const request: FuzzRequest = { method: op.method, path: qs ? `${path}?${qs}` : path, auth, headers: { ...headers } };
-      if (op.hasBody) {
-        const object: Record<string, unknown> = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
-        if (extraField) object[extraField[0]] = extraField[1];
-        const form = type.startsWith('application/x-www-form-urlencoded');
-        const pairs = Object.entries(object).map(([k, v]): [string, string] => [k, typeof v === 'string' ? v : (JSON.stringify(v) ?? '')]);
-        request.body = form ? new URLSearchParams(pairs).toString() : mutate(JSON.stringify(object), mutation);
-        if (type) request.headers['content-type'] = type;
-      }
-      return request;
-    }),
   );
 }

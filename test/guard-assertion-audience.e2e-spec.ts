@@ -19,7 +19,9 @@ const now = () => Math.floor(Date.now() / 1000);
  * before `forbiddenAudiences` the guard answered 200. Both integrations (the fast path and the
  * passport strategy), both adapters; also with the issuer options left at their defaults.
  */
-const MATRIX = (['fastify', 'express'] as const).flatMap((adapter) => (['fast', 'passport'] as const).map((mode) => [adapter, mode] as const));
+const MATRIX = (['fastify', 'express'] as const).flatMap((adapter) =>
+  (['fast', 'passport'] as const).map((mode) => [adapter, mode] as const),
+);
 
 describe('guard: jwt-bearer assertions are not bearer tokens (e2e, real Tessera JWKS)', () => {
   let t: TestApp;
@@ -39,7 +41,8 @@ describe('guard: jwt-bearer assertions are not bearer tokens (e2e, real Tessera 
     await t?.close();
   });
 
-  const sign = (aud: unknown) => key.sign({ iss: tenant.id, sub: 'user-1', aud, scope: 'read', jti: randomUUID(), iat: now(), exp: now() + 300 });
+  const sign = (aud: unknown) =>
+    key.sign({ iss: tenant.id, sub: 'user-1', aud, scope: 'read', jti: randomUUID(), iat: now(), exp: now() + 300 });
   const assertion = () => sign([`${tessera}/oauth/token`, tessera]);
 
   describe.each(MATRIX)('on %s, %s path', (adapter, mode) => {
@@ -54,7 +57,11 @@ describe('guard: jwt-bearer assertions are not bearer tokens (e2e, real Tessera 
     });
 
     beforeAll(async () => {
-      apps.example = await createConsumerApp({ adapter, mode, issuers: [tesseraIssuer(tessera, tessera), tenantIssuer(tessera, tenant.id, tessera)] });
+      apps.example = await createConsumerApp({
+        adapter,
+        mode,
+        issuers: [tesseraIssuer(tessera, tessera), tenantIssuer(tessera, tenant.id, tessera)],
+      });
       apps.defaults = await createConsumerApp({ adapter, mode, issuers: [bareTenantIssuer()] });
       apps.optedOut = await createConsumerApp({ adapter, mode, issuers: [bareTenantIssuer({ forbiddenAudiences: [] })] });
     });
@@ -62,9 +69,10 @@ describe('guard: jwt-bearer assertions are not bearer tokens (e2e, real Tessera 
       for (const app of Object.values(apps)) await app?.close();
     });
 
-    const guarded = (app: INestApplication, token: string) => request(app.getHttpServer()).get('/guarded').set('authorization', `Bearer ${token}`);
+    const guarded = (app: INestApplication, token: string) =>
+      request(app.getHttpServer()).get('/guarded').set('authorization', `Bearer ${token}`);
 
-    it('accepts the tenant\'s bearer token (aud = PUBLIC_URL)', async () => {
+    it("accepts the tenant's bearer token (aud = PUBLIC_URL)", async () => {
       for (const app of [apps.example, apps.defaults]) await guarded(app, sign(tessera)).expect(200);
     });
 
@@ -89,12 +97,22 @@ describe('guard: jwt-bearer assertions are not bearer tokens (e2e, real Tessera 
   it('the refused token is a real assertion (Tessera exchanges it), and the access token it buys passes the guard', async () => {
     const token = assertion();
     const apps = await Promise.all(
-      (['fast', 'passport'] as const).map((mode) => createConsumerApp({ adapter: 'fastify', mode, issuers: [tesseraIssuer(tessera, tessera), tenantIssuer(tessera, tenant.id, tessera)] })),
+      (['fast', 'passport'] as const).map((mode) =>
+        createConsumerApp({
+          adapter: 'fastify',
+          mode,
+          issuers: [tesseraIssuer(tessera, tessera), tenantIssuer(tessera, tenant.id, tessera)],
+        }),
+      ),
     );
     try {
-      for (const app of apps) expect((await request(app.getHttpServer()).get('/guarded').set('authorization', `Bearer ${token}`)).body.code).toBe('INVALID_AUDIENCE');
+      for (const app of apps)
+        expect((await request(app.getHttpServer()).get('/guarded').set('authorization', `Bearer ${token}`)).body.code).toBe(
+          'INVALID_AUDIENCE',
+        );
       const exchanged = await t.http.post('/oauth/token').type('form').send({ grant_type: JWT_BEARER, assertion: token }).expect(200);
-      for (const app of apps) await request(app.getHttpServer()).get('/guarded').set('authorization', `Bearer ${exchanged.body.access_token}`).expect(200);
+      for (const app of apps)
+        await request(app.getHttpServer()).get('/guarded').set('authorization', `Bearer ${exchanged.body.access_token}`).expect(200);
     } finally {
       for (const app of apps) await app.close();
     }

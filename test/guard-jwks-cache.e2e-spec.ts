@@ -13,7 +13,9 @@ const PER_MINUTE = 5;
 const waitPast = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Both adapters, and both integrations (the fast path, and `@Auth()` through the passport strategy) over the same key source. */
-const MATRIX = (['fastify', 'express'] as const).flatMap((adapter) => (['fast', 'passport'] as const).map((mode) => [adapter, mode] as const));
+const MATRIX = (['fastify', 'express'] as const).flatMap((adapter) =>
+  (['fast', 'passport'] as const).map((mode) => [adapter, mode] as const),
+);
 
 describe.each(MATRIX)('guard JWKS key cache on %s, %s path (e2e)', (adapter, mode) => {
   let jwks: TestIssuer;
@@ -62,10 +64,12 @@ describe.each(MATRIX)('guard JWKS key cache on %s, %s path (e2e)', (adapter, mod
     await call(jwks.token()).expect(200);
     const statuses: number[] = [];
     for (let round = 0; round < 10; round++) {
-      const storm = Array.from({ length: 40 }, () => call(jwks.token({}, { kid: randomUUID() })).then((r) => {
-        statuses.push(r.status);
-        expect(r.body.code).toBe('UNKNOWN_KEY');
-      }));
+      const storm = Array.from({ length: 40 }, () =>
+        call(jwks.token({}, { kid: randomUUID() })).then((r) => {
+          statuses.push(r.status);
+          expect(r.body.code).toBe('UNKNOWN_KEY');
+        }),
+      );
       const valid = call(jwks.token()).then((r) => statuses.push(r.status === 200 ? -200 : r.status));
       await Promise.all([...storm, valid]);
     }
@@ -194,7 +198,11 @@ describe.each(MATRIX)('guard JWKS key cache on %s, %s path (e2e)', (adapter, mod
     const priv = createTestKey('RS256', 'private-key');
     priv.jwk = { ...(priv.privateKey.export({ format: 'jwk' }) as object), kid: 'private-key', alg: 'RS256' };
     jwks.published.push(enc, priv);
-    app = await createConsumerApp({ adapter, mode, issuers: [{ issuer: jwks.issuer, audience: jwks.audience, algorithms: ['RS256'], jwksUri: jwks.jwksUri }] });
+    app = await createConsumerApp({
+      adapter,
+      mode,
+      issuers: [{ issuer: jwks.issuer, audience: jwks.audience, algorithms: ['RS256'], jwksUri: jwks.jwksUri }],
+    });
     await call(jwks.token()).expect(200);
     expect((await call(jwks.token({}, {}, enc))).body.code).toBe('UNKNOWN_KEY');
     expect((await call(jwks.token({}, {}, priv))).body.code).toBe('UNKNOWN_KEY');

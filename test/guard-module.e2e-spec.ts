@@ -3,10 +3,19 @@ import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Controller, Get, INestApplication, Logger } from '@nestjs/common';
 import request from 'supertest';
+import {
+  Auth,
+  JwtIssuerOptions,
+  JwtVerifier,
+  Principal,
+  TenantId,
+  TokenError,
+  TokenPrincipal,
+  tesseraIntrospection,
+} from '@tessera/nest-guard';
 import { TesseraStrategy } from '@tessera/nest-guard/passport';
 import { createConsumerApp } from '../examples/consumer/create-consumer-app';
 import { createTestKey, signJwt, startTestIssuer, TestIssuer } from '../examples/consumer/test-issuer';
-import { Auth, JwtIssuerOptions, JwtVerifier, Principal, TenantId, TokenError, TokenPrincipal, tesseraIntrospection } from '@tessera/nest-guard';
 
 /** Routes the example does not have: an unmarked one (for the global mode) and two scopes at once. */
 @Controller('extra')
@@ -24,7 +33,10 @@ class ExtraController {
 
   @Auth()
   @Get('me')
-  me(@Principal() principal: TokenPrincipal, @TenantId() tenantId: string | undefined): { claims: TokenPrincipal; tenantId: string | undefined } {
+  me(
+    @Principal() principal: TokenPrincipal,
+    @TenantId() tenantId: string | undefined,
+  ): { claims: TokenPrincipal; tenantId: string | undefined } {
     return { claims: principal, tenantId };
   }
 }
@@ -50,7 +62,9 @@ class ScopedController {
  * runs the verification core directly) and the passport strategy (`@Auth()` through
  * `AuthGuard('tessera')`, @tessera/nest-guard/passport), built on the same core and key sources.
  */
-const MATRIX = (['fastify', 'express'] as const).flatMap((adapter) => (['fast', 'passport'] as const).map((mode) => [adapter, mode] as const));
+const MATRIX = (['fastify', 'express'] as const).flatMap((adapter) =>
+  (['fast', 'passport'] as const).map((mode) => [adapter, mode] as const),
+);
 
 const HMAC_ISSUER = 'https://gateway.example.test';
 const HMAC_SECRET = 'a-shared-secret-of-at-least-32-bytes!!';
@@ -98,7 +112,9 @@ describe.each(MATRIX)('JwtGuardModule on %s, %s path (e2e)', (adapter, mode) => 
           algorithms: ['ES256'],
           keyResolver: async (kid) => {
             resolverCalls.push(kid);
-            return (kid === 'local-1' || kid === 'local-rotating') && !retiredKids.has(kid) ? { key: resolverKey.publicKey, alg: 'ES256' } : undefined;
+            return (kid === 'local-1' || kid === 'local-rotating') && !retiredKids.has(kid)
+              ? { key: resolverKey.publicKey, alg: 'ES256' }
+              : undefined;
           },
         },
       ],
@@ -117,7 +133,8 @@ describe.each(MATRIX)('JwtGuardModule on %s, %s path (e2e)', (adapter, mode) => 
     });
     expect(res.headers['www-authenticate']).toBe(`Bearer error="invalid_token", error_description="${res.body.message}"`);
   }
-  const get = (path: string, token?: string) => (token === undefined ? http.get(path) : http.get(path).set('authorization', `Bearer ${token}`));
+  const get = (path: string, token?: string) =>
+    token === undefined ? http.get(path) : http.get(path).set('authorization', `Bearer ${token}`);
 
   it(`authenticates @Auth() routes through ${mode === 'passport' ? 'the passport strategy' : 'the core directly, never passport'}`, async () => {
     const strategy = jest.spyOn(TesseraStrategy.prototype, 'authenticate');
@@ -152,7 +169,9 @@ describe.each(MATRIX)('JwtGuardModule on %s, %s path (e2e)', (adapter, mode) => 
       const res = await get('/guarded', jwks.token({ sub: 'eddie' }, {}, ed)).expect(200);
       expect(res.body.sub).toBe('eddie');
       const [h, , sig] = jwks.token({}, {}, ed).split('.');
-      const forged = Buffer.from(JSON.stringify({ iss: jwks.issuer, aud: jwks.audience, sub: 'admin', exp: now() + 60, scope: 'read' })).toString('base64url');
+      const forged = Buffer.from(
+        JSON.stringify({ iss: jwks.issuer, aud: jwks.audience, sub: 'admin', exp: now() + 60, scope: 'read' }),
+      ).toString('base64url');
       expectTokenError(await get('/guarded', `${h}.${forged}.${sig}`), 'INVALID_SIGNATURE');
       expectTokenError(await get('/guarded', jwks.token({ exp: now() - 31 }, {}, ed)), 'TOKEN_EXPIRED');
       await get('/guarded', jwks.token({ exp: now() - 5 }, {}, ed)).expect(200);
@@ -160,7 +179,10 @@ describe.each(MATRIX)('JwtGuardModule on %s, %s path (e2e)', (adapter, mode) => 
       expectTokenError(await get('/guarded', jwks.token({ aud: 'https://someone-else.test' }, {}, ed)), 'INVALID_AUDIENCE');
       expectTokenError(await get('/guarded', jwks.token({ aud: undefined }, {}, ed)), 'INVALID_AUDIENCE');
       // The Ed25519 key cannot verify RS256, and the RSA key cannot verify EdDSA.
-      expectTokenError(await get('/guarded', jwks.token({}, { alg: 'RS256' }, { ...jwks.published[0], kid: 'ed-key' })), 'ALGORITHM_NOT_ALLOWED');
+      expectTokenError(
+        await get('/guarded', jwks.token({}, { alg: 'RS256' }, { ...jwks.published[0], kid: 'ed-key' })),
+        'ALGORITHM_NOT_ALLOWED',
+      );
       expectTokenError(await get('/guarded', jwks.token({}, {}, { ...ed, kid: jwks.published[0].kid })), 'ALGORITHM_NOT_ALLOWED');
     } finally {
       jwks.published.pop();
@@ -188,20 +210,43 @@ describe.each(MATRIX)('JwtGuardModule on %s, %s path (e2e)', (adapter, mode) => 
     ['garbage', () => 'not-a-jwt'],
     ['a JWE (five parts)', () => `${jwks.token()}.a.b`],
     ['a token over 8 KB', () => jwks.token({ pad: 'x'.repeat(9000) })],
-    ['duplicate payload members', () => signJwt({ alg: 'RS256', kid: jwks.published[0].kid, typ: 'at+jwt' }, `{"iss":"${jwks.issuer}","aud":"${jwks.audience}","exp":${now() + 60},"sub":"a","sub":"admin"}`, jwks.published[0].privateKey)],
+    [
+      'duplicate payload members',
+      () =>
+        signJwt(
+          { alg: 'RS256', kid: jwks.published[0].kid, typ: 'at+jwt' },
+          `{"iss":"${jwks.issuer}","aud":"${jwks.audience}","exp":${now() + 60},"sub":"a","sub":"admin"}`,
+          jwks.published[0].privateKey,
+        ),
+    ],
     ['an embedded jwk header', () => jwks.token({}, { jwk: jwks.published[0].jwk })],
     ['a jku header', () => jwks.token({}, { jku: `${jwks.issuer}/evil-jwks.json` })],
     ['an x5u header', () => jwks.token({}, { x5u: `${jwks.issuer}/evil.pem` })],
     ['an unknown crit entry', () => jwks.token({}, { crit: ['urn:example:x'], 'urn:example:x': 1 })],
     ['b64: false', () => jwks.token({}, { b64: false, crit: ['b64'] })],
     ['exp as a string', () => jwks.token({ exp: String(now() + 60) })],
-    ['exp beyond 2^53', () => signJwt({ alg: 'RS256', kid: jwks.published[0].kid, typ: 'at+jwt' }, `{"iss":"${jwks.issuer}","aud":"${jwks.audience}","exp":9007199254740993}`, jwks.published[0].privateKey)],
+    [
+      'exp beyond 2^53',
+      () =>
+        signJwt(
+          { alg: 'RS256', kid: jwks.published[0].kid, typ: 'at+jwt' },
+          `{"iss":"${jwks.issuer}","aud":"${jwks.audience}","exp":9007199254740993}`,
+          jwks.published[0].privateKey,
+        ),
+    ],
     ['no exp', () => jwks.token({ exp: undefined })],
     ['a Bearer value with a space inside', () => `${jwks.token()} extra`],
     ['base64 padding', () => `${jwks.token()}=`],
     ['standard base64 characters (+/)', () => `${jwks.token().slice(0, -2)}+/`],
     ['a non-JSON header', () => `${Buffer.from('{alg:RS256}').toString('base64url')}.${jwks.token().split('.')[1]}.c2ln`],
-    ['two algs in the header', () => signJwt({ alg: 'RS256', kid: jwks.published[0].kid, typ: 'at+jwt' }, { iss: jwks.issuer }, jwks.published[0].privateKey).replace(/^[^.]+/, Buffer.from(`{"alg":"RS256","kid":"${jwks.published[0].kid}","typ":"at+jwt","alg":"HS256"}`).toString('base64url'))],
+    [
+      'two algs in the header',
+      () =>
+        signJwt({ alg: 'RS256', kid: jwks.published[0].kid, typ: 'at+jwt' }, { iss: jwks.issuer }, jwks.published[0].privateKey).replace(
+          /^[^.]+/,
+          Buffer.from(`{"alg":"RS256","kid":"${jwks.published[0].kid}","typ":"at+jwt","alg":"HS256"}`).toString('base64url'),
+        ),
+    ],
   ])('answers MALFORMED_TOKEN for %s, fetching nothing the token names', async (_name, make) => {
     const before = jwks.otherRequests;
     expectTokenError(await get('/guarded', make()), 'MALFORMED_TOKEN');
@@ -210,14 +255,20 @@ describe.each(MATRIX)('JwtGuardModule on %s, %s path (e2e)', (adapter, mode) => 
 
   it('answers INVALID_SIGNATURE for a tampered payload or a signature by another key with the same kid', async () => {
     const [h, , s] = jwks.token().split('.');
-    const forged = Buffer.from(JSON.stringify({ iss: jwks.issuer, aud: jwks.audience, sub: 'admin', exp: now() + 60 })).toString('base64url');
+    const forged = Buffer.from(JSON.stringify({ iss: jwks.issuer, aud: jwks.audience, sub: 'admin', exp: now() + 60 })).toString(
+      'base64url',
+    );
     expectTokenError(await get('/guarded', `${h}.${forged}.${s}`), 'INVALID_SIGNATURE');
     const impostor = createTestKey('RS256', jwks.published[0].kid);
     expectTokenError(await get('/guarded', jwks.token({}, {}, impostor)), 'INVALID_SIGNATURE');
   });
 
   it('answers INVALID_SIGNATURE for an ES256 signature with r = s = 0', async () => {
-    const valid = signJwt({ alg: 'ES256', kid: 'local-1', typ: 'at+jwt' }, { iss: RESOLVER_ISSUER, aud: 'local', sub: 'x', exp: now() + 60, scope: 'read' }, resolverKey.privateKey);
+    const valid = signJwt(
+      { alg: 'ES256', kid: 'local-1', typ: 'at+jwt' },
+      { iss: RESOLVER_ISSUER, aud: 'local', sub: 'x', exp: now() + 60, scope: 'read' },
+      resolverKey.privateKey,
+    );
     const [h, p] = valid.split('.');
     expectTokenError(await get('/guarded', `${h}.${p}.${Buffer.alloc(64).toString('base64url')}`), 'INVALID_SIGNATURE');
     expectTokenError(await get('/guarded', `${h}.${p}.${Buffer.alloc(10).toString('base64url')}`), 'INVALID_SIGNATURE');
@@ -242,9 +293,12 @@ describe.each(MATRIX)('JwtGuardModule on %s, %s path (e2e)', (adapter, mode) => 
     expectTokenError(await get('/guarded', jwks.token({ aud: undefined })), 'INVALID_AUDIENCE');
   });
 
-  it.each([['JWT'], ['dpop+jwt'], ['logout+jwt'], [undefined]])('answers INVALID_TOKEN_TYPE for typ %s where at+jwt is required', async (typ) => {
-    expectTokenError(await get('/guarded', jwks.token({}, { typ })), 'INVALID_TOKEN_TYPE');
-  });
+  it.each([['JWT'], ['dpop+jwt'], ['logout+jwt'], [undefined]])(
+    'answers INVALID_TOKEN_TYPE for typ %s where at+jwt is required',
+    async (typ) => {
+      expectTokenError(await get('/guarded', jwks.token({}, { typ })), 'INVALID_TOKEN_TYPE');
+    },
+  );
 
   it('accepts application/at+jwt in any case', async () => {
     await get('/guarded', jwks.token({}, { typ: 'Application/AT+JWT' })).expect(200);
@@ -298,7 +352,9 @@ describe.each(MATRIX)('JwtGuardModule on %s, %s path (e2e)', (adapter, mode) => 
     const res = await get('/guarded', jwks.token({ scope: 'write' }));
     expect(res.status).toBe(403);
     expect(res.body).toEqual({ statusCode: 403, error: 'forbidden', code: 'INSUFFICIENT_SCOPE', message: 'Token lacks a required scope' });
-    expect(res.headers['www-authenticate']).toBe('Bearer error="insufficient_scope", error_description="Token lacks a required scope", scope="read"');
+    expect(res.headers['www-authenticate']).toBe(
+      'Bearer error="insufficient_scope", error_description="Token lacks a required scope", scope="read"',
+    );
     const both = await get('/extra/write', jwks.token({ scope: 'read' }));
     expect(both.status).toBe(403);
     expect(both.headers['www-authenticate']).toContain('scope="read write"');
@@ -335,9 +391,23 @@ describe.each(MATRIX)('JwtGuardModule on %s, %s path (e2e)', (adapter, mode) => 
     } finally {
       verify.mockRestore();
     }
-    const another = signJwt({ alg: 'ES256', kid: 'local-1', typ: 'at+jwt' }, { iss: RESOLVER_ISSUER, aud: 'local', sub: 'other', exp: now() + 60, scope: 'read' }, resolverKey.privateKey);
+    const another = signJwt(
+      { alg: 'ES256', kid: 'local-1', typ: 'at+jwt' },
+      { iss: RESOLVER_ISSUER, aud: 'local', sub: 'other', exp: now() + 60, scope: 'read' },
+      resolverKey.privateKey,
+    );
     await get('/guarded', another).expect(200);
-    expectTokenError(await get('/guarded', signJwt({ alg: 'ES256', kid: 'local-2', typ: 'at+jwt' }, { iss: RESOLVER_ISSUER, aud: 'local', exp: now() + 60 }, resolverKey.privateKey)), 'UNKNOWN_KEY');
+    expectTokenError(
+      await get(
+        '/guarded',
+        signJwt(
+          { alg: 'ES256', kid: 'local-2', typ: 'at+jwt' },
+          { iss: RESOLVER_ISSUER, aud: 'local', exp: now() + 60 },
+          resolverKey.privateKey,
+        ),
+      ),
+      'UNKNOWN_KEY',
+    );
   });
 
   it('stops accepting a cached token as soon as its keyResolver no longer answers the key (emergency rotation, issue 17.6)', async () => {
@@ -360,9 +430,15 @@ describe.each(MATRIX)('JwtGuardModule on %s, %s path (e2e)', (adapter, mode) => 
   it('merges a controller’s @Auth scopes with the method’s own', async () => {
     await get('/scoped/read', jwks.token({ scope: 'orders' })).expect(200, { sub: 'user-1' });
     const noClassScope = await get('/scoped/read', jwks.token({ scope: 'read write' }));
-    expect({ status: noClassScope.status, challenge: noClassScope.headers['www-authenticate'] }).toEqual({ status: 403, challenge: expect.stringContaining('scope="orders"') });
+    expect({ status: noClassScope.status, challenge: noClassScope.headers['www-authenticate'] }).toEqual({
+      status: 403,
+      challenge: expect.stringContaining('scope="orders"'),
+    });
     const onlyClassScope = await get('/scoped/write', jwks.token({ scope: 'orders' }));
-    expect({ status: onlyClassScope.status, challenge: onlyClassScope.headers['www-authenticate'] }).toEqual({ status: 403, challenge: expect.stringContaining('scope="orders write"') });
+    expect({ status: onlyClassScope.status, challenge: onlyClassScope.headers['www-authenticate'] }).toEqual({
+      status: 403,
+      challenge: expect.stringContaining('scope="orders write"'),
+    });
     await get('/scoped/write', jwks.token({ scope: 'write orders' })).expect(200);
   });
 
@@ -419,7 +495,10 @@ describe.each(MATRIX)('JwtGuardModule global mode on %s, %s path (e2e)', (adapte
     expect(res.status).toBe(401);
     expect(res.body.code).toBe('MISSING_TOKEN');
     await http.get('/extra/unmarked').set('authorization', `Bearer ${jwks.token()}`).expect(200);
-    await http.get('/guarded').set('authorization', `Bearer ${jwks.token({ scope: 'other' })}`).expect(403);
+    await http
+      .get('/guarded')
+      .set('authorization', `Bearer ${jwks.token({ scope: 'other' })}`)
+      .expect(403);
     await http.get('/guarded').set('authorization', `Bearer ${jwks.token()}`).expect(200);
   });
 
@@ -439,7 +518,10 @@ describe.each(MATRIX)('JwtGuardModule global mode on %s, %s path (e2e)', (adapte
     await http.get('/guarded').set('authorization', `Bearer ${token}`).expect(200);
     await http.get('/guarded').set('authorization', `Bearer ${token}`).expect(200);
     const hash = createHash('sha256').update(token).digest('base64url');
-    expect(hookArguments.slice(before)).toEqual([[token, hash], [token, hash]]);
+    expect(hookArguments.slice(before)).toEqual([
+      [token, hash],
+      [token, hash],
+    ]);
   });
 });
 
@@ -484,7 +566,15 @@ describe.each(MATRIX)('JwtGuardModule with tesseraIntrospection on %s, %s path (
     const app = await createConsumerApp({
       adapter,
       mode,
-      issuers: [{ issuer: jwks.issuer, audience: jwks.audience, algorithms: ['RS256'], jwksUri: jwks.jwksUri, revocation: tesseraIntrospection({ url, apiKey }, options) }],
+      issuers: [
+        {
+          issuer: jwks.issuer,
+          audience: jwks.audience,
+          algorithms: ['RS256'],
+          jwksUri: jwks.jwksUri,
+          revocation: tesseraIntrospection({ url, apiKey }, options),
+        },
+      ],
     });
     apps.push(app);
     return (token: string) => request(app.getHttpServer()).get('/guarded').set('authorization', `Bearer ${token}`);
@@ -516,7 +606,12 @@ describe.each(MATRIX)('JwtGuardModule with tesseraIntrospection on %s, %s path (
     const res = await get(jwks.token());
     expect({ status: res.status, body: res.body }).toEqual({
       status: 503,
-      body: { statusCode: 503, error: 'service_unavailable', code: 'SERVICE_UNAVAILABLE', message: 'Token revocation status is unavailable' },
+      body: {
+        statusCode: 503,
+        error: 'service_unavailable',
+        code: 'SERVICE_UNAVAILABLE',
+        message: 'Token revocation status is unavailable',
+      },
     });
     expect(res.headers['retry-after']).toBe('5');
     await get(known).expect(200);
@@ -560,12 +655,17 @@ describe.each(MATRIX)('JwtGuardModule resource-server options on %s, %s path (e2
       adapter,
       mode,
       issuers: [{ issuer: jwks.issuer, audience: jwks.audience, algorithms: ['RS256'], jwksUri: jwks.jwksUri }],
-      protectedResource: { resource: 'https://api.example.test/orders', scopesSupported: ['read', 'write'], extra: { resource_name: 'Orders' } },
+      protectedResource: {
+        resource: 'https://api.example.test/orders',
+        scopesSupported: ['read', 'write'],
+        extra: { resource_name: 'Orders' },
+      },
       // A stand-in for DPoP: the request must carry a header that names the token's sub.
       senderConstraint: {
         check: (claims, req) => {
           constraintCalls.push({ method: req.method, url: req.url, proof: req.headers['x-proof'], sub: claims.sub });
-          if (req.headers['x-proof'] !== claims.sub) throw new TokenError('INVALID_TOKEN_TYPE', 'Token is bound to a key the request does not prove');
+          if (req.headers['x-proof'] !== claims.sub)
+            throw new TokenError('INVALID_TOKEN_TYPE', 'Token is bound to a key the request does not prove');
         },
       },
     });
@@ -594,9 +694,14 @@ describe.each(MATRIX)('JwtGuardModule resource-server options on %s, %s path (e2
     expect(missing.headers['www-authenticate']).toBe(
       'Bearer error="invalid_token", error_description="A bearer token is required", resource_metadata="https://api.example.test/.well-known/oauth-protected-resource/orders"',
     );
-    const scope = await http.get('/guarded').set('authorization', `Bearer ${jwks.token({ scope: 'other' })}`).set('x-proof', 'user-1');
+    const scope = await http
+      .get('/guarded')
+      .set('authorization', `Bearer ${jwks.token({ scope: 'other' })}`)
+      .set('x-proof', 'user-1');
     expect(scope.status).toBe(403);
-    expect(scope.headers['www-authenticate']).toContain('resource_metadata="https://api.example.test/.well-known/oauth-protected-resource/orders"');
+    expect(scope.headers['www-authenticate']).toContain(
+      'resource_metadata="https://api.example.test/.well-known/oauth-protected-resource/orders"',
+    );
   });
 
   it('hands a sender-constraint check the claims, method, URL and headers, on misses and cache hits', async () => {
@@ -621,7 +726,11 @@ describe.each(['fastify', 'express'] as const)('the passport strategy behind pas
 
   beforeAll(async () => {
     jwks = await startTestIssuer();
-    app = await createConsumerApp({ adapter, mode: 'passport', issuers: [{ issuer: jwks.issuer, audience: jwks.audience, algorithms: ['RS256'], jwksUri: jwks.jwksUri }] });
+    app = await createConsumerApp({
+      adapter,
+      mode: 'passport',
+      issuers: [{ issuer: jwks.issuer, audience: jwks.audience, algorithms: ['RS256'], jwksUri: jwks.jwksUri }],
+    });
     http = request(app.getHttpServer());
   });
   afterAll(async () => {
@@ -630,7 +739,10 @@ describe.each(['fastify', 'express'] as const)('the passport strategy behind pas
   });
 
   it('TesseraAuthGuard: the principal as req.user, the design’s errors on refusal', async () => {
-    await http.get('/passport/guarded').set('authorization', `Bearer ${jwks.token({ sub: 'pp', scope: 'x' })}`).expect(200, { sub: 'pp', scope: 'x' });
+    await http
+      .get('/passport/guarded')
+      .set('authorization', `Bearer ${jwks.token({ sub: 'pp', scope: 'x' })}`)
+      .expect(200, { sub: 'pp', scope: 'x' });
     const expired = await http.get('/passport/guarded').set('authorization', `Bearer ${jwks.token({ exp: now() - 60 })}`);
     expect({ status: expired.status, body: expired.body }).toEqual({
       status: 401,
@@ -640,8 +752,11 @@ describe.each(['fastify', 'express'] as const)('the passport strategy behind pas
     expect((await http.get('/passport/guarded')).body.code).toBe('MISSING_TOKEN');
   });
 
-  it('plain AuthGuard(\'tessera\'): works as any passport strategy does (generic 401 on refusal)', async () => {
-    await http.get('/passport/plain').set('authorization', `Bearer ${jwks.token({ sub: 'plain-user' })}`).expect(200, { sub: 'plain-user' });
+  it("plain AuthGuard('tessera'): works as any passport strategy does (generic 401 on refusal)", async () => {
+    await http
+      .get('/passport/plain')
+      .set('authorization', `Bearer ${jwks.token({ sub: 'plain-user' })}`)
+      .expect(200, { sub: 'plain-user' });
     const forged = `${jwks.token().split('.').slice(0, 2).join('.')}.${'A'.repeat(342)}`;
     expect((await http.get('/passport/plain').set('authorization', `Bearer ${forged}`)).status).toBe(401);
   });

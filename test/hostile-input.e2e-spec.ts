@@ -26,7 +26,8 @@ describe('hostile input (e2e)', () => {
   });
   afterAll(() => t.close());
 
-  const raw = (method: string, path: string, headers: Record<string, string> = {}, body?: Buffer | string) => rawRequest(port, method, path, headers, body);
+  const raw = (method: string, path: string, headers: Record<string, string> = {}, body?: Buffer | string) =>
+    rawRequest(port, method, path, headers, body);
 
   function expectDesignError(path: string, answer: RawAnswer, status?: number, code?: string): void {
     // One readable line per failure: the request and what came back.
@@ -37,7 +38,12 @@ describe('hostile input (e2e)', () => {
     if (path.startsWith('/oauth/')) {
       expect(body).toEqual({ error: expect.any(String), error_description: expect.any(String) });
     } else {
-      expect(body).toEqual({ statusCode: answer.status, error: expect.any(String), code: code ?? expect.any(String), message: expect.any(String) });
+      expect(body).toEqual({
+        statusCode: answer.status,
+        error: expect.any(String),
+        code: code ?? expect.any(String),
+        message: expect.any(String),
+      });
     }
   }
 
@@ -59,7 +65,10 @@ describe('hostile input (e2e)', () => {
     });
 
     it('still accepts JSON nested within the limit (custom claims a few levels deep)', async () => {
-      const res = await t.http.post(`/v1/tenants/${tenant.id}/tokens`).set(admin()).send({ sub: 'u', claims: { org: { team: { role: ['a'] } } } });
+      const res = await t.http
+        .post(`/v1/tenants/${tenant.id}/tokens`)
+        .set(admin())
+        .send({ sub: 'u', claims: { org: { team: { role: ['a'] } } } });
       expect(res.status).toBe(201);
     });
   });
@@ -99,7 +108,11 @@ describe('hostile input (e2e)', () => {
     });
 
     it('answers DELETE and PATCH with hostile ids with a 4xx', async () => {
-      for (const path of [`/v1/tenants/${tenant.id}/jwt-keys/%00`, `/v1/tenants/${tenant.id}/clients/%FF`, `/v1/tenants/${tenant.id}/api-keys/%00`]) {
+      for (const path of [
+        `/v1/tenants/${tenant.id}/jwt-keys/%00`,
+        `/v1/tenants/${tenant.id}/clients/%FF`,
+        `/v1/tenants/${tenant.id}/api-keys/%00`,
+      ]) {
         expectDesignError(path, await raw('DELETE', path, admin()));
       }
       const patch = `/v1/tenants/${tenant.id}/jwt-keys/%00`;
@@ -115,8 +128,19 @@ describe('hostile input (e2e)', () => {
         expectDesignError('/v1/tenants', await raw('GET', '/v1/tenants', { 'x-api-key': value }));
         expectDesignError('/v1/auth/verify', await raw('GET', '/v1/auth/verify', { authorization: `Bearer ${value}` }));
         const basic = `Basic ${Buffer.from(`${value}:${value}`, 'latin1').toString('base64')}`;
-        expectDesignError('/oauth/token', await raw('POST', '/oauth/token', { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, 'grant_type=client_credentials'));
-        expectDesignError('/oauth/introspect', await raw('POST', '/oauth/introspect', { 'x-api-key': value, 'content-type': 'application/json' }, '{"token":"x"}'));
+        expectDesignError(
+          '/oauth/token',
+          await raw(
+            'POST',
+            '/oauth/token',
+            { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+            'grant_type=client_credentials',
+          ),
+        );
+        expectDesignError(
+          '/oauth/introspect',
+          await raw('POST', '/oauth/introspect', { 'x-api-key': value, 'content-type': 'application/json' }, '{"token":"x"}'),
+        );
       }
     });
 
@@ -128,12 +152,27 @@ describe('hostile input (e2e)', () => {
   describe('bodies: charsets, invalid UTF-8, huge numbers and strings', () => {
     it('answers a Content-Type charset other than UTF-8 with 415 UNSUPPORTED_MEDIA_TYPE (RFC 6749 shape on /oauth/*)', async () => {
       for (const charset of ['iso-8859-1', 'utf-16', 'latin1', 'windows-1252', 'UTF-7', '"utf-32"']) {
-        const json = await raw('POST', '/v1/tenants', { ...admin(), 'content-type': `application/json; charset=${charset}` }, '{"name":"x"}');
+        const json = await raw(
+          'POST',
+          '/v1/tenants',
+          { ...admin(), 'content-type': `application/json; charset=${charset}` },
+          '{"name":"x"}',
+        );
         expectDesignError('/v1/tenants', json, 415, 'UNSUPPORTED_MEDIA_TYPE');
-        const form = await raw('POST', '/oauth/token', { 'content-type': `application/x-www-form-urlencoded; charset=${charset}` }, 'grant_type=client_credentials');
+        const form = await raw(
+          'POST',
+          '/oauth/token',
+          { 'content-type': `application/x-www-form-urlencoded; charset=${charset}` },
+          'grant_type=client_credentials',
+        );
         expectDesignError('/oauth/token', form, 415);
         expect(JSON.parse(form.body).error).toBe('invalid_request');
-        const oauthJson = await raw('POST', '/oauth/introspect', { ...tenant.apiKey, 'content-type': `application/json; charset=${charset}` }, '{"token":"x"}');
+        const oauthJson = await raw(
+          'POST',
+          '/oauth/introspect',
+          { ...tenant.apiKey, 'content-type': `application/json; charset=${charset}` },
+          '{"token":"x"}',
+        );
         expectDesignError('/oauth/introspect', oauthJson, 415);
       }
     });
@@ -141,16 +180,28 @@ describe('hostile input (e2e)', () => {
     it('accepts charset=utf-8 in any case, quoted or not', async () => {
       for (const charset of ['utf-8', 'UTF-8', '"utf-8"', 'utf8']) {
         const name = `charset-${['utf-8', 'UTF-8', '"utf-8"', 'utf8'].indexOf(charset)}`;
-        const res = await t.http.post('/v1/tenants').set(admin()).set('content-type', `application/json; charset=${charset}`).send(JSON.stringify({ name }));
+        const res = await t.http
+          .post('/v1/tenants')
+          .set(admin())
+          .set('content-type', `application/json; charset=${charset}`)
+          .send(JSON.stringify({ name }));
         expect(res.status).toBe(201);
       }
-      await t.http.post('/oauth/token').set('content-type', 'application/x-www-form-urlencoded; charset=UTF-8').send('grant_type=client_credentials').expect(401);
+      await t.http
+        .post('/oauth/token')
+        .set('content-type', 'application/x-www-form-urlencoded; charset=UTF-8')
+        .send('grant_type=client_credentials')
+        .expect(401);
     });
 
     it('answers invalid UTF-8 in a JSON or form body with a 4xx', async () => {
       const bad = Buffer.concat([Buffer.from('{"name":"'), Buffer.from([0xc3, 0x28, 0xff, 0xed, 0xa0, 0x80]), Buffer.from('"}')]);
       expectDesignError('/v1/tenants', await raw('POST', '/v1/tenants', { ...admin(), 'content-type': 'application/json' }, bad), 400);
-      const form = Buffer.concat([Buffer.from('grant_type=client_credentials&client_id='), Buffer.from([0xff, 0xfe]), Buffer.from('&client_secret=%FF%ZZ')]);
+      const form = Buffer.concat([
+        Buffer.from('grant_type=client_credentials&client_id='),
+        Buffer.from([0xff, 0xfe]),
+        Buffer.from('&client_secret=%FF%ZZ'),
+      ]);
       expectDesignError('/oauth/token', await raw('POST', '/oauth/token', { 'content-type': 'application/x-www-form-urlencoded' }, form));
     });
 
@@ -178,8 +229,21 @@ describe('hostile input (e2e)', () => {
         expectDesignError(path, await raw('POST', path, { ...admin(), 'content-type': 'application/json' }, body));
       }
       // A NUL is a malformed request (invalid_request), not a token that "is not one" (RFC 7009 §2.2's 200).
-      expectDesignError('/oauth/revoke', await raw('POST', '/oauth/revoke', { ...tenant.apiKey, 'content-type': 'application/json' }, '{"token":"\\u0000"}'), 400);
-      expectDesignError('/oauth/token', await raw('POST', '/oauth/token', { 'content-type': 'application/x-www-form-urlencoded' }, 'grant_type=client_credentials&client_id=tcl_%00&client_secret=x'), 400);
+      expectDesignError(
+        '/oauth/revoke',
+        await raw('POST', '/oauth/revoke', { ...tenant.apiKey, 'content-type': 'application/json' }, '{"token":"\\u0000"}'),
+        400,
+      );
+      expectDesignError(
+        '/oauth/token',
+        await raw(
+          'POST',
+          '/oauth/token',
+          { 'content-type': 'application/x-www-form-urlencoded' },
+          'grant_type=client_credentials&client_id=tcl_%00&client_secret=x',
+        ),
+        400,
+      );
     });
   });
 

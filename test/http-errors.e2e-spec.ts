@@ -13,12 +13,21 @@ describe('error shape, limits and rate limiting (e2e)', () => {
   const shape = (status: number, code: string) => ({ statusCode: status, error: expect.any(String), code, message: expect.any(String) });
 
   it('answers malformed JSON with 400 VALIDATION_FAILED', async () => {
-    const res = await t.http.post('/v1/tenants').set('x-api-key', t.adminKey).set('content-type', 'application/json').send('{"name":').expect(400);
+    const res = await t.http
+      .post('/v1/tenants')
+      .set('x-api-key', t.adminKey)
+      .set('content-type', 'application/json')
+      .send('{"name":')
+      .expect(400);
     expect(res.body).toEqual(shape(400, 'VALIDATION_FAILED'));
   });
 
   it('answers a body over the limit with 413 PAYLOAD_TOO_LARGE', async () => {
-    const res = await t.http.post('/v1/tenants').set('x-api-key', t.adminKey).send({ name: 'x'.repeat(10_000) }).expect(413);
+    const res = await t.http
+      .post('/v1/tenants')
+      .set('x-api-key', t.adminKey)
+      .send({ name: 'x'.repeat(10_000) })
+      .expect(413);
     expect(res.body).toEqual(shape(413, 'PAYLOAD_TOO_LARGE'));
   });
 

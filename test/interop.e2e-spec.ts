@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { JwksClient } from 'jwks-rsa';
 import jsonwebtoken, { JwtPayload } from 'jsonwebtoken';
+import { JwksClient } from 'jwks-rsa';
 import * as oidc from 'openid-client';
 import { freePort } from './utils/process';
 import { startTestApp, TestApp } from './utils/test-app';
@@ -30,8 +30,20 @@ describe('interop with third-party libraries (e2e)', () => {
     const created = await t.http.post('/v1/tenants').set(admin()).send({ name: 'interop' }).expect(201);
     const key = await t.http.post(`/v1/tenants/${created.body.id}/api-keys`).set(admin()).send({}).expect(201);
     tenant = { id: created.body.id, apiKey: { 'x-api-key': key.body.key } };
-    client = (await t.http.post(`/v1/tenants/${tenant.id}/clients`).set(tenant.apiKey).send({ name: 'worker', scopes: ['orders:read', 'orders:write'] }).expect(201)).body;
-    otherClient = (await t.http.post(`/v1/tenants/${tenant.id}/clients`).set(tenant.apiKey).send({ name: 'other', scopes: ['orders:read'] }).expect(201)).body;
+    client = (
+      await t.http
+        .post(`/v1/tenants/${tenant.id}/clients`)
+        .set(tenant.apiKey)
+        .send({ name: 'worker', scopes: ['orders:read', 'orders:write'] })
+        .expect(201)
+    ).body;
+    otherClient = (
+      await t.http
+        .post(`/v1/tenants/${tenant.id}/clients`)
+        .set(tenant.apiKey)
+        .send({ name: 'other', scopes: ['orders:read'] })
+        .expect(201)
+    ).body;
   });
   afterAll(() => t?.close());
 
@@ -74,15 +86,34 @@ describe('interop with third-party libraries (e2e)', () => {
       const tenantToken = await issueForTenant({ sub: 'user-1', scope: 'orders:read', claims: { groupRef: 'g-1' }, refreshToken: false });
       const a = await jwtVerify(tenantToken.access_token, jwks, options);
       expect(a.protectedHeader).toEqual({ alg: 'RS256', kid: expect.any(String), typ: 'at+jwt' });
-      expect(a.payload).toMatchObject({ iss: issuer, aud: issuer, sub: 'user-1', client_id: tenant.id, tenant_id: tenant.id, scope: 'orders:read', groupRef: 'g-1' });
+      expect(a.payload).toMatchObject({
+        iss: issuer,
+        aud: issuer,
+        sub: 'user-1',
+        client_id: tenant.id,
+        tenant_id: tenant.id,
+        scope: 'orders:read',
+        groupRef: 'g-1',
+      });
 
       const ccToken = await clientCredentials('orders:write');
       const b = await jwtVerify(ccToken.access_token, jwks, options);
-      expect(b.payload).toMatchObject({ iss: issuer, aud: issuer, sub: client.clientId, client_id: client.clientId, tenant_id: tenant.id, scope: 'orders:write' });
+      expect(b.payload).toMatchObject({
+        iss: issuer,
+        aud: issuer,
+        sub: client.clientId,
+        client_id: client.clientId,
+        tenant_id: tenant.id,
+        scope: 'orders:write',
+      });
 
       // The same verifier refuses what it should: another audience, another issuer, a forged signature.
-      await expect(jwtVerify(ccToken.access_token, jwks, { ...options, audience: 'https://someone-else.test' })).rejects.toMatchObject({ code: 'ERR_JWT_CLAIM_VALIDATION_FAILED' });
-      await expect(jwtVerify(ccToken.access_token, jwks, { ...options, issuer: 'https://tessera.test' })).rejects.toMatchObject({ code: 'ERR_JWT_CLAIM_VALIDATION_FAILED' });
+      await expect(jwtVerify(ccToken.access_token, jwks, { ...options, audience: 'https://someone-else.test' })).rejects.toMatchObject({
+        code: 'ERR_JWT_CLAIM_VALIDATION_FAILED',
+      });
+      await expect(jwtVerify(ccToken.access_token, jwks, { ...options, issuer: 'https://tessera.test' })).rejects.toMatchObject({
+        code: 'ERR_JWT_CLAIM_VALIDATION_FAILED',
+      });
       const [h, p, s] = ccToken.access_token.split('.');
       const forged = `${h}.${p}.${s.slice(0, -4)}${s.slice(-4) === 'AAAA' ? 'BBBB' : 'AAAA'}`;
       await expect(jwtVerify(forged, jwks, options)).rejects.toMatchObject({ code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' });
@@ -90,17 +121,27 @@ describe('interop with third-party libraries (e2e)', () => {
 
     it('jwks-rsa getSigningKey(kid) + jsonwebtoken verify accepts the same tokens; an unknown kid is not found', async () => {
       const jwksClient = new JwksClient({ jwksUri: await discoveredJwksUri(), cache: true, rateLimit: false, timeout: 5000 });
-      const tokens = [(await issueForTenant({ sub: 'user-2', refreshToken: false })).access_token, (await clientCredentials()).access_token];
+      const tokens = [
+        (await issueForTenant({ sub: 'user-2', refreshToken: false })).access_token,
+        (await clientCredentials()).access_token,
+      ];
       for (const token of tokens) {
         const { kid, alg } = decodeProtectedHeader(token);
         const signingKey = await jwksClient.getSigningKey(kid!);
         expect(signingKey.kid).toBe(kid);
         expect(alg).toBe('RS256');
-        const verified = jsonwebtoken.verify(token, signingKey.getPublicKey(), { algorithms: ['RS256'], issuer, audience: issuer, complete: true });
+        const verified = jsonwebtoken.verify(token, signingKey.getPublicKey(), {
+          algorithms: ['RS256'],
+          issuer,
+          audience: issuer,
+          complete: true,
+        });
         expect(verified.header).toMatchObject({ alg: 'RS256', typ: 'at+jwt', kid });
         expect(verified.payload as JwtPayload).toMatchObject({ iss: issuer, aud: issuer, tenant_id: tenant.id, jti: expect.any(String) });
         // Wrong audience: jsonwebtoken refuses it.
-        expect(() => jsonwebtoken.verify(token, signingKey.getPublicKey(), { algorithms: ['RS256'], issuer, audience: 'https://someone-else.test' })).toThrow(/audience invalid/);
+        expect(() =>
+          jsonwebtoken.verify(token, signingKey.getPublicKey(), { algorithms: ['RS256'], issuer, audience: 'https://someone-else.test' }),
+        ).toThrow(/audience invalid/);
       }
       await expect(jwksClient.getSigningKey('no-such-kid')).rejects.toMatchObject({ name: 'SigningKeyNotFoundError' });
     });
@@ -137,15 +178,44 @@ describe('interop with third-party libraries (e2e)', () => {
         const { payload } = await jwtVerify(tokens.access_token, jwks, { issuer, audience: issuer, typ: 'at+jwt' });
         expect(payload).toMatchObject({ sub: client.clientId, client_id: client.clientId, scope: 'orders:read', tenant_id: tenant.id });
       }
-      await expect(oidc.clientCredentialsGrant(await basicConfig(), { scope: 'orders:delete' })).rejects.toMatchObject({ error: 'invalid_scope', status: 400 });
-      const wrongSecret = await oidc.discovery(new URL(issuer), client.clientId, `${client.clientSecret}x`, oidc.ClientSecretBasic(), insecure);
+      await expect(oidc.clientCredentialsGrant(await basicConfig(), { scope: 'orders:delete' })).rejects.toMatchObject({
+        error: 'invalid_scope',
+        status: 400,
+      });
+      const wrongSecret = await oidc.discovery(
+        new URL(issuer),
+        client.clientId,
+        `${client.clientSecret}x`,
+        oidc.ClientSecretBasic(),
+        insecure,
+      );
       // With Basic, Tessera answers 401 with `WWW-Authenticate: Basic realm="tessera"` (RFC 6749 §5.2 requires it); the
       // library surfaces that as a challenge error, the RFC 6749 body still being there to read.
-      const challenged = await oidc.clientCredentialsGrant(wrongSecret).then(() => undefined, (e: unknown) => e);
-      expect(challenged).toMatchObject({ name: 'WWWAuthenticateChallengeError', status: 401, cause: [{ scheme: 'basic', parameters: { realm: 'tessera' } }] });
-      expect(await (challenged as { response: Response }).response.json()).toEqual({ error: 'invalid_client', error_description: expect.any(String) });
-      const wrongPost = await oidc.discovery(new URL(issuer), client.clientId, `${client.clientSecret}x`, oidc.ClientSecretPost(), insecure);
-      await expect(oidc.clientCredentialsGrant(wrongPost)).rejects.toMatchObject({ name: 'ResponseBodyError', error: 'invalid_client', status: 401 });
+      const challenged = await oidc.clientCredentialsGrant(wrongSecret).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(challenged).toMatchObject({
+        name: 'WWWAuthenticateChallengeError',
+        status: 401,
+        cause: [{ scheme: 'basic', parameters: { realm: 'tessera' } }],
+      });
+      expect(await (challenged as { response: Response }).response.json()).toEqual({
+        error: 'invalid_client',
+        error_description: expect.any(String),
+      });
+      const wrongPost = await oidc.discovery(
+        new URL(issuer),
+        client.clientId,
+        `${client.clientSecret}x`,
+        oidc.ClientSecretPost(),
+        insecure,
+      );
+      await expect(oidc.clientCredentialsGrant(wrongPost)).rejects.toMatchObject({
+        name: 'ResponseBodyError',
+        error: 'invalid_client',
+        status: 401,
+      });
     });
 
     it('refreshes a token issued to the client: a new, different pair; the old refresh token is then refused (reuse)', async () => {
@@ -168,7 +238,9 @@ describe('interop with third-party libraries (e2e)', () => {
       expect(narrowed.refresh_token).not.toBe(refreshed.refresh_token);
 
       // Another client of the same tenant cannot use this family.
-      await expect(oidc.refreshTokenGrant(await basicConfig(otherClient), narrowed.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+      await expect(oidc.refreshTokenGrant(await basicConfig(otherClient), narrowed.refresh_token!)).rejects.toMatchObject({
+        error: 'invalid_grant',
+      });
       // The grace window is 0 here: presenting a used token is reuse, and it ends the family — the newest token too.
       await expect(oidc.refreshTokenGrant(config, issued.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant', status: 400 });
       await expect(oidc.refreshTokenGrant(config, narrowed.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant', status: 400 });
@@ -179,14 +251,26 @@ describe('interop with third-party libraries (e2e)', () => {
         const { access_token: accessToken } = await oidc.clientCredentialsGrant(config, { scope: 'orders:write' });
         const before = await oidc.tokenIntrospection(config, accessToken);
         expect(before).toMatchObject({
-          active: true, iss: issuer, sub: client.clientId, aud: issuer, client_id: client.clientId, scope: 'orders:write',
-          tenant_id: tenant.id, token_type: 'Bearer', jti: expect.any(String), exp: expect.any(Number), iat: expect.any(Number),
+          active: true,
+          iss: issuer,
+          sub: client.clientId,
+          aud: issuer,
+          client_id: client.clientId,
+          scope: 'orders:write',
+          tenant_id: tenant.id,
+          token_type: 'Bearer',
+          jti: expect.any(String),
+          exp: expect.any(Number),
+          iat: expect.any(Number),
         });
 
         await oidc.tokenRevocation(config, accessToken, { token_type_hint: 'access_token' });
         expect(await oidc.tokenIntrospection(config, accessToken)).toEqual({ active: false });
         // The effect is real beyond introspection: the jti is on the denylist and forward-auth refuses the token.
-        const rows = await t.sql<{ count: string }>('SELECT count(*)::text AS count FROM revoked_jtis WHERE tenant_id = $1 AND jti = $2', [tenant.id, before.jti]);
+        const rows = await t.sql<{ count: string }>('SELECT count(*)::text AS count FROM revoked_jtis WHERE tenant_id = $1 AND jti = $2', [
+          tenant.id,
+          before.jti,
+        ]);
         expect(rows[0].count).toBe('1');
         const forward = await fetch(`${issuer}/v1/auth/verify`, { headers: { authorization: `Bearer ${accessToken}` } });
         expect(forward.status).toBe(401);

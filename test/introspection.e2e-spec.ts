@@ -17,15 +17,22 @@ describe('OAuth introspection (RFC 7662) and revocation (RFC 7009) (e2e)', () =>
     tenant = await createTenant(t, 'introspection');
     other = await createTenant(t, 'introspection-other');
     key = await registerKey(t, tenant);
-    const created = await t.http.post(`/v1/tenants/${tenant.id}/clients`).set(tenant.apiKey).send({ name: 'resource-server', scopes: ['orders:read'] }).expect(201);
+    const created = await t.http
+      .post(`/v1/tenants/${tenant.id}/clients`)
+      .set(tenant.apiKey)
+      .send({ name: 'resource-server', scopes: ['orders:read'] })
+      .expect(201);
     client = { clientId: created.body.clientId, clientSecret: created.body.clientSecret };
   });
   afterEach(() => jest.restoreAllMocks());
   afterAll(() => t.close());
 
-  const introspect = (body: object, headers: Record<string, string> = tenant.apiKey) => t.http.post('/oauth/introspect').set(headers).send(body);
+  const introspect = (body: object, headers: Record<string, string> = tenant.apiKey) =>
+    t.http.post('/oauth/introspect').set(headers).send(body);
   const revoke = (body: object, headers: Record<string, string> = tenant.apiKey) => t.http.post('/oauth/revoke').set(headers).send(body);
-  const basic = () => ({ authorization: `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret)}`).toString('base64')}` });
+  const basic = () => ({
+    authorization: `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret)}`).toString('base64')}`,
+  });
 
   describe('POST /oauth/introspect', () => {
     it('answers an own access token as active with the RFC 7662 members, and no-store', async () => {
@@ -51,7 +58,12 @@ describe('OAuth introspection (RFC 7662) and revocation (RFC 7009) (e2e)', () =>
 
     it('answers the Ampersand token as active with groupRef and consumerRef, for a form body with client_secret_basic', async () => {
       const token = key.sign(ampersandClaims());
-      const res = await t.http.post('/oauth/introspect').set(basic()).type('form').send(form({ token, token_type_hint: 'access_token' })).expect(200);
+      const res = await t.http
+        .post('/oauth/introspect')
+        .set(basic())
+        .type('form')
+        .send(form({ token, token_type_hint: 'access_token' }))
+        .expect(200);
       expect(res.body).toEqual({
         active: true,
         sub: 'user-7',
@@ -88,7 +100,9 @@ describe('OAuth introspection (RFC 7662) and revocation (RFC 7009) (e2e)', () =>
         expect({ name, status: res.status, body: res.body }).toEqual({ name, status: 200, body: { active: false } });
       }
       // The other tenant sees its own token as active.
-      await introspect({ token: foreign.access_token }, other.apiKey).expect(200).expect((r) => expect(r.body.active).toBe(true));
+      await introspect({ token: foreign.access_token }, other.apiKey)
+        .expect(200)
+        .expect((r) => expect(r.body.active).toBe(true));
     });
 
     it('accepts a custom audience listed in VERIFY_AUDIENCES', async () => {
@@ -116,7 +130,9 @@ describe('OAuth introspection (RFC 7662) and revocation (RFC 7009) (e2e)', () =>
 
     it('follows the clock: a token past exp + tolerance turns inactive', async () => {
       const token = key.sign(ampersandClaims());
-      await introspect({ token }).expect(200).expect((r) => expect(r.body.active).toBe(true));
+      await introspect({ token })
+        .expect(200)
+        .expect((r) => expect(r.body.active).toBe(true));
       jest.spyOn(t.tessera.app.get(Clock), 'now').mockReturnValue(new Date(Date.now() + 700_000));
       await introspect({ token }).expect(200, { active: false });
     });
@@ -132,7 +148,9 @@ describe('OAuth introspection (RFC 7662) and revocation (RFC 7009) (e2e)', () =>
       expect(fa.body.code).toBe('TOKEN_REVOKED');
       const jti = JSON.parse(Buffer.from(access_token.split('.')[1], 'base64url').toString()).jti;
       expect(await t.sql('SELECT tenant_id FROM revoked_jtis WHERE jti = $1', [jti])).toEqual([{ tenant_id: tenant.id }]);
-      const audit = await t.sql<{ type: string; actor: string; details: string }>("SELECT type, actor, details::text FROM audit_events WHERE type = 'access_token.revoked'");
+      const audit = await t.sql<{ type: string; actor: string; details: string }>(
+        "SELECT type, actor, details::text FROM audit_events WHERE type = 'access_token.revoked'",
+      );
       expect(audit.some((row) => row.details.includes(jti) && row.actor.startsWith('api-key:'))).toBe(true);
       expect(JSON.stringify(audit)).not.toContain(access_token);
     });
@@ -151,8 +169,17 @@ describe('OAuth introspection (RFC 7662) and revocation (RFC 7009) (e2e)', () =>
 
     it('ends a refresh token’s family, with a form body and the hint wrong on purpose', async () => {
       const { refresh_token } = await issueToken(t, tenant);
-      await t.http.post('/oauth/revoke').set(tenant.apiKey).type('form').send(form({ token: refresh_token!, token_type_hint: 'access_token' })).expect(200);
-      const refreshed = await t.http.post('/oauth/token').type('form').send(form({ grant_type: 'refresh_token', refresh_token: refresh_token! })).expect(400);
+      await t.http
+        .post('/oauth/revoke')
+        .set(tenant.apiKey)
+        .type('form')
+        .send(form({ token: refresh_token!, token_type_hint: 'access_token' }))
+        .expect(200);
+      const refreshed = await t.http
+        .post('/oauth/token')
+        .type('form')
+        .send(form({ grant_type: 'refresh_token', refresh_token: refresh_token! }))
+        .expect(400);
       expect(refreshed.body.error).toBe('invalid_grant');
     });
 
@@ -160,9 +187,15 @@ describe('OAuth introspection (RFC 7662) and revocation (RFC 7009) (e2e)', () =>
       const foreign = await issueToken(t, other);
       for (const token of ['unknown', 'a.b.c', `trt_${'A'.repeat(43)}`, foreign.access_token, foreign.refresh_token!]) {
         const res = await revoke({ token });
-        expect({ token: token.slice(0, 12), status: res.status, text: res.text }).toEqual({ token: token.slice(0, 12), status: 200, text: '' });
+        expect({ token: token.slice(0, 12), status: res.status, text: res.text }).toEqual({
+          token: token.slice(0, 12),
+          status: 200,
+          text: '',
+        });
       }
-      await introspect({ token: foreign.access_token }, other.apiKey).expect(200).expect((r) => expect(r.body.active).toBe(true));
+      await introspect({ token: foreign.access_token }, other.apiKey)
+        .expect(200)
+        .expect((r) => expect(r.body.active).toBe(true));
       await t.http.post('/oauth/token').send({ grant_type: 'refresh_token', refresh_token: foreign.refresh_token }).expect(200);
     });
 
@@ -171,7 +204,9 @@ describe('OAuth introspection (RFC 7662) and revocation (RFC 7009) (e2e)', () =>
       expect((await revoke({ token: access_token }, {}).expect(401)).body.error).toBe('invalid_client');
       expect((await revoke({ token: access_token }, { 'x-api-key': t.adminKey }).expect(401)).body.error).toBe('invalid_client');
       expect((await revoke({}).expect(400)).body).toEqual({ error: 'invalid_request', error_description: 'token is required' });
-      await introspect({ token: access_token }).expect(200).expect((r) => expect(r.body.active).toBe(true));
+      await introspect({ token: access_token })
+        .expect(200)
+        .expect((r) => expect(r.body.active).toBe(true));
     });
   });
 

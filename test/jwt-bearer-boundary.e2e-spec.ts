@@ -6,7 +6,8 @@ const PUBLIC_URL = 'https://tessera.test';
 const TOKEN_ENDPOINT = `${PUBLIC_URL}/oauth/token`;
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
-const payloadOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as Record<string, number | string>;
+const payloadOf = (token: string) =>
+  JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as Record<string, number | string>;
 
 /**
  * Issue 17.1: a bearer token and a jwt-bearer assertion are not interchangeable (docs/adr/0014).
@@ -16,11 +17,16 @@ const payloadOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1],
 describe('jwt-bearer assertions versus bearer tokens (e2e)', () => {
   async function boundary(t: TestApp, tenant: TestTenant, key: TestRegisteredKey) {
     const now = () => Math.floor(Date.now() / 1000);
-    const sign = (claims: Record<string, unknown>) => key.sign({ sub: 'user-1', jti: randomUUID(), iat: now(), exp: now() + 300, ...claims });
+    const sign = (claims: Record<string, unknown>) =>
+      key.sign({ sub: 'user-1', jti: randomUUID(), iat: now(), exp: now() + 300, ...claims });
     const exchange = (assertion: string, extra: Record<string, string> = {}) =>
-      t.http.post('/oauth/token').type('form').send({ grant_type: JWT_BEARER, assertion, ...extra });
+      t.http
+        .post('/oauth/token')
+        .type('form')
+        .send({ grant_type: JWT_BEARER, assertion, ...extra });
     const forwardAuth = (token: string) => t.http.get('/v1/auth/verify').set('authorization', `Bearer ${token}`);
-    const introspect = async (token: string) => (await t.http.post('/oauth/introspect').set(tenant.apiKey).send({ token }).expect(200)).body.active as boolean;
+    const introspect = async (token: string) =>
+      (await t.http.post('/oauth/introspect').set(tenant.apiKey).send({ token }).expect(200)).body.active as boolean;
     return { now, sign, exchange, forwardAuth, introspect };
   }
 
@@ -44,7 +50,10 @@ describe('jwt-bearer assertions versus bearer tokens (e2e)', () => {
       expect(await b.introspect(bearer)).toBe(true);
       for (const extra of [{}, { scope: 'admin anything' }] as Record<string, string>[]) {
         const res = await b.exchange(bearer, extra);
-        expect({ status: res.status, body: res.body }).toEqual({ status: 400, body: { error: 'invalid_grant', error_description: expect.stringContaining('aud') } });
+        expect({ status: res.status, body: res.body }).toEqual({
+          status: 400,
+          body: { error: 'invalid_grant', error_description: expect.stringContaining('aud') },
+        });
       }
     });
 
@@ -67,7 +76,9 @@ describe('jwt-bearer assertions versus bearer tokens (e2e)', () => {
       expect(payloadOf(none.body.access_token).scope).toBe('');
       // Within the assertion's own scope claim only.
       await b.exchange(b.sign({ aud: TOKEN_ENDPOINT, scope: 'orders:read' }), { scope: 'orders:read admin' }).expect(400);
-      const narrowed = await b.exchange(b.sign({ aud: TOKEN_ENDPOINT, scope: 'orders:read orders:write' }), { scope: 'orders:read' }).expect(200);
+      const narrowed = await b
+        .exchange(b.sign({ aud: TOKEN_ENDPOINT, scope: 'orders:read orders:write' }), { scope: 'orders:read' })
+        .expect(200);
       expect(narrowed.body.scope).toBe('orders:read');
     });
 

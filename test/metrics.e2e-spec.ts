@@ -1,6 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource, QueryRunner } from 'typeorm';
 import { NotificationsService } from '../src/database/notifications.service';
@@ -97,7 +97,11 @@ describe('operator metrics on /metrics (e2e)', () => {
     expect((await scrape()).get(`${METRIC_NAMES.keyNextActivation}{algorithm="RS256"}`)!).toBeLessThan(untilActive);
 
     // Activated by the periodic check: the previous key now retires after the token lifetime plus tolerance.
-    await eventually(async () => (await scrape()).has(`${METRIC_NAMES.keyNextRetirement}{algorithm="RS256"}`), 8000, 'the previous key retiring');
+    await eventually(
+      async () => (await scrape()).has(`${METRIC_NAMES.keyNextRetirement}{algorithm="RS256"}`),
+      8000,
+      'the previous key retiring',
+    );
     const retiring = await scrape();
     expect(retiring.has(`${METRIC_NAMES.keyNextActivation}{algorithm="RS256"}`)).toBe(false);
     const untilRetired = retiring.get(`${METRIC_NAMES.keyNextRetirement}{algorithm="RS256"}`)!;
@@ -138,7 +142,9 @@ describe('operator metrics on /metrics (e2e)', () => {
     const exposed = new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]));
     const used = (file: string) => {
       const names = new Set<string>();
-      for (const m of readFileSync(join(DEPLOY, file), 'utf8').matchAll(/\b(tessera_[a-z_]+|http_request_[a-z_]+|process_[a-z_]+|nodejs_[a-z0-9_]+)\b/g)) {
+      for (const m of readFileSync(join(DEPLOY, file), 'utf8').matchAll(
+        /\b(tessera_[a-z_]+|http_request_[a-z_]+|process_[a-z_]+|nodejs_[a-z0-9_]+)\b/g,
+      )) {
         // Histogram series are published under the histogram's name.
         names.add(m[1].replace(/_(bucket|count|sum)$/, ''));
       }

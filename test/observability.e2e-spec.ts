@@ -33,24 +33,44 @@ describe('health, metrics, OpenAPI and logs (e2e)', () => {
     }
     // Every route Fastify serves from our controllers (not the docs themselves) must be documented.
     const fastify = t.tessera.app.getHttpAdapter().getInstance();
-    const served = fastify
-      .printRoutes({ commonPrefix: false })
-      .split('\n')
-      .filter(Boolean);
+    const served = fastify.printRoutes({ commonPrefix: false }).split('\n').filter(Boolean);
     expect(served.length).toBeGreaterThan(0);
     // The HTTP surface of docs/http-api.md.
     const expected = [
-      'POST /v1/tenants', 'GET /v1/tenants', 'GET /v1/tenants/{tenantId}', 'PATCH /v1/tenants/{tenantId}', 'DELETE /v1/tenants/{tenantId}',
-      'POST /v1/tenants/{tenantId}/api-keys', 'GET /v1/tenants/{tenantId}/api-keys', 'DELETE /v1/tenants/{tenantId}/api-keys/{id}',
-      'GET /v1/signing-keys', 'POST /v1/signing-keys/rotate',
-      'POST /v1/tenants/{tenantId}/jwt-keys', 'GET /v1/tenants/{tenantId}/jwt-keys', 'GET /v1/tenants/{tenantId}/jwt-keys/{kid}',
-      'PATCH /v1/tenants/{tenantId}/jwt-keys/{kid}', 'DELETE /v1/tenants/{tenantId}/jwt-keys/{kid}', 'GET /v1/tenants/{tenantId}/jwks.json',
-      'POST /v1/tenants/{tenantId}/tokens', 'POST /v1/tenants/{tenantId}/clients', 'GET /v1/tenants/{tenantId}/clients',
-      'DELETE /v1/tenants/{tenantId}/clients/{clientId}', 'POST /v1/tenants/{tenantId}/subjects/{sub}/revoke',
-      'GET /v1/tenants/{tenantId}/audit-events', 'GET /v1/audit-events',
-      'POST /oauth/token', 'POST /oauth/revoke', 'POST /oauth/introspect', 'GET /v1/auth/verify', 'GET /v1/me',
-      'GET /.well-known/jwks.json', 'GET /.well-known/oauth-authorization-server', 'GET /.well-known/openid-configuration',
-      'GET /health/live', 'GET /health/ready', 'GET /metrics',
+      'POST /v1/tenants',
+      'GET /v1/tenants',
+      'GET /v1/tenants/{tenantId}',
+      'PATCH /v1/tenants/{tenantId}',
+      'DELETE /v1/tenants/{tenantId}',
+      'POST /v1/tenants/{tenantId}/api-keys',
+      'GET /v1/tenants/{tenantId}/api-keys',
+      'DELETE /v1/tenants/{tenantId}/api-keys/{id}',
+      'GET /v1/signing-keys',
+      'POST /v1/signing-keys/rotate',
+      'POST /v1/tenants/{tenantId}/jwt-keys',
+      'GET /v1/tenants/{tenantId}/jwt-keys',
+      'GET /v1/tenants/{tenantId}/jwt-keys/{kid}',
+      'PATCH /v1/tenants/{tenantId}/jwt-keys/{kid}',
+      'DELETE /v1/tenants/{tenantId}/jwt-keys/{kid}',
+      'GET /v1/tenants/{tenantId}/jwks.json',
+      'POST /v1/tenants/{tenantId}/tokens',
+      'POST /v1/tenants/{tenantId}/clients',
+      'GET /v1/tenants/{tenantId}/clients',
+      'DELETE /v1/tenants/{tenantId}/clients/{clientId}',
+      'POST /v1/tenants/{tenantId}/subjects/{sub}/revoke',
+      'GET /v1/tenants/{tenantId}/audit-events',
+      'GET /v1/audit-events',
+      'POST /oauth/token',
+      'POST /oauth/revoke',
+      'POST /oauth/introspect',
+      'GET /v1/auth/verify',
+      'GET /v1/me',
+      'GET /.well-known/jwks.json',
+      'GET /.well-known/oauth-authorization-server',
+      'GET /.well-known/openid-configuration',
+      'GET /health/live',
+      'GET /health/ready',
+      'GET /metrics',
     ];
     for (const route of expected) expect(documented).toContain(route);
     const ui = await t.http.get('/docs').redirects(1);

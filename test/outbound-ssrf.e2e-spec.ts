@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { AddressInfo, createServer, Server, Socket } from 'node:net';
-import { signTestJwt } from './utils/test-jwt';
 import { startTestApp, TestApp } from './utils/test-app';
+import { signTestJwt } from './utils/test-jwt';
 
 const PUBLIC_URL = 'https://tessera.test';
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -24,18 +24,36 @@ describe('outbound fetches refuse internal addresses (e2e)', () => {
   let tenant: { id: string; key: { 'x-api-key': string } };
   const signer = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
 
-  const createClient = (body: Record<string, unknown>) => t.http.post(`/v1/tenants/${tenant.id}/clients`).set(tenant.key).send({ name: 'svc', scopes: ['orders:read'], ...body });
+  const createClient = (body: Record<string, unknown>) =>
+    t.http
+      .post(`/v1/tenants/${tenant.id}/clients`)
+      .set(tenant.key)
+      .send({ name: 'svc', scopes: ['orders:read'], ...body });
   const trust = (body: Record<string, unknown>) => t.http.post(`/v1/tenants/${tenant.id}/trusted-issuers`).set(tenant.key).send(body);
   const token = (clientAssertion: string) =>
-    t.http.post('/oauth/token').type('form').send({ grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: clientAssertion });
+    t.http
+      .post('/oauth/token')
+      .type('form')
+      .send({ grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: clientAssertion });
 
   function assertion(iss: string, sub: string): string {
     const now = Math.floor(Date.now() / 1000);
-    return signTestJwt({ alg: 'ES256', kid: 'k1' }, { iss, sub, aud: PUBLIC_URL, iat: now, exp: now + 60, jti: randomUUID() }, signer, 'ES256');
+    return signTestJwt(
+      { alg: 'ES256', kid: 'k1' },
+      { iss, sub, aud: PUBLIC_URL, iat: now, exp: now + 60, jti: randomUUID() },
+      signer,
+      'ES256',
+    );
   }
 
   async function lastRefusal() {
-    return (await t.http.get('/v1/audit-events').query({ type: 'client.assertion_refused', limit: 1 }).set({ 'x-api-key': t.adminKey }).expect(200)).body[0];
+    return (
+      await t.http
+        .get('/v1/audit-events')
+        .query({ type: 'client.assertion_refused', limit: 1 })
+        .set({ 'x-api-key': t.adminKey })
+        .expect(200)
+    ).body[0];
   }
 
   beforeAll(async () => {
@@ -60,7 +78,9 @@ describe('outbound fetches refuse internal addresses (e2e)', () => {
   });
 
   it('refuses a private_key_jwt client whose jwksUri resolves to loopback: 401 invalid_client, no connection made', async () => {
-    const client = (await createClient({ tokenEndpointAuthMethod: 'private_key_jwt', jwksUri: `https://localhost:${port}/jwks` }).expect(201)).body;
+    const client = (
+      await createClient({ tokenEndpointAuthMethod: 'private_key_jwt', jwksUri: `https://localhost:${port}/jwks` }).expect(201)
+    ).body;
     const before = connections;
     const res = await token(assertion(client.clientId, client.clientId));
     expect({ status: res.status, error: res.body.error }).toEqual({ status: 401, error: 'invalid_client' });
@@ -73,7 +93,13 @@ describe('outbound fetches refuse internal addresses (e2e)', () => {
     const client = (await createClient({}).expect(201)).body;
     const withJwksUri = `https://localhost:${port}/with-jwks-uri`;
     const discovered = `https://localhost:${port}/discovered`;
-    await trust({ issuer: withJwksUri, jwksUri: `https://localhost:${port}/issuer-jwks`, audience: PUBLIC_URL, subject: 'workload', clientId: client.clientId }).expect(201);
+    await trust({
+      issuer: withJwksUri,
+      jwksUri: `https://localhost:${port}/issuer-jwks`,
+      audience: PUBLIC_URL,
+      subject: 'workload',
+      clientId: client.clientId,
+    }).expect(201);
     await trust({ issuer: discovered, audience: PUBLIC_URL, subject: 'workload', clientId: client.clientId }).expect(201);
     const before = connections;
     for (const issuer of [withJwksUri, discovered]) {
@@ -85,19 +111,48 @@ describe('outbound fetches refuse internal addresses (e2e)', () => {
   });
 
   it('refuses at registration, with 400, a URL whose host is a literal internal address (IPv4, IPv6, IPv4-mapped)', async () => {
-    const hosts = ['169.254.169.254', '10.0.0.1', '127.0.0.1', '100.64.0.1', '[::1]', '[fd00::1]', '[fe80::1]', '[::ffff:169.254.169.254]', '[::ffff:7f00:1]', '0.0.0.0'];
+    const hosts = [
+      '169.254.169.254',
+      '10.0.0.1',
+      '127.0.0.1',
+      '100.64.0.1',
+      '[::1]',
+      '[fd00::1]',
+      '[fe80::1]',
+      '[::ffff:169.254.169.254]',
+      '[::ffff:7f00:1]',
+      '0.0.0.0',
+    ];
     const client = (await createClient({}).expect(201)).body;
     for (const host of hosts) {
       const url = `https://${host}/jwks`;
       const asClient = await createClient({ tokenEndpointAuthMethod: 'private_key_jwt', jwksUri: url }).expect(400);
-      expect(asClient.body).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED', message: expect.stringMatching(/^jwksUri must not point at .*OUTBOUND_ALLOWED_NETWORKS/) });
-      const asJwksUri = await trust({ issuer: 'https://issuer.example', jwksUri: url, audience: PUBLIC_URL, subject: 'w', clientId: client.clientId }).expect(400);
+      expect(asClient.body).toMatchObject({
+        statusCode: 400,
+        code: 'VALIDATION_FAILED',
+        message: expect.stringMatching(/^jwksUri must not point at .*OUTBOUND_ALLOWED_NETWORKS/),
+      });
+      const asJwksUri = await trust({
+        issuer: 'https://issuer.example',
+        jwksUri: url,
+        audience: PUBLIC_URL,
+        subject: 'w',
+        clientId: client.clientId,
+      }).expect(400);
       expect(asJwksUri.body.message).toMatch(/^jwksUri must not point at/);
-      const asDiscovery = await trust({ issuer: `https://${host}`, audience: PUBLIC_URL, subject: 'w', clientId: client.clientId }).expect(400);
+      const asDiscovery = await trust({ issuer: `https://${host}`, audience: PUBLIC_URL, subject: 'w', clientId: client.clientId }).expect(
+        400,
+      );
       expect(asDiscovery.body.message).toMatch(/^issuer must not point at/);
     }
     // An issuer that is never fetched (its keys come from a jwksUri) may be any URL.
-    await trust({ issuer: 'https://10.0.0.1', jwksUri: 'https://keys.example/jwks', audience: PUBLIC_URL, subject: 'w', clientId: client.clientId }).expect(201);
+    await trust({
+      issuer: 'https://10.0.0.1',
+      jwksUri: 'https://keys.example/jwks',
+      audience: PUBLIC_URL,
+      subject: 'w',
+      clientId: client.clientId,
+    }).expect(201);
     expect(connections).toBe(0);
   });
 });

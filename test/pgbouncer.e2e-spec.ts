@@ -1,6 +1,6 @@
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import { createLocalJWKSet, decodeProtectedHeader, JSONWebKeySet, jwtVerify, SignJWT } from 'jose';
+import { Client } from 'pg';
 import { MIGRATIONS } from '../src/database/migrations';
 import { NotificationsService } from '../src/database/notifications.service';
 import { runMigrations } from '../src/database/run-migrations';
@@ -247,7 +247,11 @@ describe('behind PgBouncer in transaction pooling (e2e)', () => {
 
     async issuance(a: TestApp, b: TestApp): Promise<void> {
       const tenant = await createTenant(a, `pgb-issue-${randomUUID().slice(0, 8)}`);
-      const issued = await a.http.post(`/v1/tenants/${tenant.id}/tokens`).set(tenant.apiKey).send({ sub: 'alice', scope: 'read' }).expect(201);
+      const issued = await a.http
+        .post(`/v1/tenants/${tenant.id}/tokens`)
+        .set(tenant.apiKey)
+        .send({ sub: 'alice', scope: 'read' })
+        .expect(201);
       const jwks = (await b.http.get('/.well-known/jwks.json').expect(200)).body as JSONWebKeySet;
       const { payload } = await jwtVerify(issued.body.access_token, createLocalJWKSet(jwks), { issuer: PUBLIC_URL });
       expect(payload).toMatchObject({ sub: 'alice', tenant_id: tenant.id });
@@ -256,11 +260,14 @@ describe('behind PgBouncer in transaction pooling (e2e)', () => {
 
     async refreshRace(a: TestApp, b: TestApp): Promise<void> {
       const tenant = await createTenant(a, `pgb-refresh-${randomUUID().slice(0, 8)}`);
-      let token = (await a.http.post(`/v1/tenants/${tenant.id}/tokens`).set(tenant.apiKey).send({ sub: 'bob', scope: 'read' }).expect(201)).body.refresh_token as string;
+      let token = (await a.http.post(`/v1/tenants/${tenant.id}/tokens`).set(tenant.apiKey).send({ sub: 'bob', scope: 'read' }).expect(201))
+        .body.refresh_token as string;
       const first = token;
       for (let round = 0; round < 15; round++) {
         const results = await Promise.all(
-          Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).http.post('/oauth/token').type('form').send({ grant_type: 'refresh_token', refresh_token: token })),
+          Array.from({ length: 8 }, (_, i) =>
+            (i % 2 ? a : b).http.post('/oauth/token').type('form').send({ grant_type: 'refresh_token', refresh_token: token }),
+          ),
         );
         // Within the grace window every concurrent presentation gets the same child.
         expect(results.map((x) => x.status)).toEqual(Array(8).fill(200));
@@ -280,14 +287,28 @@ describe('behind PgBouncer in transaction pooling (e2e)', () => {
       const tenant = await createTenant(a, `pgb-jwt-${randomUUID().slice(0, 8)}`);
       const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
       const pem = pair.publicKey.export({ type: 'spki', format: 'pem' }) as string;
-      const kid = (await a.http.post(`/v1/tenants/${tenant.id}/jwt-keys`).set(tenant.apiKey).send({ label: 'backend', algorithm: 'RS256', publicKeyPem: pem }).expect(201)).body.kid;
+      const kid = (
+        await a.http
+          .post(`/v1/tenants/${tenant.id}/jwt-keys`)
+          .set(tenant.apiKey)
+          .send({ label: 'backend', algorithm: 'RS256', publicKeyPem: pem })
+          .expect(201)
+      ).body.kid;
       for (let round = 0; round < 3; round++) {
         const now = Math.floor(Date.now() / 1000);
-        const assertion = await new SignJWT({ sub: 'user-1', jti: randomUUID(), aud: `${PUBLIC_URL}/oauth/token`, iat: now, exp: now + 120 })
+        const assertion = await new SignJWT({
+          sub: 'user-1',
+          jti: randomUUID(),
+          aud: `${PUBLIC_URL}/oauth/token`,
+          iat: now,
+          exp: now + 120,
+        })
           .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
           .sign(pair.privateKey);
         const results = await Promise.all(
-          Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).http.post('/oauth/token').type('form').send({ grant_type: JWT_BEARER, assertion })),
+          Array.from({ length: 10 }, (_, i) =>
+            (i % 2 ? a : b).http.post('/oauth/token').type('form').send({ grant_type: JWT_BEARER, assertion }),
+          ),
         );
         expect(results.map((x) => x.status).sort()).toEqual([200, ...Array(9).fill(400)]);
         for (const x of results.filter((y) => y.status === 400)) expect(x.body.error).toBe('invalid_grant');
@@ -304,12 +325,19 @@ describe('behind PgBouncer in transaction pooling (e2e)', () => {
       expect(ra.body.kid).toBe(rb.body.kid);
       const [{ count }] = await a.sql<{ count: string }>(`SELECT count(*) FROM signing_keys WHERE status = 'pending'`);
       expect(count).toBe('1');
-      const [{ creators }] = await a.sql<{ creators: string }>(`SELECT count(*) AS creators FROM audit_events WHERE type = 'signing_key.created' AND subject = $1`, [ra.body.kid]);
+      const [{ creators }] = await a.sql<{ creators: string }>(
+        `SELECT count(*) AS creators FROM audit_events WHERE type = 'signing_key.created' AND subject = $1`,
+        [ra.body.kid],
+      );
       expect(creators).toBe('1');
 
       const emergency = await a.http.post('/v1/signing-keys/rotate?immediate=true').set(admin(a)).expect(201);
       const signer = b.tessera.app.get(SigningService);
-      const ms = await within(boundMs, async () => decodeProtectedHeader(await signer.sign({ sub: 'x' })).kid === emergency.body.kid, 'emergency key on the other replica');
+      const ms = await within(
+        boundMs,
+        async () => decodeProtectedHeader(await signer.sign({ sub: 'x' })).kid === emergency.body.kid,
+        'emergency key on the other replica',
+      );
       const [{ active }] = await a.sql<{ active: string }>(`SELECT count(*) AS active FROM signing_keys WHERE status = 'active'`);
       expect(active).toBe('1');
       return ms;
@@ -322,7 +350,11 @@ describe('behind PgBouncer in transaction pooling (e2e)', () => {
       const bearer = { authorization: `Bearer ${issued.body.access_token}` };
       await b.http.get('/v1/auth/verify').set(bearer).expect(200);
       await a.http.post(`/v1/tenants/${tenant.id}/subjects/mallory/revoke`).set(admin(a)).expect(200);
-      await within(boundMs, async () => (await b.http.get('/v1/auth/verify').set(bearer)).status === 401, 'subject revocation on the other replica');
+      await within(
+        boundMs,
+        async () => (await b.http.get('/v1/auth/verify').set(bearer)).status === 401,
+        'subject revocation on the other replica',
+      );
     },
   };
 });

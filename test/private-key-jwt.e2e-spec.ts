@@ -1,8 +1,8 @@
 import { generateKeyPairSync, KeyObject, randomUUID, webcrypto } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { freePort } from './utils/process';
-import { signTestJwt } from './utils/test-jwt';
 import { startTestApp, TestApp } from './utils/test-app';
+import { signTestJwt } from './utils/test-jwt';
 import { startWorkloadIssuer, WorkloadIssuer } from './utils/workload-issuer';
 
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -25,11 +25,20 @@ describe('private_key_jwt clients (e2e)', () => {
   const admin = () => ({ 'x-api-key': t.adminKey });
   const insecure = { execute: [oidc.allowInsecureRequests] };
 
-  const createClient = (body: Record<string, unknown>) => t.http.post(`/v1/tenants/${tenant.id}/clients`).set(tenant.key).send({ name: 'svc', scopes: ['orders:read', 'orders:write'], ...body });
+  const createClient = (body: Record<string, unknown>) =>
+    t.http
+      .post(`/v1/tenants/${tenant.id}/clients`)
+      .set(tenant.key)
+      .send({ name: 'svc', scopes: ['orders:read', 'orders:write'], ...body });
 
   /** A CryptoKey for openid-client from a node KeyObject. */
-  async function cryptoKey(key: KeyObject, algorithm: webcrypto.RsaHashedImportParams | webcrypto.EcKeyImportParams): Promise<oidc.CryptoKey> {
-    return (await webcrypto.subtle.importKey('pkcs8', key.export({ type: 'pkcs8', format: 'der' }), algorithm, false, ['sign'])) as oidc.CryptoKey;
+  async function cryptoKey(
+    key: KeyObject,
+    algorithm: webcrypto.RsaHashedImportParams | webcrypto.EcKeyImportParams,
+  ): Promise<oidc.CryptoKey> {
+    return (await webcrypto.subtle.importKey('pkcs8', key.export({ type: 'pkcs8', format: 'der' }), algorithm, false, [
+      'sign',
+    ])) as oidc.CryptoKey;
   }
 
   async function lastAuditEvent(type: string) {
@@ -37,14 +46,26 @@ describe('private_key_jwt clients (e2e)', () => {
   }
 
   /** A hand-made assertion of the inline client (ES256, its kid), with `claims` over the defaults. */
-  function assertion(claims: Record<string, unknown> = {}, header: Record<string, unknown> = {}, key: KeyObject | string = es256.privateKey): string {
+  function assertion(
+    claims: Record<string, unknown> = {},
+    header: Record<string, unknown> = {},
+    key: KeyObject | string = es256.privateKey,
+  ): string {
     const now = Math.floor(Date.now() / 1000);
     const h = { alg: 'ES256', kid: es256.kid, ...header };
-    return signTestJwt(h, { iss: inline.clientId, sub: inline.clientId, aud: issuer, iat: now, exp: now + 60, jti: randomUUID(), ...claims }, key, String(h.alg));
+    return signTestJwt(
+      h,
+      { iss: inline.clientId, sub: inline.clientId, aud: issuer, iat: now, exp: now + 60, jti: randomUUID(), ...claims },
+      key,
+      String(h.alg),
+    );
   }
 
   const token = (clientAssertion: string, extra: Record<string, string> = {}) =>
-    t.http.post('/oauth/token').type('form').send({ grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: clientAssertion, ...extra });
+    t.http
+      .post('/oauth/token')
+      .type('form')
+      .send({ grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: clientAssertion, ...extra });
 
   async function expectRefused(response: Promise<{ status: number; body: Record<string, unknown> }>, reason: string) {
     const res = await response;
@@ -65,7 +86,12 @@ describe('private_key_jwt clients (e2e)', () => {
 
     const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     es256 = { privateKey: pair.privateKey, kid: 'billing-2026' };
-    inline = (await createClient({ tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [{ ...pair.publicKey.export({ format: 'jwk' }), kid: es256.kid }] } }).expect(201)).body;
+    inline = (
+      await createClient({
+        tokenEndpointAuthMethod: 'private_key_jwt',
+        jwks: { keys: [{ ...pair.publicKey.export({ format: 'jwk' }), kid: es256.kid }] },
+      }).expect(201)
+    ).body;
     keyHost = await startWorkloadIssuer();
     published = (await createClient({ tokenEndpointAuthMethod: 'private_key_jwt', jwksUri: keyHost.jwksUri }).expect(201)).body;
     secretClient = (await createClient({}).expect(201)).body;
@@ -79,7 +105,10 @@ describe('private_key_jwt clients (e2e)', () => {
   describe('creating clients', () => {
     it('answers no secret for a private_key_jwt client, and its keys as stored (kid, pinned alg, public members only)', async () => {
       expect(inline).not.toHaveProperty('clientSecret');
-      expect(inline).toMatchObject({ tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [{ kty: 'EC', crv: 'P-256', kid: es256.kid, alg: 'ES256', use: 'sig' }] } });
+      expect(inline).toMatchObject({
+        tokenEndpointAuthMethod: 'private_key_jwt',
+        jwks: { keys: [{ kty: 'EC', crv: 'P-256', kid: es256.kid, alg: 'ES256', use: 'sig' }] },
+      });
       expect(published).toMatchObject({ tokenEndpointAuthMethod: 'private_key_jwt', jwksUri: keyHost.jwksUri });
       expect(secretClient).toMatchObject({ tokenEndpointAuthMethod: 'client_secret_basic', clientSecret: expect.stringMatching(/^tcs_/) });
       const listed = (await t.http.get(`/v1/tenants/${tenant.id}/clients`).set(tenant.key).expect(200)).body;
@@ -89,9 +118,15 @@ describe('private_key_jwt clients (e2e)', () => {
     it('refuses private key material, HS keys, both or neither key source, and an http jwksUri off loopback, with 400', async () => {
       const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
       for (const [body, message] of [
-        [{ tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [rsa.privateKey.export({ format: 'jwk' })] } }, /private key material/],
+        [
+          { tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [rsa.privateKey.export({ format: 'jwk' })] } },
+          /private key material/,
+        ],
         [{ tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } }, /private key material/],
-        [{ tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [{ ...rsa.publicKey.export({ format: 'jwk' }), alg: 'HS256' }] } }, /asymmetric/],
+        [
+          { tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [{ ...rsa.publicKey.export({ format: 'jwk' }), alg: 'HS256' }] } },
+          /asymmetric/,
+        ],
         [{ tokenEndpointAuthMethod: 'private_key_jwt' }, /exactly one/],
         [{ tokenEndpointAuthMethod: 'private_key_jwt', jwksUri: 'http://example.com/jwks' }, /https/],
         [{ jwks: { keys: [rsa.publicKey.export({ format: 'jwk' })] } }, /only for/],
@@ -109,7 +144,9 @@ describe('private_key_jwt clients (e2e)', () => {
       expect(metadata.token_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post', 'private_key_jwt']);
       expect(metadata.introspection_endpoint_auth_methods_supported).toContain('private_key_jwt');
       expect(metadata.revocation_endpoint_auth_methods_supported).toContain('private_key_jwt');
-      expect(metadata.token_endpoint_auth_signing_alg_values_supported).toEqual(expect.arrayContaining(['RS256', 'PS256', 'ES256', 'EdDSA']));
+      expect(metadata.token_endpoint_auth_signing_alg_values_supported).toEqual(
+        expect.arrayContaining(['RS256', 'PS256', 'ES256', 'EdDSA']),
+      );
       expect(metadata.token_endpoint_auth_signing_alg_values_supported.some((a: string) => a.startsWith('HS') || a === 'none')).toBe(false);
     });
   });
@@ -117,7 +154,13 @@ describe('private_key_jwt clients (e2e)', () => {
   describe('openid-client v6 with PrivateKeyJwt', () => {
     it('client_credentials, introspection and revocation with an inline ES256 key', async () => {
       const key = await cryptoKey(es256.privateKey, { name: 'ECDSA', namedCurve: 'P-256' });
-      const config = await oidc.discovery(new URL(issuer), inline.clientId, undefined, oidc.PrivateKeyJwt({ key, kid: es256.kid }), insecure);
+      const config = await oidc.discovery(
+        new URL(issuer),
+        inline.clientId,
+        undefined,
+        oidc.PrivateKeyJwt({ key, kid: es256.kid }),
+        insecure,
+      );
       const tokens = await oidc.clientCredentialsGrant(config, { scope: 'orders:read' });
       expect(tokens).toMatchObject({ token_type: 'bearer', scope: 'orders:read' });
       const introspected = await oidc.tokenIntrospection(config, tokens.access_token);
@@ -126,26 +169,52 @@ describe('private_key_jwt clients (e2e)', () => {
       expect(await oidc.tokenIntrospection(config, tokens.access_token)).toEqual({ active: false });
       const accepted = await lastAuditEvent('client.assertion_accepted');
       expect(accepted).toMatchObject({ tenantId: tenant.id, subject: inline.clientId });
-      expect(accepted.details).toMatchObject({ method: 'private_key_jwt', usage: 'client_assertion', issuer: inline.clientId, subject: inline.clientId });
+      expect(accepted.details).toMatchObject({
+        method: 'private_key_jwt',
+        usage: 'client_assertion',
+        issuer: inline.clientId,
+        subject: inline.clientId,
+      });
     });
 
     it('client_credentials with an RS256 key published at the client’s jwksUri (no alg in the request: the key pins it)', async () => {
       const key = await cryptoKey(keyHost.privateKey, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' });
-      const config = await oidc.discovery(new URL(issuer), published.clientId, undefined, oidc.PrivateKeyJwt({ key, kid: keyHost.kid }), insecure);
+      const config = await oidc.discovery(
+        new URL(issuer),
+        published.clientId,
+        undefined,
+        oidc.PrivateKeyJwt({ key, kid: keyHost.kid }),
+        insecure,
+      );
       const tokens = await oidc.clientCredentialsGrant(config);
       expect(tokens.scope).toBe('orders:read orders:write');
       expect(await oidc.tokenIntrospection(config, tokens.access_token)).toMatchObject({ active: true, client_id: published.clientId });
       await oidc.tokenRevocation(config, tokens.access_token);
       // A key the client no longer publishes stops working once its JWKS is read again.
       keyHost.rotate();
-      const stale = await oidc.discovery(new URL(issuer), published.clientId, undefined, oidc.PrivateKeyJwt({ key, kid: 'not-published' }), insecure);
+      const stale = await oidc.discovery(
+        new URL(issuer),
+        published.clientId,
+        undefined,
+        oidc.PrivateKeyJwt({ key, kid: 'not-published' }),
+        insecure,
+      );
       await expect(oidc.clientCredentialsGrant(stale)).rejects.toMatchObject({ error: 'invalid_client', status: 401 });
     });
 
     it('leaves client_secret clients unchanged, and a private_key_jwt client cannot use a secret', async () => {
-      const config = await oidc.discovery(new URL(issuer), secretClient.clientId, secretClient.clientSecret, oidc.ClientSecretBasic(), insecure);
+      const config = await oidc.discovery(
+        new URL(issuer),
+        secretClient.clientId,
+        secretClient.clientSecret,
+        oidc.ClientSecretBasic(),
+        insecure,
+      );
       expect((await oidc.clientCredentialsGrant(config)).access_token).toEqual(expect.any(String));
-      const res = await t.http.post('/oauth/token').type('form').send({ grant_type: 'client_credentials', client_id: inline.clientId, client_secret: 'anything' });
+      const res = await t.http
+        .post('/oauth/token')
+        .type('form')
+        .send({ grant_type: 'client_credentials', client_id: inline.clientId, client_secret: 'anything' });
       expect(res.status).toBe(401);
       expect(res.body.error).toBe('invalid_client');
     });
@@ -167,7 +236,10 @@ describe('private_key_jwt clients (e2e)', () => {
       const once = assertion();
       await token(once).expect(200);
       await expectRefused(token(once), 'REPLAYED_JTI');
-      await expectRefused(t.http.post('/oauth/introspect').type('form').send({ token: 'x', client_assertion_type: ASSERTION_TYPE, client_assertion: once }), 'REPLAYED_JTI');
+      await expectRefused(
+        t.http.post('/oauth/introspect').type('form').send({ token: 'x', client_assertion_type: ASSERTION_TYPE, client_assertion: once }),
+        'REPLAYED_JTI',
+      );
     });
 
     it('missing jti', async () => {
@@ -181,7 +253,10 @@ describe('private_key_jwt clients (e2e)', () => {
     });
 
     it('HS256 assertion and alg none', async () => {
-      await expectRefused(token(assertion({}, { alg: 'HS256' }, 'a-shared-secret-long-enough-for-hs256-0123456789')), 'ALGORITHM_NOT_ALLOWED');
+      await expectRefused(
+        token(assertion({}, { alg: 'HS256' }, 'a-shared-secret-long-enough-for-hs256-0123456789')),
+        'ALGORITHM_NOT_ALLOWED',
+      );
       await expectRefused(token(assertion({}, { alg: 'none' }, '')), 'ALGORITHM_NOT_ALLOWED');
       // The key's pinned algorithm, not another one its type could verify.
       const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -208,10 +283,19 @@ describe('private_key_jwt clients (e2e)', () => {
 
     it('a deleted client is refused on the next request', async () => {
       const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-      const doomed = (await createClient({ tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [pair.publicKey.export({ format: 'jwk' })] } }).expect(201)).body;
+      const doomed = (
+        await createClient({
+          tokenEndpointAuthMethod: 'private_key_jwt',
+          jwks: { keys: [pair.publicKey.export({ format: 'jwk' })] },
+        }).expect(201)
+      ).body;
       const sign = () => {
         const now = Math.floor(Date.now() / 1000);
-        return signTestJwt({ alg: 'ES256' }, { iss: doomed.clientId, sub: doomed.clientId, aud: issuer, iat: now, exp: now + 60, jti: randomUUID() }, pair.privateKey);
+        return signTestJwt(
+          { alg: 'ES256' },
+          { iss: doomed.clientId, sub: doomed.clientId, aud: issuer, iat: now, exp: now + 60, jti: randomUUID() },
+          pair.privateKey,
+        );
       };
       await token(sign()).expect(200); // a single key: kid may be left out
       await t.http.delete(`/v1/tenants/${tenant.id}/clients/${doomed.clientId}`).set(tenant.key).expect(204);

@@ -2,19 +2,26 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestDatabase } from './utils/test-app';
 import { freePort, runMain, waitFor } from './utils/process';
-
+import { createTestDatabase } from './utils/test-app';
 
 describe('the built service as a process (e2e)', () => {
   it('stops at start with one line naming a bad variable, and no stack', async () => {
-    const p = runMain({ PORT: 'eighty', DATABASE_URL: 'postgres://x@127.0.0.1:1/x', DATA_DIR: mkdtempSync(join(tmpdir(), 'tessera-cfg-')) });
+    const p = runMain({
+      PORT: 'eighty',
+      DATABASE_URL: 'postgres://x@127.0.0.1:1/x',
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'tessera-cfg-')),
+    });
     expect(await p.exited).toBe(1);
     expect(p.output().trim()).toBe('Invalid configuration: PORT must be a number (got "eighty")');
   });
 
   it('requires its secrets in production', async () => {
-    const p = runMain({ NODE_ENV: 'production', DATABASE_URL: 'postgres://x@127.0.0.1:1/x', DATA_DIR: mkdtempSync(join(tmpdir(), 'tessera-cfg-')) });
+    const p = runMain({
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://x@127.0.0.1:1/x',
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'tessera-cfg-')),
+    });
     expect(await p.exited).toBe(1);
     expect(p.output()).toContain('ADMIN_API_KEY is required when NODE_ENV=production');
     expect(p.output()).not.toMatch(/\n\s+at /);
@@ -24,7 +31,14 @@ describe('the built service as a process (e2e)', () => {
     const db = await createTestDatabase();
     const port = await freePort();
     const adminKey = `admin_${randomBytes(24).toString('base64url')}`;
-    const p = runMain({ DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', ADMIN_API_KEY: adminKey, KEY_ENCRYPTION_KEY: randomBytes(32).toString('hex'), DATA_DIR: mkdtempSync(join(tmpdir(), 'tessera-log-')) });
+    const p = runMain({
+      DATABASE_URL: db.url,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      ADMIN_API_KEY: adminKey,
+      KEY_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'tessera-log-')),
+    });
     try {
       const base = `http://127.0.0.1:${port}`;
       await waitFor(() => p.output().includes('Tessera listening'), 30000, 'start-up');
@@ -37,7 +51,11 @@ describe('the built service as a process (e2e)', () => {
       }
 
       const post = (path: string, body: unknown, key: string) =>
-        fetch(base + path, { method: 'POST', headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        fetch(base + path, {
+          method: 'POST',
+          headers: { 'x-api-key': key, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
       const tenant = (await (await post('/v1/tenants', { name: 'logged' }, adminKey)).json()) as { id: string };
       const created = (await (await post(`/v1/tenants/${tenant.id}/api-keys`, {}, adminKey)).json()) as { key: string; prefix: string };
       const res = await fetch(`${base}/v1/tenants/${tenant.id}?token=secret-in-query`, {
@@ -45,13 +63,29 @@ describe('the built service as a process (e2e)', () => {
       });
       expect(res.status).toBe(200);
       expect(res.headers.get('x-request-id')).toBe('req-42');
-      const denied = await fetch(`${base}/v1/tenants`, { headers: { authorization: 'Bearer bearer-secret-value', 'x-api-key': 'wrong-secret-value' } });
+      const denied = await fetch(`${base}/v1/tenants`, {
+        headers: { authorization: 'Bearer bearer-secret-value', 'x-api-key': 'wrong-secret-value' },
+      });
       expect(denied.status).toBe(401);
 
-      await waitFor(() => p.output().includes('"req-42"'), 5000, 'the request log line').catch((e) => { throw new Error(e.message + p.output().slice(-3000)); });
-      const lines = p.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+      await waitFor(() => p.output().includes('"req-42"'), 5000, 'the request log line').catch((e) => {
+        throw new Error(e.message + p.output().slice(-3000));
+      });
+      const lines = p
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l));
       expect(lines.some((l) => l.reqId === 'req-42' && l.statusCode === 200 && l.route === '/v1/tenants/:tenantId')).toBe(true);
-      for (const secret of [adminKey, created.key, created.key.slice(created.prefix.length + 1), 'secret-in-query', 'cookie-secret', 'bearer-secret-value', 'wrong-secret-value']) {
+      for (const secret of [
+        adminKey,
+        created.key,
+        created.key.slice(created.prefix.length + 1),
+        'secret-in-query',
+        'cookie-secret',
+        'bearer-secret-value',
+        'wrong-secret-value',
+      ]) {
         expect(p.output()).not.toContain(secret);
       }
 

@@ -23,11 +23,23 @@ describe('refresh tokens: rotation and reuse detection (e2e)', () => {
 
   async function tenantContext(name: string, extra: Partial<RefreshGrantContext> = {}): Promise<RefreshGrantContext> {
     const res = await t.http.post('/v1/tenants').set(admin()).send({ name }).expect(201);
-    return { tenantId: res.body.id, sub: 'user-1', clientId: null, scope: 'read write', audience: ['https://api.example'], claims: { plan: 'pro' }, accessTokenTtl: 300, ...extra };
+    return {
+      tenantId: res.body.id,
+      sub: 'user-1',
+      clientId: null,
+      scope: 'read write',
+      audience: ['https://api.example'],
+      claims: { plan: 'pro' },
+      accessTokenTtl: 300,
+      ...extra,
+    };
   }
 
   const familyOf = async (token: string) => {
-    const rows = await t.sql<{ family_id: string }>(`SELECT family_id FROM refresh_tokens WHERE token_hash = sha256(convert_to($1, 'UTF8'))`, [token]);
+    const rows = await t.sql<{ family_id: string }>(
+      `SELECT family_id FROM refresh_tokens WHERE token_hash = sha256(convert_to($1, 'UTF8'))`,
+      [token],
+    );
     return rows[0]?.family_id;
   };
 
@@ -46,7 +58,9 @@ describe('refresh tokens: rotation and reuse detection (e2e)', () => {
 
     const familyId = await familyOf(issued.refreshToken);
     const rows = await t.sql<{ generation: number; parent_id: string | null; id: string; used_at: Date | null }>(
-      'SELECT id, generation, parent_id, used_at FROM refresh_tokens WHERE family_id = $1 ORDER BY generation', [familyId]);
+      'SELECT id, generation, parent_id, used_at FROM refresh_tokens WHERE family_id = $1 ORDER BY generation',
+      [familyId],
+    );
     expect(rows.map((r) => r.generation)).toEqual([0, 1, 2]);
     expect(rows[1].parent_id).toBe(rows[0].id);
     expect(rows[2].parent_id).toBe(rows[1].id);
@@ -68,11 +82,15 @@ describe('refresh tokens: rotation and reuse detection (e2e)', () => {
     const ctx = await tenantContext('rotate-race');
     const issued = await refresh.issue(ctx);
     const results = await Promise.allSettled(Array.from({ length: 20 }, () => refresh.rotate(issued.refreshToken, null)));
-    const children = results.map((r) => (r.status === 'fulfilled' ? r.value.refreshToken : `rejected: ${String((r as PromiseRejectedResult).reason)}`));
+    const children = results.map((r) =>
+      r.status === 'fulfilled' ? r.value.refreshToken : `rejected: ${String((r as PromiseRejectedResult).reason)}`,
+    );
     expect(new Set(children).size).toBe(1);
     expect(children[0]).toMatch(/^trt_/);
     const familyId = await familyOf(issued.refreshToken);
-    const rows = await t.sql<{ generation: number }>('SELECT generation FROM refresh_tokens WHERE family_id = $1 ORDER BY generation', [familyId]);
+    const rows = await t.sql<{ generation: number }>('SELECT generation FROM refresh_tokens WHERE family_id = $1 ORDER BY generation', [
+      familyId,
+    ]);
     expect(rows.map((r) => r.generation)).toEqual([0, 1]);
     // The family goes on from that one child.
     await expect(refresh.rotate(children[0], null)).resolves.toMatchObject({ context: ctx });
@@ -89,7 +107,9 @@ describe('refresh tokens: rotation and reuse detection (e2e)', () => {
       token = results[0].refreshToken;
     }
     const rows = await t.sql<{ family_id: string; generation: number }>(
-      'SELECT family_id, generation FROM refresh_tokens WHERE tenant_id = $1 ORDER BY generation', [ctx.tenantId]);
+      'SELECT family_id, generation FROM refresh_tokens WHERE tenant_id = $1 ORDER BY generation',
+      [ctx.tenantId],
+    );
     expect(new Set(rows.map((r) => r.family_id)).size).toBe(1);
     expect(rows.map((r) => r.generation)).toEqual(Array.from({ length: 201 }, (_, i) => i));
   });
@@ -119,34 +139,56 @@ describe('refresh tokens: rotation and reuse detection (e2e)', () => {
     const gen2 = await refresh.rotate(gen1.refreshToken, null);
 
     at(base, 6_001); // gen0 was used at base: 6 s ago, past the 5 s grace
-    await expect(refresh.rotate(issued.refreshToken, null)).rejects.toMatchObject({ error: 'invalid_grant', description: expect.stringMatching(/already used/) });
-    await expect(refresh.rotate(gen2.refreshToken, null)).rejects.toMatchObject({ error: 'invalid_grant', description: 'Refresh token was revoked' });
+    await expect(refresh.rotate(issued.refreshToken, null)).rejects.toMatchObject({
+      error: 'invalid_grant',
+      description: expect.stringMatching(/already used/),
+    });
+    await expect(refresh.rotate(gen2.refreshToken, null)).rejects.toMatchObject({
+      error: 'invalid_grant',
+      description: 'Refresh token was revoked',
+    });
     await expect(refresh.rotate(gen1.refreshToken, null)).rejects.toMatchObject({ error: 'invalid_grant' });
     // Presenting a token of the ended family again is not a second detection.
     await expect(refresh.rotate(issued.refreshToken, null)).rejects.toMatchObject({ error: 'invalid_grant' });
 
     const familyId = await familyOf(issued.refreshToken);
-    const [family] = await t.sql<{ revoked_reason: string; revoked_at: Date }>('SELECT revoked_reason, revoked_at FROM refresh_families WHERE id = $1', [familyId]);
+    const [family] = await t.sql<{ revoked_reason: string; revoked_at: Date }>(
+      'SELECT revoked_reason, revoked_at FROM refresh_families WHERE id = $1',
+      [familyId],
+    );
     expect(family).toEqual({ revoked_reason: 'reuse', revoked_at: new Date(base + 6_001) });
-    const tokens = await t.sql<{ revoked_at: Date | null; generation: number }>('SELECT generation, revoked_at FROM refresh_tokens WHERE family_id = $1 ORDER BY generation', [familyId]);
+    const tokens = await t.sql<{ revoked_at: Date | null; generation: number }>(
+      'SELECT generation, revoked_at FROM refresh_tokens WHERE family_id = $1 ORDER BY generation',
+      [familyId],
+    );
     expect(tokens.map((r) => r.revoked_at !== null)).toEqual([true, true, true]);
 
     const audit = await t.sql<{ type: string; actor: string; subject: string; details: Record<string, unknown> }>(
-      'SELECT type, actor, subject, details FROM audit_events WHERE tenant_id = $1', [ctx.tenantId]);
-    expect(audit).toEqual([{
-      type: 'refresh_token.reuse_detected',
-      actor: 'anonymous',
-      subject: 'user-1',
-      details: { familyId, generation: 0, usedAt: new Date(base).toISOString(), graceSeconds: 5 },
-    }]);
+      'SELECT type, actor, subject, details FROM audit_events WHERE tenant_id = $1',
+      [ctx.tenantId],
+    );
+    expect(audit).toEqual([
+      {
+        type: 'refresh_token.reuse_detected',
+        actor: 'anonymous',
+        subject: 'user-1',
+        details: { familyId, generation: 0, usedAt: new Date(base).toISOString(), graceSeconds: 5 },
+      },
+    ]);
     expect(JSON.stringify(audit)).not.toContain(issued.refreshToken.slice(4));
     expect(t.logs()).toContain('Refresh token reuse detected');
   });
 
   it('refuses unknown, malformed and expired tokens with invalid_grant, and slides the TTL on rotation', async () => {
     const ctx = await tenantContext('rotate-expiry');
-    await expect(refresh.rotate('trt_' + 'A'.repeat(43), null)).rejects.toMatchObject({ error: 'invalid_grant', description: 'Refresh token is invalid' });
-    await expect(refresh.rotate('not-a-token', null)).rejects.toMatchObject({ error: 'invalid_grant', description: 'Refresh token is invalid' });
+    await expect(refresh.rotate('trt_' + 'A'.repeat(43), null)).rejects.toMatchObject({
+      error: 'invalid_grant',
+      description: 'Refresh token is invalid',
+    });
+    await expect(refresh.rotate('not-a-token', null)).rejects.toMatchObject({
+      error: 'invalid_grant',
+      description: 'Refresh token is invalid',
+    });
     await expect(refresh.rotate('', null)).rejects.toMatchObject({ error: 'invalid_grant' });
 
     const base = Date.now();
@@ -156,7 +198,10 @@ describe('refresh tokens: rotation and reuse detection (e2e)', () => {
     const slid = await refresh.rotate(issued.refreshToken, null);
     expect(slid.expiresIn).toBe(14 * 86400); // 14 days from now, past the first token's expiry
     at(base, 24 * DAY + 1000);
-    await expect(refresh.rotate(slid.refreshToken, null)).rejects.toMatchObject({ error: 'invalid_grant', description: 'Refresh token expired' });
+    await expect(refresh.rotate(slid.refreshToken, null)).rejects.toMatchObject({
+      error: 'invalid_grant',
+      description: 'Refresh token expired',
+    });
     // An expired token does not end the family or count as reuse.
     expect(await t.sql(`SELECT * FROM audit_events WHERE tenant_id = $1`, [ctx.tenantId])).toEqual([]);
   });
@@ -176,7 +221,10 @@ describe('refresh tokens: rotation and reuse detection (e2e)', () => {
     const last = await refresh.rotate(token, null);
     expect(last.expiresIn).toBe(86400);
     at(base, 30 * DAY);
-    await expect(refresh.rotate(last.refreshToken, null)).rejects.toMatchObject({ error: 'invalid_grant', description: 'Refresh token expired' });
+    await expect(refresh.rotate(last.refreshToken, null)).rejects.toMatchObject({
+      error: 'invalid_grant',
+      description: 'Refresh token expired',
+    });
   });
 
   it('binds a client’s family to that client: invalid_client without a client, invalid_grant for another, without burning the token', async () => {
@@ -199,7 +247,10 @@ describe('refresh tokens: rotation and reuse detection (e2e)', () => {
     const ctx = await tenantContext('rotate-tenant');
     const issued = await refresh.issue(ctx);
     await t.http.patch(`/v1/tenants/${ctx.tenantId}`).set(admin()).send({ disabled: true }).expect(200);
-    await expect(refresh.rotate(issued.refreshToken, null)).rejects.toMatchObject({ error: 'invalid_grant', description: expect.stringMatching(/tenant is disabled/) });
+    await expect(refresh.rotate(issued.refreshToken, null)).rejects.toMatchObject({
+      error: 'invalid_grant',
+      description: expect.stringMatching(/tenant is disabled/),
+    });
     await t.http.patch(`/v1/tenants/${ctx.tenantId}`).set(admin()).send({ disabled: false }).expect(200);
     const next = await refresh.rotate(issued.refreshToken, null); // the refused attempt did not burn it
     await t.http.delete(`/v1/tenants/${ctx.tenantId}`).set(admin()).expect(204);
@@ -210,8 +261,14 @@ describe('refresh tokens: rotation and reuse detection (e2e)', () => {
     const ctx = await tenantContext('rotate-cutoff');
     const issued = await refresh.issue(ctx);
     // A cut-off written without ending the family (as if the family was created concurrently).
-    await t.sql(`INSERT INTO subject_cutoffs (tenant_id, sub, not_before, expires_at) VALUES ($1, $2, now() + interval '1 second', now() + interval '1 day')`, [ctx.tenantId, ctx.sub]);
-    await expect(refresh.rotate(issued.refreshToken, null)).rejects.toMatchObject({ error: 'invalid_grant', description: 'Refresh token was revoked' });
+    await t.sql(
+      `INSERT INTO subject_cutoffs (tenant_id, sub, not_before, expires_at) VALUES ($1, $2, now() + interval '1 second', now() + interval '1 day')`,
+      [ctx.tenantId, ctx.sub],
+    );
+    await expect(refresh.rotate(issued.refreshToken, null)).rejects.toMatchObject({
+      error: 'invalid_grant',
+      description: 'Refresh token was revoked',
+    });
   });
 
   it('revokes a family by any of its tokens for the owning tenant only (RFC 7009)', async () => {
@@ -227,8 +284,14 @@ describe('refresh tokens: rotation and reuse detection (e2e)', () => {
     const again = await refresh.issue(ctx);
     expect(await refresh.revokeFamilyByToken(again.refreshToken, ctx.tenantId)).toBe(true);
     expect(await refresh.revokeFamilyByToken(again.refreshToken, ctx.tenantId)).toBe(true); // idempotent
-    await expect(refresh.rotate(again.refreshToken, null)).rejects.toMatchObject({ error: 'invalid_grant', description: 'Refresh token was revoked' });
-    const audit = await t.sql<{ type: string; details: { reason: string } }>('SELECT type, details FROM audit_events WHERE tenant_id = $1', [ctx.tenantId]);
+    await expect(refresh.rotate(again.refreshToken, null)).rejects.toMatchObject({
+      error: 'invalid_grant',
+      description: 'Refresh token was revoked',
+    });
+    const audit = await t.sql<{ type: string; details: { reason: string } }>(
+      'SELECT type, details FROM audit_events WHERE tenant_id = $1',
+      [ctx.tenantId],
+    );
     expect(audit).toEqual([{ type: 'refresh_family.revoked', details: expect.objectContaining({ reason: 'revoked' }) }]);
   });
 });
@@ -248,10 +311,13 @@ describe('refresh tokens with REFRESH_REUSE_GRACE_SECONDS=0 (e2e)', () => {
     const results = await Promise.allSettled(Array.from({ length: 10 }, () => refresh.rotate(issued.refreshToken, null)));
     const won = results.filter((r) => r.status === 'fulfilled') as PromiseFulfilledResult<{ refreshToken: string }>[];
     expect(won).toHaveLength(1);
-    for (const r of results.filter((x) => x.status === 'rejected')) expect((r as PromiseRejectedResult).reason).toMatchObject({ error: 'invalid_grant' });
+    for (const r of results.filter((x) => x.status === 'rejected'))
+      expect((r as PromiseRejectedResult).reason).toMatchObject({ error: 'invalid_grant' });
     // The losers were reuse: the family is over, the winner's child included.
     await expect(refresh.rotate(won[0].value.refreshToken, null)).rejects.toMatchObject({ error: 'invalid_grant' });
-    const [family] = await t.sql<{ revoked_reason: string }>('SELECT revoked_reason FROM refresh_families WHERE tenant_id = $1', [ctx.tenantId]);
+    const [family] = await t.sql<{ revoked_reason: string }>('SELECT revoked_reason FROM refresh_families WHERE tenant_id = $1', [
+      ctx.tenantId,
+    ]);
     expect(family.revoked_reason).toBe('reuse');
     expect(await t.sql(`SELECT id FROM audit_events WHERE type = 'refresh_token.reuse_detected'`)).toHaveLength(1);
   });

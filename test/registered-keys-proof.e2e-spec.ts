@@ -1,7 +1,7 @@
 import { generateKeyPairSync, KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint } from 'jose';
-import { signTestJwt } from './utils/test-jwt';
 import { startTestApp, TestApp } from './utils/test-app';
+import { signTestJwt } from './utils/test-jwt';
 import { ampersandClaims, createTenant, TestTenant } from './utils/verification-fixtures';
 
 /**
@@ -33,7 +33,8 @@ async function party(): Promise<Party> {
     ...pair,
     kid,
     pem: spki(pair.publicKey),
-    token: (sub = 'user-b') => signTestJwt({ alg: 'RS256', typ: 'JWT', kid }, ampersandClaims({ sub, jti: `t-${n++}-${Date.now()}` }), pair.privateKey),
+    token: (sub = 'user-b') =>
+      signTestJwt({ alg: 'RS256', typ: 'JWT', kid }, ampersandClaims({ sub, jti: `t-${n++}-${Date.now()}` }), pair.privateKey),
     proof: (tenantId, payload = {}, header = {}) =>
       signTestJwt({ alg: 'RS256', typ: PROOF_TYP, ...header }, { tenant_id: tenantId, jkt: kid, iat: now(), ...payload }, pair.privateKey),
   };
@@ -48,7 +49,8 @@ describe('registered keys: proof of possession (e2e)', () => {
   afterAll(() => t.close());
 
   const register = (tenant: TestTenant, body: object) => t.http.post(`/v1/tenants/${tenant.id}/jwt-keys`).set(tenant.apiKey).send(body);
-  const introspect = async (tenant: TestTenant, token: string) => (await t.http.post('/oauth/introspect').set(tenant.apiKey).send({ token }).expect(200)).body;
+  const introspect = async (tenant: TestTenant, token: string) =>
+    (await t.http.post('/oauth/introspect').set(tenant.apiKey).send({ token }).expect(200)).body;
 
   it('lets the key holder take its key back from a tenant that registered it first without a proof: B is never locked out, B’s tokens never verify as A’s', async () => {
     const a = await createTenant(t, 'pop-claimer');
@@ -62,8 +64,13 @@ describe('registered keys: proof of possession (e2e)', () => {
     // B proves possession: the registration succeeds (before the fix: 409, for ever).
     const proven = await register(b, { label: 'ours', algorithm: 'RS256', publicKeyPem: key.pem, proof: key.proof(b.id) }).expect(201);
     expect(proven.body).toEqual({
-      kid: key.kid, label: 'ours', algorithm: 'RS256', active: true, proven: true,
-      fingerprint: claimed.body.fingerprint, createdAt: expect.any(String),
+      kid: key.kid,
+      label: 'ours',
+      algorithm: 'RS256',
+      active: true,
+      proven: true,
+      fingerprint: claimed.body.fingerprint,
+      createdAt: expect.any(String),
     });
 
     // From the next request on, B's tokens are B's and never A's (before the fix: active for A).
@@ -86,12 +93,15 @@ describe('registered keys: proof of possession (e2e)', () => {
     const again = await register(a, { label: 'again', algorithm: 'RS256', publicKeyPem: key.pem }).expect(409);
     expect(again.body.message).toMatch(/taken over by a registration that proved possession/);
     const replayed = await register(a, { label: 'replay', algorithm: 'RS256', publicKeyPem: key.pem, proof: key.proof(b.id) }).expect(400);
-    expect(replayed.body).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringMatching(/proof tenant_id must be the tenant/) });
+    expect(replayed.body).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: expect.stringMatching(/proof tenant_id must be the tenant/),
+    });
     const other = await party();
     const forged = signTestJwt({ alg: 'RS256', typ: PROOF_TYP }, { tenant_id: a.id, jkt: key.kid, iat: now() }, other.privateKey);
-    expect((await register(a, { label: 'forged', algorithm: 'RS256', publicKeyPem: key.pem, proof: forged }).expect(400)).body.message).toMatch(
-      /proof signature does not verify with this key/,
-    );
+    expect(
+      (await register(a, { label: 'forged', algorithm: 'RS256', publicKeyPem: key.pem, proof: forged }).expect(400)).body.message,
+    ).toMatch(/proof signature does not verify with this key/);
     expect(await introspect(a, key.token())).toEqual({ active: false });
 
     const rows = await t.sql<{ tenant_id: string; proven: boolean; displaced: boolean; deleted: boolean; is_active: boolean }>(
@@ -112,7 +122,9 @@ describe('registered keys: proof of possession (e2e)', () => {
 
     const refused = await register(a, { label: 'mine?', algorithm: 'RS256', publicKeyPem: key.pem }).expect(409);
     expect(refused.body).toEqual({
-      statusCode: 409, error: 'conflict', code: 'CONFLICT',
+      statusCode: 409,
+      error: 'conflict',
+      code: 'CONFLICT',
       message: `This public key (kid ${key.kid}) is already registered with a proof of possession of its private key; it cannot be registered again, generate a new key pair`,
     });
     expect(await introspect(a, key.token())).toEqual({ active: false });
@@ -134,9 +146,9 @@ describe('registered keys: proof of possession (e2e)', () => {
     expect(second.body.message).toMatch(/already registered without a proof\. If you hold its private key, register it with a "proof"/);
     // Same tenant again: 409 as the design says, with or without a proof.
     await register(a, { label: 'dup', algorithm: 'RS256', publicKeyPem: key.pem }).expect(409);
-    expect((await register(a, { label: 'dup', algorithm: 'RS256', publicKeyPem: key.pem, proof: key.proof(a.id) }).expect(409)).body.message).toMatch(
-      /already registered/,
-    );
+    expect(
+      (await register(a, { label: 'dup', algorithm: 'RS256', publicKeyPem: key.pem, proof: key.proof(a.id) }).expect(409)).body.message,
+    ).toMatch(/already registered/);
     // A deleted unproven registration still blocks other unproven ones, but never a proven one.
     await t.http.delete(`/v1/tenants/${a.id}/jwt-keys/${key.kid}`).set(a.apiKey).expect(204);
     await register(c, { label: 'two', algorithm: 'RS256', publicKeyPem: key.pem }).expect(409);
@@ -163,7 +175,10 @@ describe('registered keys: proof of possession (e2e)', () => {
       [key.proof(b.id, {}, { jwk: { kty: 'RSA' } }), /proof must be a compact JWS/],
       [key.proof(b.id, {}, { x5t: 'abc' }), /proof header may hold only alg, typ and kid/],
       [other.proof(b.id, { jkt: key.kid }), /proof signature does not verify with this key/],
-      [signTestJwt({ alg: 'ES256', typ: PROOF_TYP }, { tenant_id: b.id, jkt: key.kid, iat: now() }, ec.privateKey), /key's algorithm, RS256/],
+      [
+        signTestJwt({ alg: 'ES256', typ: PROOF_TYP }, { tenant_id: b.id, jkt: key.kid, iat: now() }, ec.privateKey),
+        /key's algorithm, RS256/,
+      ],
       [signTestJwt({ alg: 'none', typ: PROOF_TYP }, { tenant_id: b.id, jkt: key.kid, iat: now() }, ''), /proof must be a compact JWS/],
       // A token signed by the key is not a proof.
       [key.token(), /proof header typ must be/],
@@ -171,7 +186,9 @@ describe('registered keys: proof of possession (e2e)', () => {
     for (const [proof, message] of cases) {
       const res = await register(b, { label: 'k', algorithm: 'RS256', publicKeyPem: key.pem, proof });
       expect({ proof, status: res.status, body: res.body }).toEqual({
-        proof, status: 400, body: { statusCode: 400, error: 'bad_request', code: 'VALIDATION_FAILED', message: expect.stringMatching(message) },
+        proof,
+        status: 400,
+        body: { statusCode: 400, error: 'bad_request', code: 'VALIDATION_FAILED', message: expect.stringMatching(message) },
       });
     }
     await register(b, { label: 'k', algorithm: 'RS256', publicKeyPem: key.pem, proof: '' }).expect(400);
@@ -198,7 +215,9 @@ describe('registered keys: proof of possession (e2e)', () => {
       for (const a of answers.slice(0, claimers.length)) expect([201, 409]).toContain(a.status);
       expect(await introspect(b, key.token())).toMatchObject({ active: true, tenant_id: b.id });
       for (const c of claimers) expect(await introspect(c, key.token())).toEqual({ active: false });
-      const live = await t.sql<{ tenant_id: string }>('SELECT tenant_id FROM registered_keys WHERE kid = $1 AND deleted_at IS NULL', [key.kid]);
+      const live = await t.sql<{ tenant_id: string }>('SELECT tenant_id FROM registered_keys WHERE kid = $1 AND deleted_at IS NULL', [
+        key.kid,
+      ]);
       expect(live).toEqual([{ tenant_id: b.id }]);
     }
   });

@@ -20,12 +20,20 @@ describe('what registered tokens may claim, and who may revoke what (e2e)', () =
   let clientB2: { clientId: string; clientSecret: string };
 
   const createClient = async (tenant: TestTenant, name: string) => {
-    const res = await t.http.post(`/v1/tenants/${tenant.id}/clients`).set(tenant.apiKey).send({ name, scopes: ['orders:read'] }).expect(201);
+    const res = await t.http
+      .post(`/v1/tenants/${tenant.id}/clients`)
+      .set(tenant.apiKey)
+      .send({ name, scopes: ['orders:read'] })
+      .expect(201);
     return { clientId: res.body.clientId as string, clientSecret: res.body.clientSecret as string };
   };
-  const basic = (c: { clientId: string; clientSecret: string }) => ({ authorization: `Basic ${Buffer.from(`${c.clientId}:${c.clientSecret}`).toString('base64')}` });
-  const introspect = async (token: string, headers: Record<string, string> = b.apiKey) => (await t.http.post('/oauth/introspect').set(headers).send({ token }).expect(200)).body;
-  const forwardAuth = (token: string) => t.http.get('/v1/auth/verify').set({ authorization: `Bearer ${token}`, 'x-original-method': 'GET', 'x-original-uri': '/orders' });
+  const basic = (c: { clientId: string; clientSecret: string }) => ({
+    authorization: `Basic ${Buffer.from(`${c.clientId}:${c.clientSecret}`).toString('base64')}`,
+  });
+  const introspect = async (token: string, headers: Record<string, string> = b.apiKey) =>
+    (await t.http.post('/oauth/introspect').set(headers).send({ token }).expect(200)).body;
+  const forwardAuth = (token: string) =>
+    t.http.get('/v1/auth/verify').set({ authorization: `Bearer ${token}`, 'x-original-method': 'GET', 'x-original-uri': '/orders' });
 
   beforeAll(async () => {
     t = await startTestApp({ env: { PUBLIC_URL } });
@@ -45,14 +53,24 @@ describe('what registered tokens may claim, and who may revoke what (e2e)', () =
         expect(await introspect(token)).toEqual({ active: false });
         const res = await forwardAuth(token);
         expect(res.status).toBe(401);
-        expect(res.body).toMatchObject({ code: 'INVALID_ISSUER', message: "Token client_id names a Tessera client that is not one of the key's tenant's clients" });
+        expect(res.body).toMatchObject({
+          code: 'INVALID_ISSUER',
+          message: "Token client_id names a Tessera client that is not one of the key's tenant's clients",
+        });
         expect(res.headers['x-client-id']).toBeUndefined();
       }
     });
 
     it('accepts its own tenant’s client id and the tenant’s own non-Tessera names, and refuses a client_id that is not a string', async () => {
-      expect(await introspect(keyB.sign(ampersandClaims({ client_id: clientB.clientId })))).toMatchObject({ active: true, client_id: clientB.clientId, tenant_id: b.id });
-      expect(await introspect(keyB.sign(ampersandClaims({ client_id: 'orders-backend' })))).toMatchObject({ active: true, client_id: 'orders-backend' });
+      expect(await introspect(keyB.sign(ampersandClaims({ client_id: clientB.clientId })))).toMatchObject({
+        active: true,
+        client_id: clientB.clientId,
+        tenant_id: b.id,
+      });
+      expect(await introspect(keyB.sign(ampersandClaims({ client_id: 'orders-backend' })))).toMatchObject({
+        active: true,
+        client_id: 'orders-backend',
+      });
       expect(await introspect(keyB.sign(ampersandClaims()))).toMatchObject({ active: true, tenant_id: b.id });
       for (const clientId of [[clientB.clientId, clientA.clientId], 42, '']) {
         expect(await introspect(keyB.sign(ampersandClaims({ client_id: clientId })))).toEqual({ active: false });
@@ -62,8 +80,18 @@ describe('what registered tokens may claim, and who may revoke what (e2e)', () =
 
     it('refuses a jwt-bearer assertion naming another tenant’s client', async () => {
       const now = Math.floor(Date.now() / 1000);
-      const assertion = keyB.sign({ sub: 'user-7', iat: now, exp: now + 60, jti: `a-${now}`, aud: `${PUBLIC_URL}/oauth/token`, client_id: clientA.clientId });
-      const res = await t.http.post('/oauth/token').type('form').send({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion });
+      const assertion = keyB.sign({
+        sub: 'user-7',
+        iat: now,
+        exp: now + 60,
+        jti: `a-${now}`,
+        aud: `${PUBLIC_URL}/oauth/token`,
+        client_id: clientA.clientId,
+      });
+      const res = await t.http
+        .post('/oauth/token')
+        .type('form')
+        .send({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion });
       expect(res.status).toBe(400);
       expect(res.body.error).toBe('invalid_grant');
     });
@@ -78,7 +106,10 @@ describe('what registered tokens may claim, and who may revoke what (e2e)', () =
 
       for (const token of [theirs, tenants, issued]) {
         const res = await t.http.post('/oauth/revoke').set(basic(clientB)).send({ token }).expect(400);
-        expect(res.body).toEqual({ error: 'unauthorized_client', error_description: expect.stringMatching(/^A client may revoke only tokens issued to it/) });
+        expect(res.body).toEqual({
+          error: 'unauthorized_client',
+          error_description: expect.stringMatching(/^A client may revoke only tokens issued to it/),
+        });
         expect(await introspect(token)).toMatchObject({ active: true });
       }
       await t.http.post('/oauth/revoke').set(basic(clientB)).send({ token: mine }).expect(200);

@@ -24,7 +24,8 @@ describe('tenant-registered public keys (e2e)', () => {
     return { id: tenantId, apiKey: { 'x-api-key': key.body.key as string } };
   }
 
-  const register = (tenantId: string, body: object, headers = admin()) => t.http.post(`/v1/tenants/${tenantId}/jwt-keys`).set(headers).send(body);
+  const register = (tenantId: string, body: object, headers = admin()) =>
+    t.http.post(`/v1/tenants/${tenantId}/jwt-keys`).set(headers).send(body);
 
   it('registers RSA PEM, EC JWK and Ed25519 keys with the RFC 7638 thumbprint as kid, and lists, reads, patches and deletes them', async () => {
     const tenant = await createTenant('keys-crud');
@@ -54,7 +55,11 @@ describe('tenant-registered public keys (e2e)', () => {
     expect(page.body).toEqual([ecKey.body]);
     await t.http.get(`${base}/${created.body.kid}`).set(tenant.apiKey).expect(200, created.body);
 
-    const patched = await t.http.patch(`${base}/${created.body.kid}`).set(tenant.apiKey).send({ label: 'rsa-renamed', active: false }).expect(200);
+    const patched = await t.http
+      .patch(`${base}/${created.body.kid}`)
+      .set(tenant.apiKey)
+      .send({ label: 'rsa-renamed', active: false })
+      .expect(200);
     expect(patched.body).toEqual({ ...created.body, label: 'rsa-renamed', active: false });
     await t.http.patch(`${base}/${created.body.kid}`).set(tenant.apiKey).send({ label: '' }).expect(400);
     await t.http.patch(`${base}/${created.body.kid}`).set(tenant.apiKey).send({ algorithm: 'RS512' }).expect(400);
@@ -64,9 +69,15 @@ describe('tenant-registered public keys (e2e)', () => {
     expect(gone.body).toEqual({ statusCode: 404, error: 'not_found', code: 'NOT_FOUND', message: 'Registered key not found' });
     await t.http.delete(`${base}/${ecKey.body.kid}`).set(tenant.apiKey).expect(404);
     await t.http.patch(`${base}/${ecKey.body.kid}`).set(tenant.apiKey).send({ active: true }).expect(404);
-    expect((await t.http.get(base).set(tenant.apiKey).expect(200)).body.map((k: { kid: string }) => k.kid)).toEqual([created.body.kid, edKey.body.kid]);
+    expect((await t.http.get(base).set(tenant.apiKey).expect(200)).body.map((k: { kid: string }) => k.kid)).toEqual([
+      created.body.kid,
+      edKey.body.kid,
+    ]);
 
-    const [row] = await t.sql<{ public_jwk: object; deleted_at: Date | null; tenant_id: string }>('SELECT * FROM registered_keys WHERE kid = $1', [ecKey.body.kid]);
+    const [row] = await t.sql<{ public_jwk: object; deleted_at: Date | null; tenant_id: string }>(
+      'SELECT * FROM registered_keys WHERE kid = $1',
+      [ecKey.body.kid],
+    );
     expect(row.tenant_id).toBe(tenant.id);
     expect(row.deleted_at).not.toBeNull();
     expect(row.public_jwk).toEqual({ kty: 'EC', crv: 'P-256', x: jwkOf(ec).x, y: jwkOf(ec).y });
@@ -79,7 +90,12 @@ describe('tenant-registered public keys (e2e)', () => {
     const first = await register(a.id, { label: 'one', algorithm: 'ES384', publicKeyPem: spki(pair.publicKey) }).expect(201);
 
     const again = await register(a.id, { label: 'two', algorithm: 'ES384', jwk: jwkOf(pair.publicKey) }).expect(409);
-    expect(again.body).toMatchObject({ statusCode: 409, error: 'conflict', code: 'CONFLICT', message: expect.stringContaining('already registered') });
+    expect(again.body).toMatchObject({
+      statusCode: 409,
+      error: 'conflict',
+      code: 'CONFLICT',
+      message: expect.stringContaining('already registered'),
+    });
     await register(b.id, { label: 'stolen', algorithm: 'ES384', publicKeyPem: spki(pair.publicKey) }, b.apiKey).expect(409);
 
     await t.http.delete(`/v1/tenants/${a.id}/jwt-keys/${first.body.kid}`).set(admin()).expect(204);
@@ -110,16 +126,30 @@ describe('tenant-registered public keys (e2e)', () => {
       [{ label: 'x', algorithm: 'none', publicKeyPem: spki(rsa.publicKey) }, /algorithm/],
       [{ algorithm: 'RS256', publicKeyPem: spki(rsa.publicKey) }, /label/],
       [{ label: '', algorithm: 'RS256', publicKeyPem: spki(rsa.publicKey) }, /label: should not be empty/],
-      [{ label: 'x'.repeat(101), algorithm: 'RS256', publicKeyPem: spki(rsa.publicKey) }, /label: must be shorter than or equal to 100 characters/],
-      [{ label: 'x', algorithm: 'RS256', publicKeyPem: 'A'.repeat(10_001) }, /publicKeyPem: must be shorter than or equal to 10000 characters/],
+      [
+        { label: 'x'.repeat(101), algorithm: 'RS256', publicKeyPem: spki(rsa.publicKey) },
+        /label: must be shorter than or equal to 100 characters/,
+      ],
+      [
+        { label: 'x', algorithm: 'RS256', publicKeyPem: 'A'.repeat(10_001) },
+        /publicKeyPem: must be shorter than or equal to 10000 characters/,
+      ],
       [{ label: 'x', algorithm: 'RS256' }, /exactly one of publicKeyPem or jwk/],
-      [{ label: 'x', algorithm: 'RS256', publicKeyPem: spki(rsa.publicKey), jwk: jwkOf(rsa.publicKey) }, /exactly one of publicKeyPem or jwk/],
+      [
+        { label: 'x', algorithm: 'RS256', publicKeyPem: spki(rsa.publicKey), jwk: jwkOf(rsa.publicKey) },
+        /exactly one of publicKeyPem or jwk/,
+      ],
       [{ label: 'x', algorithm: 'RS256', publicKeyPem: spki(rsa.publicKey), privateKey: privatePem }, /privateKey: unknown field/],
     ];
     for (const [body, message] of cases) {
       const res = await register(tenant.id, body);
       expect({ body, status: res.status }).toEqual({ body, status: 400 });
-      expect(res.body).toEqual({ statusCode: 400, error: 'bad_request', code: 'VALIDATION_FAILED', message: expect.stringMatching(message) });
+      expect(res.body).toEqual({
+        statusCode: 400,
+        error: 'bad_request',
+        code: 'VALIDATION_FAILED',
+        message: expect.stringMatching(message),
+      });
       expect(res.text).not.toContain('PRIVATE KEY');
       expect(res.text).not.toContain(privatePem.split('\n')[1]);
       expect(res.text).not.toContain(privateJwk.d);
@@ -173,19 +203,32 @@ describe('tenant-registered public keys (e2e)', () => {
     const tenant = await createTenant('keys-cap');
     const kids: string[] = [];
     for (let i = 0; i < MAX_KEYS; i++) {
-      const res = await register(tenant.id, { label: `k${i}`, algorithm: 'ES256', jwk: jwkOf(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey) }).expect(201);
+      const res = await register(tenant.id, {
+        label: `k${i}`,
+        algorithm: 'ES256',
+        jwk: jwkOf(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey),
+      }).expect(201);
       kids.push(res.body.kid);
     }
     const extra = { label: 'extra', algorithm: 'ES256', jwk: jwkOf(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey) };
     const capped = await register(tenant.id, extra).expect(409);
-    expect(capped.body).toEqual({ statusCode: 409, error: 'conflict', code: 'CONFLICT', message: `This tenant already has ${MAX_KEYS} registered keys, the most allowed: delete one first` });
+    expect(capped.body).toEqual({
+      statusCode: 409,
+      error: 'conflict',
+      code: 'CONFLICT',
+      message: `This tenant already has ${MAX_KEYS} registered keys, the most allowed: delete one first`,
+    });
     await t.http.delete(`/v1/tenants/${tenant.id}/jwt-keys/${kids[0]}`).set(admin()).expect(204);
     await register(tenant.id, extra).expect(201);
   });
 
   it('holds the cap under concurrent registrations', async () => {
     const tenant = await createTenant('keys-cap-race');
-    const bodies = Array.from({ length: MAX_KEYS + 3 }, (_, i) => ({ label: `r${i}`, algorithm: 'EdDSA', jwk: jwkOf(generateKeyPairSync('ed25519').publicKey) }));
+    const bodies = Array.from({ length: MAX_KEYS + 3 }, (_, i) => ({
+      label: `r${i}`,
+      algorithm: 'EdDSA',
+      jwk: jwkOf(generateKeyPairSync('ed25519').publicKey),
+    }));
     const statuses = (await Promise.all(bodies.map((b) => register(tenant.id, b)))).map((r) => r.status).sort();
     expect(statuses).toEqual([...Array(MAX_KEYS).fill(201), ...Array(3).fill(409)]);
     expect(await t.sql('SELECT kid FROM registered_keys WHERE tenant_id = $1', [tenant.id])).toHaveLength(MAX_KEYS);

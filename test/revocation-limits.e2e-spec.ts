@@ -1,8 +1,8 @@
+import { TokenError } from '@tessera/nest-guard';
 import { Clock } from '../src/common/clock';
 import { DenylistService } from '../src/revocation/denylist.service';
 import { RevocationService } from '../src/revocation/revocation.service';
 import { TokenVerifierService } from '../src/verification/token-verifier.service';
-import { TokenError } from '@tessera/nest-guard';
 import { startTestApp, TestApp } from './utils/test-app';
 import { ampersandClaims, createTenant, issueToken, registerKey, TestTenant } from './utils/verification-fixtures';
 
@@ -18,14 +18,18 @@ describe('revocation limits (e2e)', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { REVOCATION_MAX_SUBJECTS_PER_TENANT: String(MAX_SUBJECTS), REVOCATION_MAX_JTIS_PER_TENANT: String(MAX_JTIS) } });
+    t = await startTestApp({
+      env: { REVOCATION_MAX_SUBJECTS_PER_TENANT: String(MAX_SUBJECTS), REVOCATION_MAX_JTIS_PER_TENANT: String(MAX_JTIS) },
+    });
   });
   afterEach(() => jest.restoreAllMocks());
   afterAll(() => t.close());
 
-  const revokeSubject = (tenant: TestTenant, sub: string) => t.http.post(`/v1/tenants/${tenant.id}/subjects/${encodeURIComponent(sub)}/revoke`).set(tenant.apiKey);
+  const revokeSubject = (tenant: TestTenant, sub: string) =>
+    t.http.post(`/v1/tenants/${tenant.id}/subjects/${encodeURIComponent(sub)}/revoke`).set(tenant.apiKey);
   const revokeToken = (tenant: TestTenant, token: string) => t.http.post('/oauth/revoke').set(tenant.apiKey).send({ token });
-  const introspect = async (tenant: TestTenant, token: string) => (await t.http.post('/oauth/introspect').set(tenant.apiKey).send({ token }).expect(200)).body;
+  const introspect = async (tenant: TestTenant, token: string) =>
+    (await t.http.post('/oauth/introspect').set(tenant.apiKey).send({ token }).expect(200)).body;
   const rows = async (table: string, tenant: TestTenant) =>
     Number((await t.sql<{ n: string }>(`SELECT count(*) AS n FROM ${table} WHERE tenant_id = $1`, [tenant.id]))[0].n);
 
@@ -52,15 +56,21 @@ describe('revocation limits (e2e)', () => {
       for (let i = 0; i < MAX_SUBJECTS; i++) await revokeSubject(tenant, `user-${i}`).expect(200);
       const refused = await revokeSubject(tenant, 'one-too-many').expect(409);
       expect(refused.body).toEqual({
-        statusCode: 409, error: 'conflict', code: 'REVOCATION_LIMIT_REACHED',
-        message: expect.stringMatching(/^This tenant already holds 5 subject cut-offs still in force, the most allowed \(REVOCATION_MAX_SUBJECTS_PER_TENANT\)/),
+        statusCode: 409,
+        error: 'conflict',
+        code: 'REVOCATION_LIMIT_REACHED',
+        message: expect.stringMatching(
+          /^This tenant already holds 5 subject cut-offs still in force, the most allowed \(REVOCATION_MAX_SUBJECTS_PER_TENANT\)/,
+        ),
       });
       await revokeSubject(tenant, 'user-0').expect(200); // moving a cut-off forward adds no row
       await revokeSubject(other, 'one-too-many').expect(200);
       expect(await rows('subject_cutoffs', tenant)).toBe(MAX_SUBJECTS);
 
       // Expired cut-offs do not count, even before the purge removes them.
-      await t.sql(`UPDATE subject_cutoffs SET expires_at = now() - interval '1 second' WHERE tenant_id = $1 AND sub = 'user-4'`, [tenant.id]);
+      await t.sql(`UPDATE subject_cutoffs SET expires_at = now() - interval '1 second' WHERE tenant_id = $1 AND sub = 'user-4'`, [
+        tenant.id,
+      ]);
       await revokeSubject(tenant, 'one-too-many').expect(200);
     });
 
@@ -68,7 +78,9 @@ describe('revocation limits (e2e)', () => {
       const tenant = await createTenant(t, 'limits-subjects-race');
       const denylist = t.tessera.app.get(DenylistService);
       const before = denylist.stats().cutoffs;
-      const statuses = (await Promise.all(Array.from({ length: 20 }, (_, i) => revokeSubject(tenant, `racer-${i}`)))).map((r) => r.status).sort();
+      const statuses = (await Promise.all(Array.from({ length: 20 }, (_, i) => revokeSubject(tenant, `racer-${i}`))))
+        .map((r) => r.status)
+        .sort();
       expect(statuses).toEqual([...Array(MAX_SUBJECTS).fill(200), ...Array(20 - MAX_SUBJECTS).fill(409)]);
       expect(await rows('subject_cutoffs', tenant)).toBe(MAX_SUBJECTS);
       expect(denylist.stats().cutoffs - before).toBe(MAX_SUBJECTS);
@@ -84,7 +96,9 @@ describe('revocation limits (e2e)', () => {
       const refused = await revokeToken(tenant, last).expect(409);
       expect(refused.body).toEqual({
         error: 'invalid_request',
-        error_description: expect.stringMatching(/^This tenant already holds 5 revoked tokens still in force, the most allowed \(REVOCATION_MAX_JTIS_PER_TENANT\)/),
+        error_description: expect.stringMatching(
+          /^This tenant already holds 5 revoked tokens still in force, the most allowed \(REVOCATION_MAX_JTIS_PER_TENANT\)/,
+        ),
       });
       expect(await introspect(tenant, last)).toMatchObject({ active: true });
       await revokeToken(tenant, tokens[0].access_token).expect(200); // already revoked: no new row
@@ -120,13 +134,17 @@ describe('revocation limits (e2e)', () => {
       expect(await rows('revoked_jtis', tenant)).toBe(0);
       await revokeToken(tenant, ok).expect(200);
       expect(await introspect(tenant, ok)).toEqual({ active: false });
-      await expect(t.tessera.app.get(RevocationService).revokeAccessToken(tenant.id, 'j'.repeat(257), new Date(Date.now() + 60_000))).rejects.toMatchObject({
+      await expect(
+        t.tessera.app.get(RevocationService).revokeAccessToken(tenant.id, 'j'.repeat(257), new Date(Date.now() + 60_000)),
+      ).rejects.toMatchObject({
         code: 'VALIDATION_FAILED',
       });
       // The database refuses a longer one too, whoever writes it.
-      await expect(t.sql(`INSERT INTO revoked_jtis (tenant_id, jti, expires_at) VALUES ($1, repeat('x', 257), now() + interval '1 hour')`, [tenant.id])).rejects.toThrow(
-        /revoked_jtis_jti_length/,
-      );
+      await expect(
+        t.sql(`INSERT INTO revoked_jtis (tenant_id, jti, expires_at) VALUES ($1, repeat('x', 257), now() + interval '1 hour')`, [
+          tenant.id,
+        ]),
+      ).rejects.toThrow(/revoked_jtis_jti_length/);
     });
   });
 });

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Clock } from '../src/common/clock';
+import { RefreshTokensService } from '../src/refresh/refresh-tokens.service';
 import { DenylistService } from '../src/revocation/denylist.service';
 import { RevocationService } from '../src/revocation/revocation.service';
-import { RefreshTokensService } from '../src/refresh/refresh-tokens.service';
 import { startTestApp, TestApp } from './utils/test-app';
 
 /** Polls (bounded) until `predicate` holds; returns the milliseconds it took. */
@@ -57,13 +57,26 @@ describe('revocation denylist (e2e)', () => {
     expect(d.isRevoked({ tenantId: tenant.id, sub: 'user:43', iat: nbf - 100 })).toBe(false);
     expect(d.isRevoked({ tenantId: '00000000-0000-4000-8000-000000000000', sub: 'user:42', iat: nbf - 100 })).toBe(false);
 
-    const [cutoff] = await a.sql<{ not_before: Date; expires_at: Date }>('SELECT not_before, expires_at FROM subject_cutoffs WHERE tenant_id = $1 AND sub = $2', [tenant.id, 'user:42']);
+    const [cutoff] = await a.sql<{ not_before: Date; expires_at: Date }>(
+      'SELECT not_before, expires_at FROM subject_cutoffs WHERE tenant_id = $1 AND sub = $2',
+      [tenant.id, 'user:42'],
+    );
     expect(cutoff.not_before.toISOString()).toBe(res.body.notBefore);
     expect(cutoff.expires_at.getTime() - cutoff.not_before.getTime()).toBe((86400 + 30) * 1000);
 
     const audit = await a.sql<{ type: string; actor: string; subject: string; details: Record<string, unknown>; request_id: string }>(
-      "SELECT type, actor, subject, details, request_id FROM audit_events WHERE tenant_id = $1 AND type = 'subject.revoked'", [tenant.id]);
-    expect(audit).toEqual([{ type: 'subject.revoked', actor: expect.stringMatching(/^api-key:/), subject: 'user:42', details: { notBefore: res.body.notBefore, refreshFamiliesEnded: 0 }, request_id: res.headers['x-request-id'] }]);
+      "SELECT type, actor, subject, details, request_id FROM audit_events WHERE tenant_id = $1 AND type = 'subject.revoked'",
+      [tenant.id],
+    );
+    expect(audit).toEqual([
+      {
+        type: 'subject.revoked',
+        actor: expect.stringMatching(/^api-key:/),
+        subject: 'user:42',
+        details: { notBefore: res.body.notBefore, refreshFamiliesEnded: 0 },
+        request_id: res.headers['x-request-id'],
+      },
+    ]);
 
     // A later cut-off moves not_before forward, never back.
     const clock = a.tessera.app.get(Clock);
@@ -85,9 +98,19 @@ describe('revocation denylist (e2e)', () => {
       await expect(refresh.rotate(token, null)).rejects.toMatchObject({ error: 'invalid_grant' });
     }
     await expect(refresh.rotate(other.refreshToken, null)).resolves.toMatchObject({ context: { sub: 'bob' } });
-    const families = await a.sql<{ sub: string; revoked_reason: string | null }>('SELECT sub, revoked_reason FROM refresh_families WHERE tenant_id = $1 ORDER BY sub', [tenant.id]);
-    expect(families).toEqual([{ sub: 'alice', revoked_reason: 'subject_revoked' }, { sub: 'alice', revoked_reason: 'subject_revoked' }, { sub: 'bob', revoked_reason: null }]);
-    const [audit] = await a.sql<{ details: { refreshFamiliesEnded: number } }>(`SELECT details FROM audit_events WHERE tenant_id = $1 AND type = 'subject.revoked'`, [tenant.id]);
+    const families = await a.sql<{ sub: string; revoked_reason: string | null }>(
+      'SELECT sub, revoked_reason FROM refresh_families WHERE tenant_id = $1 ORDER BY sub',
+      [tenant.id],
+    );
+    expect(families).toEqual([
+      { sub: 'alice', revoked_reason: 'subject_revoked' },
+      { sub: 'alice', revoked_reason: 'subject_revoked' },
+      { sub: 'bob', revoked_reason: null },
+    ]);
+    const [audit] = await a.sql<{ details: { refreshFamiliesEnded: number } }>(
+      `SELECT details FROM audit_events WHERE tenant_id = $1 AND type = 'subject.revoked'`,
+      [tenant.id],
+    );
     expect(audit.details.refreshFamiliesEnded).toBe(2);
 
     // A family started after the cut-off works.
@@ -105,10 +128,19 @@ describe('revocation denylist (e2e)', () => {
     await a.http.post('/v1/tenants/00000000-0000-4000-8000-000000000000/subjects/u/revoke').set(admin(a)).expect(404);
     await a.http.post('/v1/tenants/not-a-uuid/subjects/u/revoke').set(admin(a)).expect(404);
     // Path parameters are at most 500 characters (Fastify maxParamLength): longer is 414 URI Too Long.
-    await a.http.post(`/v1/tenants/${x.id}/subjects/${'s'.repeat(501)}/revoke`).set(admin(a)).expect(414);
+    await a.http
+      .post(`/v1/tenants/${x.id}/subjects/${'s'.repeat(501)}/revoke`)
+      .set(admin(a))
+      .expect(414);
     await a.http.post(`/v1/tenants/${x.id}/subjects//revoke`).set(admin(a)).expect(404);
-    await a.http.post(`/v1/tenants/${x.id}/subjects/${'s'.repeat(500)}/revoke`).set(admin(a)).expect(200);
-    await a.http.post(`/v1/tenants/${x.id}/subjects/${'s'.repeat(500)}/revoke`).set(admin(a)).expect(200);
+    await a.http
+      .post(`/v1/tenants/${x.id}/subjects/${'s'.repeat(500)}/revoke`)
+      .set(admin(a))
+      .expect(200);
+    await a.http
+      .post(`/v1/tenants/${x.id}/subjects/${'s'.repeat(500)}/revoke`)
+      .set(admin(a))
+      .expect(200);
     expect(await a.sql('SELECT sub FROM subject_cutoffs WHERE tenant_id = $1', [x.id])).toEqual([{ sub: 's'.repeat(500) }]);
   });
 
@@ -127,7 +159,11 @@ describe('revocation denylist (e2e)', () => {
 
     const res = await a.http.post(`/v1/tenants/${tenant.id}/subjects/carol/revoke`).set(admin(a)).expect(200);
     expect(res.body.sub).toBe('carol');
-    const subjectMs = await within(2000, () => denylist(b).isRevoked({ tenantId: tenant.id, sub: 'carol', iat }), 'subject cut-off on replica B');
+    const subjectMs = await within(
+      2000,
+      () => denylist(b).isRevoked({ tenantId: tenant.id, sub: 'carol', iat }),
+      'subject cut-off on replica B',
+    );
     expect(subjectMs).toBeLessThan(1000);
 
     expect(denylist(a).isRevoked({ tenantId: tenant.id, jti: 'jti-1' })).toBe(false);
@@ -146,7 +182,10 @@ describe('revocation denylist (e2e)', () => {
     await a.http.delete(`/v1/tenants/${tenant.id}`).set(admin(a)).expect(204);
     await within(2000, () => denylist(b).isRevoked({ tenantId: tenant.id, sub: 'dave', iat: iat + 100 }), 'tenant delete on replica B');
 
-    const [audit] = await a.sql<{ type: string; actor: string; details: object }>(`SELECT type, actor, details FROM audit_events WHERE tenant_id = $1 AND type = 'access_token.revoked'`, [tenant.id]);
+    const [audit] = await a.sql<{ type: string; actor: string; details: object }>(
+      `SELECT type, actor, details FROM audit_events WHERE tenant_id = $1 AND type = 'access_token.revoked'`,
+      [tenant.id],
+    );
     expect(audit).toEqual({ type: 'access_token.revoked', actor: 'oauth', details: { jti: 'jti-1' } });
   });
 
@@ -162,7 +201,9 @@ describe('revocation denylist (e2e)', () => {
 
   it('refuses a jti over 256 characters at revocation', async () => {
     const tenant = await createTenant(a, 'long-jti');
-    await expect(a.tessera.app.get(RevocationService).revokeAccessToken(tenant.id, 'j'.repeat(257), new Date(Date.now() + 600_000))).rejects.toMatchObject({
+    await expect(
+      a.tessera.app.get(RevocationService).revokeAccessToken(tenant.id, 'j'.repeat(257), new Date(Date.now() + 600_000)),
+    ).rejects.toMatchObject({
       code: 'VALIDATION_FAILED',
     });
   });
@@ -210,7 +251,10 @@ describe('revocation denylist (e2e)', () => {
     await revocations.revokeAccessToken(tenant.id, 'short', new Date(now + 60_000));
     await revocations.revokeAccessToken(tenant.id, 'long', new Date(now + 3_600_000));
     await revocations.revokeAccessToken(tenant.id, 'dead', new Date(now - 60_000)); // exp + 30 s tolerance already past
-    const rows = await a.sql<{ jti: string; expires_at: Date }>('SELECT jti, expires_at FROM revoked_jtis WHERE tenant_id = $1 ORDER BY jti', [tenant.id]);
+    const rows = await a.sql<{ jti: string; expires_at: Date }>(
+      'SELECT jti, expires_at FROM revoked_jtis WHERE tenant_id = $1 ORDER BY jti',
+      [tenant.id],
+    );
     expect(rows.map((r) => r.jti)).toEqual(['long', 'short']);
     expect(rows[1].expires_at.getTime()).toBe(now + 60_000 + 30_000); // kept while a verifier's clock tolerance still accepts it
 
@@ -220,7 +264,9 @@ describe('revocation denylist (e2e)', () => {
     expect(d.isRevoked({ tenantId: tenant.id, jti: 'short' })).toBe(false);
     expect(d.isRevoked({ tenantId: tenant.id, jti: 'long' })).toBe(true);
     await d.tick();
-    expect((await a.sql<{ jti: string }>('SELECT jti FROM revoked_jtis WHERE tenant_id = $1', [tenant.id])).map((r) => r.jti)).toEqual(['long']);
+    expect((await a.sql<{ jti: string }>('SELECT jti FROM revoked_jtis WHERE tenant_id = $1', [tenant.id])).map((r) => r.jti)).toEqual([
+      'long',
+    ]);
 
     await a.http.post(`/v1/tenants/${tenant.id}/subjects/frank/revoke`).set(admin(a)).expect(200);
     jest.spyOn(clock, 'now').mockReturnValue(new Date(now + 2 * 86_400_000));
@@ -233,7 +279,8 @@ describe('revocation denylist (e2e)', () => {
   it('reconnects the listener after its connection is killed and catches up on what it missed', async () => {
     const tenant = await createTenant(a, 'reconnect');
     const killed = await a.sql<{ pid: number }>(
-      `SELECT pg_terminate_backend(pid), pid FROM pg_stat_activity WHERE application_name = 'tessera-denylist' AND datname = current_database()`);
+      `SELECT pg_terminate_backend(pid), pid FROM pg_stat_activity WHERE application_name = 'tessera-denylist' AND datname = current_database()`,
+    );
     expect(killed.length).toBeGreaterThanOrEqual(2); // one per replica
     // Written while the listeners are away: seen through the reload that follows the reconnect.
     await a.sql(`INSERT INTO revoked_jtis (tenant_id, jti, expires_at) VALUES ($1, 'missed', now() + interval '1 hour')`, [tenant.id]);

@@ -26,7 +26,10 @@ interface Replica {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Status of a GET, or 0 when nothing answered; the body is read so no socket is left hanging. */
-async function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; connection: string | null; body: string }> {
+async function get(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; connection: string | null; body: string }> {
   try {
     const res = await fetch(url, { headers, signal: AbortSignal.timeout(5000) });
     return { status: res.status, connection: res.headers.get('connection'), body: await res.text() };
@@ -86,7 +89,10 @@ describe('rolling restart behind haproxy (e2e, processes)', () => {
     await whenReady(replicas[0]);
     replicas.push(start('b', await freePort()));
     await whenReady(replicas[1]);
-    haproxy = await startHaproxy(replicas.map((r) => ({ name: r.name, port: r.port })), lbPort);
+    haproxy = await startHaproxy(
+      replicas.map((r) => ({ name: r.name, port: r.port })),
+      lbPort,
+    );
     for (const r of replicas) await haproxySees(r, 'UP');
     sql = new Client({ connectionString: db.url });
     await sql.connect();
@@ -105,11 +111,28 @@ describe('rolling restart behind haproxy (e2e, processes)', () => {
   it('restarts each replica in turn under load: zero failed requests, no refresh token spent twice, no revocation lost', async () => {
     const admin = { 'x-api-key': adminKey, 'content-type': 'application/json' };
     const lb = haproxy.url;
-    const tenant = (await (await fetch(`${lb}/v1/tenants`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'rolling' }) })).json()) as { id: string };
-    const apiKey = ((await (await fetch(`${lb}/v1/tenants/${tenant.id}/api-keys`, { method: 'POST', headers: admin, body: '{}' })).json()) as { key: string }).key;
+    const tenant = (await (
+      await fetch(`${lb}/v1/tenants`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'rolling' }) })
+    ).json()) as { id: string };
+    const apiKey = (
+      (await (await fetch(`${lb}/v1/tenants/${tenant.id}/api-keys`, { method: 'POST', headers: admin, body: '{}' })).json()) as {
+        key: string;
+      }
+    ).key;
 
     const resultFile = join(mkdtempSync(join(tmpdir(), 'tessera-load-')), 'result.json');
-    const options = { base: lb, tenantId: tenant.id, apiKey, chains: 4, issuers: 2, revokeEvery: 3, durationMs: 120_000, maxRequests: 40_000, refreshRetryWithinMs: 0, resultFile };
+    const options = {
+      base: lb,
+      tenantId: tenant.id,
+      apiKey,
+      chains: 4,
+      issuers: 2,
+      revokeEvery: 3,
+      durationMs: 120_000,
+      maxRequests: 40_000,
+      refreshRetryWithinMs: 0,
+      resultFile,
+    };
     const load = spawn(process.execPath, [LOAD_CLIENT, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let loadOut = '';
     load.stdout.on('data', (d) => (loadOut += String(d)));
@@ -124,7 +147,12 @@ describe('rolling restart behind haproxy (e2e, processes)', () => {
         // Readiness turns 503 first, while the replica still serves (and asks to close keep-alive connections).
         await waitFor(async () => (await get(`${direct(old)}/health/ready`)).status === 503, 2000, `${old.name} readiness 503`);
         const ready = await get(`${direct(old)}/health/ready`);
-        expect(JSON.parse(ready.body)).toEqual({ statusCode: 503, error: 'service_unavailable', code: 'SERVICE_UNAVAILABLE', message: expect.stringContaining('Shutting down') });
+        expect(JSON.parse(ready.body)).toEqual({
+          statusCode: 503,
+          error: 'service_unavailable',
+          code: 'SERVICE_UNAVAILABLE',
+          message: expect.stringContaining('Shutting down'),
+        });
         const live = await get(`${direct(old)}/health/live`);
         expect(live.status).toBe(200);
         expect(live.connection).toBe('close');
@@ -153,13 +181,30 @@ describe('rolling restart behind haproxy (e2e, processes)', () => {
       load.kill('SIGINT');
     }
     expect(await loadExited).toBe(0);
-    const summary = JSON.parse(loadOut.trim().split('\n').find((l) => l.includes('"done"'))!) as Record<string, unknown>;
+    const summary = JSON.parse(
+      loadOut
+        .trim()
+        .split('\n')
+        .find((l) => l.includes('"done"'))!,
+    ) as Record<string, unknown>;
     const result = JSON.parse(readFileSync(resultFile, 'utf8')) as {
-      requests: number; failed: number; issued: number; refreshed: number; verified: number; revoked: number; refreshRetries: number;
-      failures: unknown[]; chains: Array<{ sub: string; refreshes: number; refreshToken: string; broken: boolean }>; revokedTokens: string[];
+      requests: number;
+      failed: number;
+      issued: number;
+      refreshed: number;
+      verified: number;
+      revoked: number;
+      refreshRetries: number;
+      failures: unknown[];
+      chains: Array<{ sub: string; refreshes: number; refreshToken: string; broken: boolean }>;
+      revokedTokens: string[];
     };
     // Zero failed requests, with no retry anywhere in the client (haproxy retries only connections that were refused).
-    expect({ failed: result.failed, failures: result.failures, refreshRetries: result.refreshRetries }).toEqual({ failed: 0, failures: [], refreshRetries: 0 });
+    expect({ failed: result.failed, failures: result.failures, refreshRetries: result.refreshRetries }).toEqual({
+      failed: 0,
+      failures: [],
+      refreshRetries: 0,
+    });
     for (const n of [result.issued, result.refreshed, result.verified, result.revoked]) expect(n).toBeGreaterThan(0);
     process.stdout.write(`rolling restart load: ${JSON.stringify(summary)}\n`);
 
@@ -175,7 +220,11 @@ describe('rolling restart behind haproxy (e2e, processes)', () => {
         [tenant.id, chain.sub],
       );
       expect(rows).toEqual(
-        Array.from({ length: chain.refreshes + 1 }, (_, g) => ({ generation: g, parent_generation: g === 0 ? null : g - 1, used: g < chain.refreshes })),
+        Array.from({ length: chain.refreshes + 1 }, (_, g) => ({
+          generation: g,
+          parent_generation: g === 0 ? null : g - 1,
+          used: g < chain.refreshes,
+        })),
       );
     }
     // The tip is live on either replica: refresh each chain once more, directly.

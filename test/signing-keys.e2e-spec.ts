@@ -13,7 +13,13 @@ const TOLERANCE = 30;
 async function start(env: Record<string, string> = {}, databaseUrl?: string) {
   const t = await startTestApp({
     databaseUrl,
-    env: { KEY_PUBLISH_DELAY: String(DELAY), ACCESS_TOKEN_TTL: String(TTL), CLOCK_TOLERANCE_SECONDS: String(TOLERANCE), KEY_CHECK_INTERVAL: '3600', ...env },
+    env: {
+      KEY_PUBLISH_DELAY: String(DELAY),
+      ACCESS_TOKEN_TTL: String(TTL),
+      CLOCK_TOLERANCE_SECONDS: String(TOLERANCE),
+      KEY_CHECK_INTERVAL: '3600',
+      ...env,
+    },
   });
   const clock = t.tessera.app.get(Clock);
   let now = Date.now();
@@ -42,7 +48,9 @@ describe('signing keys (e2e)', () => {
   const jwks = async (t: TestApp) => (await t.http.get('/.well-known/jwks.json').expect(200)).body as { keys: Record<string, string>[] };
   const statuses = async (t: TestApp) =>
     Object.fromEntries(
-      ((await t.http.get('/v1/signing-keys').set('x-api-key', t.adminKey).expect(200)).body as { kid: string; status: string }[]).map((k) => [k.kid, k.status]),
+      ((await t.http.get('/v1/signing-keys').set('x-api-key', t.adminKey).expect(200)).body as { kid: string; status: string }[]).map(
+        (k) => [k.kid, k.status],
+      ),
     );
 
   it('creates one active RS256 key on first start, publishes it with caching headers, and signs RFC 9068 tokens it verifies', async () => {
@@ -79,7 +87,9 @@ describe('signing keys (e2e)', () => {
       },
     ]);
     // The private half is stored encrypted only, and appears in no answer or log line.
-    const [row] = await t.sql<{ private_key_ciphertext: Buffer; kek_id: string }>('SELECT private_key_ciphertext, kek_id FROM signing_keys');
+    const [row] = await t.sql<{ private_key_ciphertext: Buffer; kek_id: string }>(
+      'SELECT private_key_ciphertext, kek_id FROM signing_keys',
+    );
     expect(row.private_key_ciphertext.length).toBeGreaterThan(1000);
     expect(row.private_key_ciphertext.includes(Buffer.from('PRIVATE KEY'))).toBe(false);
     // (The exact shape of the list above leaves no room for ciphertext, kek_id or a private member.)
@@ -109,7 +119,9 @@ describe('signing keys (e2e)', () => {
     expect(await statuses(t)).toEqual({ [original.kid]: 'retiring', [next]: 'active' });
     expect(decodeProtectedHeader(await signer.sign({ sub: 'x' })).kid).toBe(next);
     expect((await jwks(t)).keys.map((k) => k.kid)).toEqual([next, original.kid]);
-    const old = (await t.http.get('/v1/signing-keys').set('x-api-key', t.adminKey).expect(200)).body.find((k: { kid: string }) => k.kid === original.kid);
+    const old = (await t.http.get('/v1/signing-keys').set('x-api-key', t.adminKey).expect(200)).body.find(
+      (k: { kid: string }) => k.kid === original.kid,
+    );
     // Retained for the longest token lifetime plus the clock tolerance.
     expect(Date.parse(old.retireAt) - Date.parse(old.retiringAt)).toBe((TTL + TOLERANCE) * 1000);
     expect(Date.parse(old.retiringAt)).toBeGreaterThanOrEqual(activatesAt);
@@ -141,7 +153,9 @@ describe('signing keys (e2e)', () => {
     await t.http.post('/v1/signing-keys/rotate').set('x-api-key', t.adminKey).expect(201);
     advance(DELAY);
     await rotation.check();
-    const retiring = (await t.http.get('/v1/signing-keys').set('x-api-key', t.adminKey).expect(200)).body.find((k: { status: string }) => k.status === 'retiring');
+    const retiring = (await t.http.get('/v1/signing-keys').set('x-api-key', t.adminKey).expect(200)).body.find(
+      (k: { status: string }) => k.status === 'retiring',
+    );
     expect(Date.parse(retiring.retireAt) - Date.parse(retiring.retiringAt)).toBe((3600 + TOLERANCE) * 1000);
   });
 
@@ -188,11 +202,44 @@ describe('signing keys (e2e)', () => {
       introspection_endpoint: 'https://auth.example.test/oauth/introspect',
       grant_types_supported: ['client_credentials', 'refresh_token', 'urn:ietf:params:oauth:grant-type:jwt-bearer'],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
-      token_endpoint_auth_signing_alg_values_supported: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'],
+      token_endpoint_auth_signing_alg_values_supported: [
+        'RS256',
+        'RS384',
+        'RS512',
+        'PS256',
+        'PS384',
+        'PS512',
+        'ES256',
+        'ES384',
+        'ES512',
+        'EdDSA',
+      ],
       revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
-      revocation_endpoint_auth_signing_alg_values_supported: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'],
+      revocation_endpoint_auth_signing_alg_values_supported: [
+        'RS256',
+        'RS384',
+        'RS512',
+        'PS256',
+        'PS384',
+        'PS512',
+        'ES256',
+        'ES384',
+        'ES512',
+        'EdDSA',
+      ],
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
-      introspection_endpoint_auth_signing_alg_values_supported: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'],
+      introspection_endpoint_auth_signing_alg_values_supported: [
+        'RS256',
+        'RS384',
+        'RS512',
+        'PS256',
+        'PS384',
+        'PS512',
+        'ES256',
+        'ES384',
+        'ES512',
+        'EdDSA',
+      ],
       response_types_supported: [],
       service_documentation: 'https://auth.example.test/docs',
       access_token_signing_alg_values_supported: ['RS256'],
@@ -257,7 +304,11 @@ describe('signing keys (e2e)', () => {
   });
 
   it('signs with PS256, ES256 and EdDSA when SIGNING_ALGORITHM asks', async () => {
-    for (const [alg, kty] of [['PS256', 'RSA'], ['ES256', 'EC'], ['EdDSA', 'OKP']] as const) {
+    for (const [alg, kty] of [
+      ['PS256', 'RSA'],
+      ['ES256', 'EC'],
+      ['EdDSA', 'OKP'],
+    ] as const) {
       const { t, signer } = await app({ SIGNING_ALGORITHM: alg });
       const set = await jwks(t);
       expect(set.keys[0]).toMatchObject({ kty, alg });

@@ -75,7 +75,9 @@ describe('tenant JWKS of a disabled or deleted tenant (e2e, with examples/consum
         HOST: '127.0.0.1',
         PORT: String(consumerPort),
         TESSERA_URL: tessera,
-        TENANT_IDS: Object.values(tenants).map((x) => x.id).join(','),
+        TENANT_IDS: Object.values(tenants)
+          .map((x) => x.id)
+          .join(','),
         TENANT_JWKS_CACHE_MAX_AGE_MS: String(TENANT_MAX_AGE_MS),
         JWKS_REQUESTS_PER_MINUTE: '60',
         VERIFIED_CACHE_TTL_MS: '500',
@@ -95,7 +97,10 @@ describe('tenant JWKS of a disabled or deleted tenant (e2e, with examples/consum
     if (consumer && consumer.child.exitCode === null) {
       consumer.child.kill('SIGTERM');
       let timer: NodeJS.Timeout | undefined;
-      const stopped = await Promise.race([consumer.exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 5000)))]);
+      const stopped = await Promise.race([
+        consumer.exited.then(() => true),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 5000))),
+      ]);
       clearTimeout(timer);
       if (!stopped) consumer.child.kill('SIGKILL');
     }

@@ -42,7 +42,10 @@ describe('tenants and API keys (e2e)', () => {
     await t.http.delete(`/v1/tenants/${id}`).set(admin()).expect(204);
     await t.http.get(`/v1/tenants/${id}`).set(admin()).expect(404);
     await t.http.delete(`/v1/tenants/${id}`).set(admin()).expect(404);
-    const [row] = await t.sql<{ deleted_at: Date | null; is_disabled: boolean }>('SELECT deleted_at, is_disabled FROM tenants WHERE id = $1', [id]);
+    const [row] = await t.sql<{ deleted_at: Date | null; is_disabled: boolean }>(
+      'SELECT deleted_at, is_disabled FROM tenants WHERE id = $1',
+      [id],
+    );
     expect(row.deleted_at).not.toBeNull();
     expect(row.is_disabled).toBe(true);
   });

@@ -16,12 +16,17 @@ describe('token issuance: POST /v1/tenants/:tenantId/tokens (e2e)', () => {
   afterAll(() => t.close());
 
   async function createTenant(name: string, body: object = {}) {
-    const res = await t.http.post('/v1/tenants').set(admin()).send({ name, ...body }).expect(201);
+    const res = await t.http
+      .post('/v1/tenants')
+      .set(admin())
+      .send({ name, ...body })
+      .expect(201);
     const key = await t.http.post(`/v1/tenants/${res.body.id}/api-keys`).set(admin()).send({}).expect(201);
     return { id: res.body.id as string, apiKey: { 'x-api-key': key.body.key as string } };
   }
 
-  const issue = (tenantId: string, body: object, headers = admin()) => t.http.post(`/v1/tenants/${tenantId}/tokens`).set(headers).send(body);
+  const issue = (tenantId: string, body: object, headers = admin()) =>
+    t.http.post(`/v1/tenants/${tenantId}/tokens`).set(headers).send(body);
 
   async function verify(token: string) {
     const jwks = (await t.http.get('/.well-known/jwks.json').expect(200)).body as JSONWebKeySet;
@@ -31,7 +36,11 @@ describe('token issuance: POST /v1/tenants/:tenantId/tokens (e2e)', () => {
   it('issues an RFC 9068 access token and a refresh token that verify against the published JWKS', async () => {
     const tenant = await createTenant('tokens-basic', { accessTokenMaxTtl: 3600 });
     const before = Math.floor(Date.now() / 1000);
-    const res = await issue(tenant.id, { sub: 'user-42', scope: 'orders:read  orders:write orders:read', claims: { groupRef: 'g-7', nested: { a: [1, 2] } } }, tenant.apiKey).expect(201);
+    const res = await issue(
+      tenant.id,
+      { sub: 'user-42', scope: 'orders:read  orders:write orders:read', claims: { groupRef: 'g-7', nested: { a: [1, 2] } } },
+      tenant.apiKey,
+    ).expect(201);
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.headers['pragma']).toBe('no-cache');
     expect(res.body).toEqual({
@@ -92,7 +101,9 @@ describe('token issuance: POST /v1/tenants/:tenantId/tokens (e2e)', () => {
     const tenant = await createTenant('tokens-aud');
     const one = await issue(tenant.id, { sub: 's', audience: 'https://api.example.com', refreshToken: false }).expect(201);
     expect((await verify(one.body.access_token)).payload.aud).toBe('https://api.example.com');
-    const many = await issue(tenant.id, { sub: 's', audience: ['https://a.example', 'https://b.example'], refreshToken: false }).expect(201);
+    const many = await issue(tenant.id, { sub: 's', audience: ['https://a.example', 'https://b.example'], refreshToken: false }).expect(
+      201,
+    );
     expect((await verify(many.body.access_token)).payload.aud).toEqual(['https://a.example', 'https://b.example']);
     for (const audience of ['', [], ['ok', ''], [1], Array.from({ length: 6 }, (_, i) => `a${i}`), 'x'.repeat(257), { a: 1 }]) {
       const res = await issue(tenant.id, { sub: 's', audience }).expect(400);
@@ -121,7 +132,12 @@ describe('token issuance: POST /v1/tenants/:tenantId/tokens (e2e)', () => {
     const tenant = await createTenant('tokens-claims');
     for (const name of ['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'client_id', 'scope', 'tenant_id', 'cnf', 'act']) {
       const res = await issue(tenant.id, { sub: 's', claims: { ok: 1, [name]: 'x' } }).expect(400);
-      expect(res.body).toEqual({ statusCode: 400, error: 'bad_request', code: 'VALIDATION_FAILED', message: expect.stringContaining(`"${name}"`) });
+      expect(res.body).toEqual({
+        statusCode: 400,
+        error: 'bad_request',
+        code: 'VALIDATION_FAILED',
+        message: expect.stringContaining(`"${name}"`),
+      });
     }
     const big = await issue(tenant.id, { sub: 's', claims: { blob: 'x'.repeat(5000) } }).expect(400);
     expect(big.body.message).toMatch(/at most 4096 bytes/);
@@ -134,8 +150,20 @@ describe('token issuance: POST /v1/tenants/:tenantId/tokens (e2e)', () => {
   it('names one of the tenant’s clients: client_id in the token, scope within the client’s scopes', async () => {
     const tenant = await createTenant('tokens-client');
     const other = await createTenant('tokens-client-other');
-    const client = (await t.http.post(`/v1/tenants/${tenant.id}/clients`).set(admin()).send({ name: 'web', scopes: ['a', 'b'] }).expect(201)).body;
-    const foreign = (await t.http.post(`/v1/tenants/${other.id}/clients`).set(admin()).send({ name: 'x', scopes: ['a'] }).expect(201)).body;
+    const client = (
+      await t.http
+        .post(`/v1/tenants/${tenant.id}/clients`)
+        .set(admin())
+        .send({ name: 'web', scopes: ['a', 'b'] })
+        .expect(201)
+    ).body;
+    const foreign = (
+      await t.http
+        .post(`/v1/tenants/${other.id}/clients`)
+        .set(admin())
+        .send({ name: 'x', scopes: ['a'] })
+        .expect(201)
+    ).body;
 
     const res = await issue(tenant.id, { sub: 'u', clientId: client.clientId, scope: 'b', refreshToken: false }).expect(201);
     const { payload } = await verify(res.body.access_token);
@@ -173,7 +201,12 @@ describe('token issuance: POST /v1/tenants/:tenantId/tokens (e2e)', () => {
     for (const [body, message] of cases) {
       const res = await issue(tenant.id, body);
       expect({ body, status: res.status }).toEqual({ body, status: 400 });
-      expect(res.body).toEqual({ statusCode: 400, error: 'bad_request', code: 'VALIDATION_FAILED', message: expect.stringMatching(message) });
+      expect(res.body).toEqual({
+        statusCode: 400,
+        error: 'bad_request',
+        code: 'VALIDATION_FAILED',
+        message: expect.stringMatching(message),
+      });
     }
     const form = await t.http.post(`/v1/tenants/${tenant.id}/tokens`).set(admin()).type('form').send('sub=s').expect(415);
     expect(form.body).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE' });
@@ -218,9 +251,17 @@ describe('token issuance with SIGNING_ALGORITHM=ES256 (e2e)', () => {
 
   it('signs with the configured algorithm, and the token verifies against the JWKS', async () => {
     const tenant = (await t.http.post('/v1/tenants').set('x-api-key', t.adminKey).send({ name: 'es256' }).expect(201)).body;
-    const res = await t.http.post(`/v1/tenants/${tenant.id}/tokens`).set('x-api-key', t.adminKey).send({ sub: 's', refreshToken: false }).expect(201);
+    const res = await t.http
+      .post(`/v1/tenants/${tenant.id}/tokens`)
+      .set('x-api-key', t.adminKey)
+      .send({ sub: 's', refreshToken: false })
+      .expect(201);
     const jwks = (await t.http.get('/.well-known/jwks.json').expect(200)).body as JSONWebKeySet;
-    const { protectedHeader, payload } = await jwtVerify(res.body.access_token, createLocalJWKSet(jwks), { issuer: PUBLIC_URL, typ: 'at+jwt', algorithms: ['ES256'] });
+    const { protectedHeader, payload } = await jwtVerify(res.body.access_token, createLocalJWKSet(jwks), {
+      issuer: PUBLIC_URL,
+      typ: 'at+jwt',
+      algorithms: ['ES256'],
+    });
     expect(protectedHeader.alg).toBe('ES256');
     expect(payload.tenant_id).toBe(tenant.id);
   });

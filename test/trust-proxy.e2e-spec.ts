@@ -24,18 +24,23 @@ interface Answer {
 
 function send(port: number, localAddress: string, path: string, headers: Record<string, string>, body?: string): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, method: body === undefined ? 'GET' : 'POST', localAddress, headers }, (res) => {
-      let text = '';
-      res.on('data', (chunk) => (text += String(chunk)));
-      res.on('end', () => resolve({ status: res.statusCode!, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} }));
-    });
+    const req = httpRequest(
+      { host: '127.0.0.1', port, path, method: body === undefined ? 'GET' : 'POST', localAddress, headers },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk) => (text += String(chunk)));
+        res.on('end', () => resolve({ status: res.statusCode!, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
 }
 
 async function behindNginx(trustProxy: string): Promise<{ t: TestApp; nginx: RunningNginx; close(): Promise<void> }> {
-  const t = await startTestApp({ env: { TRUST_PROXY: trustProxy, RATE_LIMIT_CREDENTIALS_PER_IP: String(LIMIT), RATE_LIMIT_PUBLIC_PER_IP: String(PUBLIC_LIMIT) } });
+  const t = await startTestApp({
+    env: { TRUST_PROXY: trustProxy, RATE_LIMIT_CREDENTIALS_PER_IP: String(LIMIT), RATE_LIMIT_PUBLIC_PER_IP: String(PUBLIC_LIMIT) },
+  });
   await t.tessera.app.listen(0, '127.0.0.1');
   const port = (t.tessera.app.getHttpServer().address() as AddressInfo).port;
   const nginx = await startNginx(
@@ -70,19 +75,42 @@ async function rotateWrongApiKeys(nginx: RunningNginx, attempts: number): Promis
 /** A public document (the per-IP request limit, not the credential one), rotating X-Forwarded-For. */
 async function rotatePublicRequests(nginx: RunningNginx, attempts: number): Promise<number[]> {
   const statuses: number[] = [];
-  for (let i = 0; i < attempts; i++) statuses.push((await send(nginx.port, ATTACKER, '/.well-known/jwks.json', { 'x-forwarded-for': `192.0.2.${i + 1}` })).status);
+  for (let i = 0; i < attempts; i++)
+    statuses.push((await send(nginx.port, ATTACKER, '/.well-known/jwks.json', { 'x-forwarded-for': `192.0.2.${i + 1}` })).status);
   return statuses;
 }
 
 /** Wrong client secrets (client_credentials, client_secret_post) of a real client, rotating X-Forwarded-For. */
 async function rotateWrongSecrets(t: TestApp, nginx: RunningNginx, attempts: number): Promise<number[]> {
-  const tenant = await t.http.post('/v1/tenants').set('x-api-key', t.adminKey).send({ name: `tp-${Date.now()}` }).expect(201);
-  const key = await t.http.post(`/v1/tenants/${tenant.body.id}/api-keys`).set('x-api-key', t.adminKey).send({ label: 'backend' }).expect(201);
-  const client = await t.http.post(`/v1/tenants/${tenant.body.id}/clients`).set('x-api-key', key.body.key).send({ name: 'svc', scopes: ['read'] }).expect(201);
+  const tenant = await t.http
+    .post('/v1/tenants')
+    .set('x-api-key', t.adminKey)
+    .send({ name: `tp-${Date.now()}` })
+    .expect(201);
+  const key = await t.http
+    .post(`/v1/tenants/${tenant.body.id}/api-keys`)
+    .set('x-api-key', t.adminKey)
+    .send({ label: 'backend' })
+    .expect(201);
+  const client = await t.http
+    .post(`/v1/tenants/${tenant.body.id}/clients`)
+    .set('x-api-key', key.body.key)
+    .send({ name: 'svc', scopes: ['read'] })
+    .expect(201);
   const statuses: number[] = [];
   for (let i = 0; i < attempts; i++) {
-    const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: client.body.clientId, client_secret: `wrong-${i}` }).toString();
-    const res = await send(nginx.port, ATTACKER, '/oauth/token', { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': `198.51.100.${i + 1}, 10.0.0.${i + 1}` }, form);
+    const form = new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: client.body.clientId,
+      client_secret: `wrong-${i}`,
+    }).toString();
+    const res = await send(
+      nginx.port,
+      ATTACKER,
+      '/oauth/token',
+      { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': `198.51.100.${i + 1}, 10.0.0.${i + 1}` },
+      form,
+    );
     statuses.push(res.status);
   }
   return statuses;
@@ -102,11 +130,17 @@ describe.each([
     const statuses = await rotateWrongApiKeys(app.nginx, LIMIT + 2);
     expect(statuses).toEqual([...Array(LIMIT).fill(401), 429, 429]);
     const blocked = await send(app.nginx.port, ATTACKER, '/v1/tenants', { 'x-api-key': 'tk_again', 'x-forwarded-for': '192.0.2.77' });
-    expect(blocked.body).toMatchObject({ statusCode: 429, code: 'RATE_LIMITED', message: expect.stringMatching(/^Too many failed authentication attempts/) });
+    expect(blocked.body).toMatchObject({
+      statusCode: 429,
+      code: 'RATE_LIMITED',
+      message: expect.stringMatching(/^Too many failed authentication attempts/),
+    });
     // Another client behind the same nginx has its own count: the IP is the client's, not the proxy's.
     expect((await send(app.nginx.port, BYSTANDER, '/v1/tenants', { 'x-api-key': 'tk_wrong' })).status).toBe(401);
     // Even the admin key is refused from the blocked address until the window ends (a right guess gains nothing).
-    expect((await send(app.nginx.port, ATTACKER, '/v1/tenants', { 'x-api-key': app.t.adminKey, 'x-forwarded-for': '192.0.2.78' })).status).toBe(429);
+    expect(
+      (await send(app.nginx.port, ATTACKER, '/v1/tenants', { 'x-api-key': app.t.adminKey, 'x-forwarded-for': '192.0.2.78' })).status,
+    ).toBe(429);
     expect((await send(app.nginx.port, BYSTANDER, '/v1/tenants', { 'x-api-key': app.t.adminKey })).status).toBe(200);
   });
 

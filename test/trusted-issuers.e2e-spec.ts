@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { Clock } from '../src/common/clock';
-import { signTestJwt } from './utils/test-jwt';
 import { startTestApp, TestApp } from './utils/test-app';
+import { signTestJwt } from './utils/test-jwt';
 import { startWorkloadIssuer, WorkloadIssuer } from './utils/workload-issuer';
 
 const PUBLIC_URL = 'https://tessera.test';
@@ -39,12 +39,16 @@ describe('trusted issuers (e2e)', () => {
     return { id: created.body.id, key: { 'x-api-key': key.body.key } };
   }
 
-  const newClient = async (tn: Tenant, scopes: string[]) => (await t.http.post(`/v1/tenants/${tn.id}/clients`).set(tn.key).send({ name: 'w', scopes }).expect(201)).body;
+  const newClient = async (tn: Tenant, scopes: string[]) =>
+    (await t.http.post(`/v1/tenants/${tn.id}/clients`).set(tn.key).send({ name: 'w', scopes }).expect(201)).body;
 
   const trust = (tn: Tenant, body: Record<string, unknown>) => t.http.post(`/v1/tenants/${tn.id}/trusted-issuers`).set(tn.key).send(body);
 
   const clientCredentials = (assertion: string, extra: Record<string, string> = {}) =>
-    t.http.post('/oauth/token').type('form').send({ grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: assertion, ...extra });
+    t.http
+      .post('/oauth/token')
+      .type('form')
+      .send({ grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: assertion, ...extra });
 
   async function lastAuditEvent(type: string) {
     const res = await t.http.get('/v1/audit-events').query({ type, limit: 1 }).set(admin()).expect(200);
@@ -52,7 +56,11 @@ describe('trusted issuers (e2e)', () => {
   }
 
   /** 401 invalid_client, and the newest refusal in the audit trail names the reason, issuer and subject. */
-  async function expectRefused(response: Promise<{ status: number; body: Record<string, unknown> }>, reason: string, expected: { issuer?: string; subject?: string; tenantId?: string | null } = {}) {
+  async function expectRefused(
+    response: Promise<{ status: number; body: Record<string, unknown> }>,
+    reason: string,
+    expected: { issuer?: string; subject?: string; tenantId?: string | null } = {},
+  ) {
     const res = await response;
     expect({ status: res.status, error: res.body.error }).toEqual({ status: 401, error: 'invalid_client' });
     expect(JSON.stringify(res.body)).not.toMatch(/eyJ/);
@@ -133,7 +141,15 @@ describe('trusted issuers (e2e)', () => {
         expect(res.body).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED' });
         expect(JSON.stringify(res.body)).toMatch(message);
       }
-      await trust(tenant, { ...base, issuer: K8S_ISSUER, jwksUri: k8s.jwksUri, audience: PUBLIC_URL, subject: 'system:serviceaccount:billing:*', claims: { 'kubernetes.io/namespace': 'billing' }, scopes: ['orders:read'] }).expect(409);
+      await trust(tenant, {
+        ...base,
+        issuer: K8S_ISSUER,
+        jwksUri: k8s.jwksUri,
+        audience: PUBLIC_URL,
+        subject: 'system:serviceaccount:billing:*',
+        claims: { 'kubernetes.io/namespace': 'billing' },
+        scopes: ['orders:read'],
+      }).expect(409);
       await t.http.get(`/v1/tenants/${tenant.id}/trusted-issuers`).set(otherTenant.key).expect(403);
       await t.http.get(`/v1/tenants/${tenant.id}/trusted-issuers/${randomUUID()}`).set(tenant.key).expect(404);
     });
@@ -142,7 +158,13 @@ describe('trusted issuers (e2e)', () => {
       const strict = await startTestApp({ env: { PUBLIC_URL } });
       try {
         const tn = (await strict.http.post('/v1/tenants').set({ 'x-api-key': strict.adminKey }).send({ name: 's' }).expect(201)).body;
-        const c = (await strict.http.post(`/v1/tenants/${tn.id}/clients`).set({ 'x-api-key': strict.adminKey }).send({ name: 'w', scopes: [] }).expect(201)).body;
+        const c = (
+          await strict.http
+            .post(`/v1/tenants/${tn.id}/clients`)
+            .set({ 'x-api-key': strict.adminKey })
+            .send({ name: 'w', scopes: [] })
+            .expect(201)
+        ).body;
         const res = await strict.http
           .post(`/v1/tenants/${tn.id}/trusted-issuers`)
           .set({ 'x-api-key': strict.adminKey })
@@ -170,9 +192,18 @@ describe('trusted issuers (e2e)', () => {
       expect(claims).toMatchObject({ sub: worker.clientId, client_id: worker.clientId, tenant_id: tenant.id, scope: 'orders:read' });
       const event = await lastAuditEvent('client.assertion_accepted');
       expect(event).toMatchObject({ tenantId: tenant.id, subject: worker.clientId });
-      expect(event.details).toMatchObject({ method: 'trusted_issuer', usage: 'client_assertion', issuer: K8S_ISSUER, subject: 'system:serviceaccount:billing:invoicer', trustedIssuerIds: [k8sEntry.id] });
+      expect(event.details).toMatchObject({
+        method: 'trusted_issuer',
+        usage: 'client_assertion',
+        issuer: K8S_ISSUER,
+        subject: 'system:serviceaccount:billing:invoicer',
+        trustedIssuerIds: [k8sEntry.id],
+      });
       // The entry's scopes bound what may be asked for.
-      const wider = await clientCredentials(k8s.kubernetesToken({ namespace: 'billing', serviceAccount: 'invoicer', audience: PUBLIC_URL }), { scope: 'orders:write' });
+      const wider = await clientCredentials(
+        k8s.kubernetesToken({ namespace: 'billing', serviceAccount: 'invoicer', audience: PUBLIC_URL }),
+        { scope: 'orders:write' },
+      );
       expect(wider.body.error).toBe('invalid_scope');
     });
 
@@ -194,12 +225,20 @@ describe('trusted issuers (e2e)', () => {
     });
 
     it('authenticates /oauth/introspect and /oauth/revoke for the client’s tenant', async () => {
-      const issued = await clientCredentials(k8s.kubernetesToken({ namespace: 'billing', serviceAccount: 'invoicer', audience: PUBLIC_URL })).expect(200);
-      const form = (token: string) => ({ token, client_assertion_type: ASSERTION_TYPE, client_assertion: k8s.kubernetesToken({ namespace: 'billing', serviceAccount: 'invoicer', audience: PUBLIC_URL }) });
+      const issued = await clientCredentials(
+        k8s.kubernetesToken({ namespace: 'billing', serviceAccount: 'invoicer', audience: PUBLIC_URL }),
+      ).expect(200);
+      const form = (token: string) => ({
+        token,
+        client_assertion_type: ASSERTION_TYPE,
+        client_assertion: k8s.kubernetesToken({ namespace: 'billing', serviceAccount: 'invoicer', audience: PUBLIC_URL }),
+      });
       const active = await t.http.post('/oauth/introspect').type('form').send(form(issued.body.access_token)).expect(200);
       expect(active.body).toMatchObject({ active: true, client_id: worker.clientId });
       await t.http.post('/oauth/revoke').type('form').send(form(issued.body.access_token)).expect(200);
-      expect((await t.http.post('/oauth/introspect').type('form').send(form(issued.body.access_token)).expect(200)).body).toEqual({ active: false });
+      expect((await t.http.post('/oauth/introspect').type('form').send(form(issued.body.access_token)).expect(200)).body).toEqual({
+        active: false,
+      });
     });
   });
 
@@ -209,26 +248,49 @@ describe('trusted issuers (e2e)', () => {
       const res = await clientCredentials(assertion, { client_id: deployer.clientId }).expect(200);
       expect(res.body.scope).toBe('deploy read');
       expect(github.discoveryFetches()).toBeGreaterThanOrEqual(1);
-      expect((await lastAuditEvent('client.assertion_accepted')).details).toMatchObject({ issuer: github.issuer, subject: 'repo:acme/api:ref:refs/heads/main' });
+      expect((await lastAuditEvent('client.assertion_accepted')).details).toMatchObject({
+        issuer: github.issuer,
+        subject: 'repo:acme/api:ref:refs/heads/main',
+      });
     });
 
     it('refuses another branch (subject) and another workflow (claim)', async () => {
-      await expectRefused(clientCredentials(github.githubToken({ repository: 'acme/api', ref: 'refs/heads/feature', audience: 'tessera' })), 'SUBJECT_MISMATCH', {
-        issuer: github.issuer,
-        subject: 'repo:acme/api:ref:refs/heads/feature',
-      });
-      await expectRefused(clientCredentials(github.githubToken({ repository: 'acme/api', ref: 'refs/heads/main', audience: 'tessera', workflow: 'evil.yml' })), 'CLAIM_MISMATCH');
+      await expectRefused(
+        clientCredentials(github.githubToken({ repository: 'acme/api', ref: 'refs/heads/feature', audience: 'tessera' })),
+        'SUBJECT_MISMATCH',
+        {
+          issuer: github.issuer,
+          subject: 'repo:acme/api:ref:refs/heads/feature',
+        },
+      );
+      await expectRefused(
+        clientCredentials(
+          github.githubToken({ repository: 'acme/api', ref: 'refs/heads/main', audience: 'tessera', workflow: 'evil.yml' }),
+        ),
+        'CLAIM_MISMATCH',
+      );
     });
   });
 
   describe('refusals: 401 invalid_client and an audit event each', () => {
-    const k8sClaims = (extra: Record<string, unknown> = {}) => ({ aud: PUBLIC_URL, sub: 'system:serviceaccount:billing:invoicer', 'kubernetes.io': { namespace: 'billing' }, ...extra });
+    const k8sClaims = (extra: Record<string, unknown> = {}) => ({
+      aud: PUBLIC_URL,
+      sub: 'system:serviceaccount:billing:invoicer',
+      'kubernetes.io': { namespace: 'billing' },
+      ...extra,
+    });
 
     it('wrong audience', async () => {
-      await expectRefused(clientCredentials(k8s.kubernetesToken({ namespace: 'billing', serviceAccount: 'invoicer', audience: 'https://kubernetes.default.svc' })), 'INVALID_AUDIENCE', {
-        issuer: K8S_ISSUER,
-        subject: 'system:serviceaccount:billing:invoicer',
-      });
+      await expectRefused(
+        clientCredentials(
+          k8s.kubernetesToken({ namespace: 'billing', serviceAccount: 'invoicer', audience: 'https://kubernetes.default.svc' }),
+        ),
+        'INVALID_AUDIENCE',
+        {
+          issuer: K8S_ISSUER,
+          subject: 'system:serviceaccount:billing:invoicer',
+        },
+      );
     });
 
     it('expired token', async () => {
@@ -237,7 +299,10 @@ describe('trusted issuers (e2e)', () => {
     });
 
     it('subject or claim not matching', async () => {
-      await expectRefused(clientCredentials(k8s.kubernetesToken({ namespace: 'payments', serviceAccount: 'invoicer', audience: PUBLIC_URL })), 'SUBJECT_MISMATCH');
+      await expectRefused(
+        clientCredentials(k8s.kubernetesToken({ namespace: 'payments', serviceAccount: 'invoicer', audience: PUBLIC_URL })),
+        'SUBJECT_MISMATCH',
+      );
       await expectRefused(clientCredentials(k8s.sign(k8sClaims({ 'kubernetes.io': { namespace: 'payments' } }))), 'CLAIM_MISMATCH');
     });
 
@@ -251,15 +316,25 @@ describe('trusted issuers (e2e)', () => {
     });
 
     it('issuer registered by another tenant', async () => {
-      await expectRefused(clientCredentials(k8s.kubernetesToken({ namespace: 'billing', serviceAccount: 'invoicer', audience: PUBLIC_URL }), { client_id: otherClient.clientId }), 'ISSUER_NOT_TRUSTED_FOR_CLIENT', {
-        tenantId: otherTenant.id,
-      });
+      await expectRefused(
+        clientCredentials(k8s.kubernetesToken({ namespace: 'billing', serviceAccount: 'invoicer', audience: PUBLIC_URL }), {
+          client_id: otherClient.clientId,
+        }),
+        'ISSUER_NOT_TRUSTED_FOR_CLIENT',
+        {
+          tenantId: otherTenant.id,
+        },
+      );
     });
 
     it('HS256 assertion, alg none', async () => {
       const now = Math.floor(Date.now() / 1000);
       const payload = { iss: K8S_ISSUER, ...k8sClaims(), iat: now, exp: now + 300, jti: randomUUID() };
-      await expectRefused(clientCredentials(signTestJwt({ alg: 'HS256', kid: k8s.kid }, payload, 'a-shared-secret-that-is-long-enough-for-hs256')), 'ALGORITHM_NOT_ALLOWED', { issuer: K8S_ISSUER });
+      await expectRefused(
+        clientCredentials(signTestJwt({ alg: 'HS256', kid: k8s.kid }, payload, 'a-shared-secret-that-is-long-enough-for-hs256')),
+        'ALGORITHM_NOT_ALLOWED',
+        { issuer: K8S_ISSUER },
+      );
       await expectRefused(clientCredentials(signTestJwt({ alg: 'none', kid: k8s.kid }, payload, '', 'none')), 'ALGORITHM_NOT_ALLOWED', {
         issuer: K8S_ISSUER,
         subject: 'system:serviceaccount:billing:invoicer',
@@ -293,14 +368,30 @@ describe('trusted issuers (e2e)', () => {
   describe('changes take effect on the next request', () => {
     it('deleting the entry, then the client, refuses their tokens at once', async () => {
       const ephemeral = await newClient(tenant, ['orders:read']);
-      const entry = (await trust(tenant, { issuer: K8S_ISSUER, jwksUri: k8s.jwksUri, audience: 'ephemeral', subject: 'system:serviceaccount:tmp:job', clientId: ephemeral.clientId }).expect(201)).body;
+      const entry = (
+        await trust(tenant, {
+          issuer: K8S_ISSUER,
+          jwksUri: k8s.jwksUri,
+          audience: 'ephemeral',
+          subject: 'system:serviceaccount:tmp:job',
+          clientId: ephemeral.clientId,
+        }).expect(201)
+      ).body;
       const token = () => k8s.kubernetesToken({ namespace: 'tmp', serviceAccount: 'job', audience: 'ephemeral' });
       await clientCredentials(token()).expect(200);
       await t.http.delete(`/v1/tenants/${tenant.id}/trusted-issuers/${entry.id}`).set(tenant.key).expect(204);
       await expectRefused(clientCredentials(token()), 'INVALID_AUDIENCE');
       await t.http.get(`/v1/tenants/${tenant.id}/trusted-issuers/${entry.id}`).set(tenant.key).expect(404);
 
-      const again = (await trust(tenant, { issuer: K8S_ISSUER, jwksUri: k8s.jwksUri, audience: 'ephemeral', subject: 'system:serviceaccount:tmp:job', clientId: ephemeral.clientId }).expect(201)).body;
+      const again = (
+        await trust(tenant, {
+          issuer: K8S_ISSUER,
+          jwksUri: k8s.jwksUri,
+          audience: 'ephemeral',
+          subject: 'system:serviceaccount:tmp:job',
+          clientId: ephemeral.clientId,
+        }).expect(201)
+      ).body;
       await clientCredentials(token()).expect(200);
       await t.http.delete(`/v1/tenants/${tenant.id}/clients/${ephemeral.clientId}`).set(tenant.key).expect(204);
       await expectRefused(clientCredentials(token()), 'INVALID_AUDIENCE');
@@ -314,7 +405,12 @@ describe('trusted issuers (e2e)', () => {
       const start = Date.now();
       const at = (minutes: number) => jest.spyOn(clock, 'now').mockReturnValue(new Date(start + minutes * 60_000));
       const token = (minutes: number) =>
-        k8s.kubernetesToken({ namespace: 'billing', serviceAccount: 'invoicer', audience: PUBLIC_URL, nowSec: Math.floor((start + minutes * 60_000) / 1000) });
+        k8s.kubernetesToken({
+          namespace: 'billing',
+          serviceAccount: 'invoicer',
+          audience: PUBLIC_URL,
+          nowSec: Math.floor((start + minutes * 60_000) / 1000),
+        });
 
       // A fresh fetch now, so that the keys' age is known.
       at(20);

@@ -1,11 +1,11 @@
 import { DataSource } from 'typeorm';
-import { Clock } from '../src/common/clock';
 import { TokenError } from '@tessera/nest-guard';
+import { Clock } from '../src/common/clock';
 import { REGISTERED_KEY_CACHE_TTL_MS } from '../src/verification/registered-key-resolver';
 import { TokenVerifierService } from '../src/verification/token-verifier.service';
 import { waitFor } from './utils/process';
-import { signTestJwt } from './utils/test-jwt';
 import { startTestApp, TestApp } from './utils/test-app';
+import { signTestJwt } from './utils/test-jwt';
 import { ampersandClaims, createTenant, issueToken, registerKey, TestRegisteredKey, TestTenant } from './utils/verification-fixtures';
 
 const PUBLIC_URL = 'https://tessera.test';
@@ -50,14 +50,21 @@ describe('token verification against the real database, and GET /v1/me (e2e)', (
       // The probe works: a registered-key token with an uncached kid does reach the database.
       await verifier.verify(key.sign(ampersandClaims(), { kid: 'V'.repeat(43) })).catch(() => undefined);
       expect(connections).toHaveBeenCalled();
-      await expect(verifier.verify(access_token)).resolves.toMatchObject({ kind: 'access', tenantId: tenant.id, claims: { sub: 'user-1' } });
+      await expect(verifier.verify(access_token)).resolves.toMatchObject({
+        kind: 'access',
+        tenantId: tenant.id,
+        claims: { sub: 'user-1' },
+      });
     });
 
     it('applies the tenant’s registeredTokenMaxTtl read from the database', async () => {
       const strict = await createTenant(t, 'verification-strict', { registeredTokenMaxTtl: 300 });
       const strictKey = await registerKey(t, strict);
       const now = Math.floor(Date.now() / 1000);
-      await expect(verifier.verify(strictKey.sign(ampersandClaims({ iat: now, exp: now + 300 })))).resolves.toMatchObject({ kind: 'registered', tenantId: strict.id });
+      await expect(verifier.verify(strictKey.sign(ampersandClaims({ iat: now, exp: now + 300 })))).resolves.toMatchObject({
+        kind: 'registered',
+        tenantId: strict.id,
+      });
       expect(await codeOf(verifier.verify(strictKey.sign(ampersandClaims({ iat: now, exp: now + 301 }))))).toBe('MALFORMED_TOKEN');
     });
 
@@ -82,7 +89,11 @@ describe('token verification against the real database, and GET /v1/me (e2e)', (
       await verifier.verify(registered);
       await t.http.delete(`/v1/tenants/${doomed.id}`).set({ 'x-api-key': t.adminKey }).expect(204);
       // The tenant block reaches the denylist through Postgres NOTIFY: within a second.
-      await waitFor(async () => (await codeOf(verifier.verify(access_token))) !== 'accepted', 1000, 'the tenant block to reach the denylist');
+      await waitFor(
+        async () => (await codeOf(verifier.verify(access_token))) !== 'accepted',
+        1000,
+        'the tenant block to reach the denylist',
+      );
       expect(await codeOf(verifier.verify(access_token))).toBe('TOKEN_REVOKED');
       moveClock(REGISTERED_KEY_CACHE_TTL_MS + 1);
       expect(['TOKEN_REVOKED', 'UNKNOWN_KEY']).toContain(await codeOf(verifier.verify(registered)));
@@ -91,7 +102,11 @@ describe('token verification against the real database, and GET /v1/me (e2e)', (
     it('refuses a registered-key token with a kid of our own key (no key confusion between the two sets)', async () => {
       const { access_token } = await issueToken(t, tenant);
       const ownKid = JSON.parse(Buffer.from(access_token.split('.')[0], 'base64url').toString()).kid as string;
-      const forged = signTestJwt({ alg: 'RS256', typ: 'at+jwt', kid: ownKid }, { ...ampersandClaims(), iss: PUBLIC_URL, aud: PUBLIC_URL, tenant_id: tenant.id }, key.privateKey);
+      const forged = signTestJwt(
+        { alg: 'RS256', typ: 'at+jwt', kid: ownKid },
+        { ...ampersandClaims(), iss: PUBLIC_URL, aud: PUBLIC_URL, tenant_id: tenant.id },
+        key.privateKey,
+      );
       expect(await codeOf(verifier.verify(forged))).toBe('INVALID_SIGNATURE');
     });
   });
@@ -99,14 +114,20 @@ describe('token verification against the real database, and GET /v1/me (e2e)', (
   describe('TokenVerifierService.verifyAssertion', () => {
     it('keeps assertions and bearer tokens apart', async () => {
       const assertion = key.sign(ampersandClaims({ aud: `${PUBLIC_URL}/oauth/token`, jti: 'assert-1' }));
-      await expect(verifier.verifyAssertion(assertion)).resolves.toMatchObject({ kind: 'registered', tenantId: tenant.id, claims: { jti: 'assert-1' } });
+      await expect(verifier.verifyAssertion(assertion)).resolves.toMatchObject({
+        kind: 'registered',
+        tenantId: tenant.id,
+        claims: { jti: 'assert-1' },
+      });
       expect(await codeOf(verifier.verify(assertion))).toBe('INVALID_AUDIENCE');
 
       const bearer = key.sign(ampersandClaims());
       await verifier.verify(bearer);
       expect(await codeOf(verifier.verifyAssertion(bearer))).toBe('MALFORMED_TOKEN'); // no jti
       expect(await codeOf(verifier.verifyAssertion(key.sign(ampersandClaims({ jti: 'x' }))))).toBe('INVALID_AUDIENCE'); // no aud
-      expect(await codeOf(verifier.verifyAssertion(key.sign(ampersandClaims({ jti: 'x', aud: PUBLIC_URL }), { typ: 'at+jwt' })))).toBe('INVALID_TOKEN_TYPE');
+      expect(await codeOf(verifier.verifyAssertion(key.sign(ampersandClaims({ jti: 'x', aud: PUBLIC_URL }), { typ: 'at+jwt' })))).toBe(
+        'INVALID_TOKEN_TYPE',
+      );
       const { access_token } = await issueToken(t, tenant, { audience: `${PUBLIC_URL}/oauth/token` });
       expect(await codeOf(verifier.verifyAssertion(access_token))).toBe('INVALID_TOKEN_TYPE');
     });
@@ -116,7 +137,14 @@ describe('token verification against the real database, and GET /v1/me (e2e)', (
     it('answers the claims of a valid Tessera access token', async () => {
       const { access_token } = await issueToken(t, tenant, { sub: 'user-9', scope: 'profile', claims: { plan: 'gold' } });
       const res = await t.http.get('/v1/me').set('authorization', `Bearer ${access_token}`).expect(200);
-      expect(res.body).toMatchObject({ iss: PUBLIC_URL, sub: 'user-9', scope: 'profile', tenant_id: tenant.id, plan: 'gold', aud: PUBLIC_URL });
+      expect(res.body).toMatchObject({
+        iss: PUBLIC_URL,
+        sub: 'user-9',
+        scope: 'profile',
+        tenant_id: tenant.id,
+        plan: 'gold',
+        aud: PUBLIC_URL,
+      });
       expect(res.headers['cache-control']).toBe('no-store');
     });
 
@@ -131,7 +159,10 @@ describe('token verification against the real database, and GET /v1/me (e2e)', (
       expect(res.headers['www-authenticate']).toContain('error="invalid_token"');
 
       // A tenant-registered token is not Tessera's: /v1/me is for Tessera's own access tokens.
-      const registered = await t.http.get('/v1/me').set('authorization', `Bearer ${key.sign(ampersandClaims())}`).expect(401);
+      const registered = await t.http
+        .get('/v1/me')
+        .set('authorization', `Bearer ${key.sign(ampersandClaims())}`)
+        .expect(401);
       expect(registered.body.code).toMatch(/INVALID_ISSUER|UNKNOWN_KEY|INVALID_TOKEN_TYPE/);
 
       const { access_token } = await issueToken(t, tenant);

@@ -10,9 +10,9 @@
 //        dpopKeyPem?,        // with tokensFile: send `Authorization: DPoP <token>` and a fresh ES256 proof (this P-256 key) per request
 //        dpopMaxRps?,        // proofs made before the run: durationSec × this (default 12 000); each is sent once
 //        sampleIntMs? }      // autocannon's sample interval (default: 1000 ms, or the duration when shorter)
-import autocannon from 'autocannon';
 import { createHash, createPrivateKey, createPublicKey, randomBytes, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import autocannon from 'autocannon';
 
 const job = JSON.parse(process.argv[2]);
 const lines = (file) => readFileSync(file, 'utf8').split('\n').filter(Boolean);
@@ -51,7 +51,10 @@ if (tokens && job.dpopKeyPem) {
     const token = tokens[i % tokens.length];
     const ath = createHash('sha256').update(token).digest('base64url');
     const input = `${header}.${b64(JSON.stringify({ htm: request.method, htu, jti: randomBytes(12).toString('base64url'), iat, ath }))}`;
-    pairs[i] = [`DPoP ${token}`, `${input}.${sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`];
+    pairs[i] = [
+      `DPoP ${token}`,
+      `${input}.${sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`,
+    ];
   }
   request.setupRequest = (req) => {
     // Past the last proof, a proof is sent again: the service refuses the replay (401) and the measurement fails.
@@ -78,7 +81,7 @@ const requests = refresh ? Array.from({ length: 20_000 }, () => ({ ...request })
 // A run ends on a sample tick: a sub-second (smoke) run needs a shorter interval; rps is per second either way.
 const sampleIntMs = job.sampleIntMs ?? Math.max(100, Math.min(1000, Math.round(job.durationSec * 1000)));
 
-const instance = autocannon(
+autocannon(
   {
     url: job.url,
     connections: job.connections,

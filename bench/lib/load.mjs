@@ -39,7 +39,9 @@ export async function measure(label, job) {
     const result = await loadOnce({ connections: settings.connections, durationSec: settings.durationSec, run: i, ...job });
     assertClean(label, job, result);
     runs.push(result);
-    process.stderr.write(`  ${label} run ${i + 1}/${settings.runs}: ${Math.round(result.rps)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms\n`);
+    process.stderr.write(
+      `  ${label} run ${i + 1}/${settings.runs}: ${Math.round(result.rps)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms\n`,
+    );
   }
   return {
     label,
@@ -55,7 +57,9 @@ export function assertClean(label, job, result) {
   const expected = job.expectStatus ?? 200;
   const wrong = Object.entries(result.statusCodes ?? {}).filter(([code]) => Number(code) !== expected);
   if (result.errors > 0 || wrong.length > 0 || result.total === 0) {
-    throw new Error(`${label}: ${result.errors} errors, unexpected statuses ${JSON.stringify(Object.fromEntries(wrong))} in ${result.total} requests`);
+    throw new Error(
+      `${label}: ${result.errors} errors, unexpected statuses ${JSON.stringify(Object.fromEntries(wrong))} in ${result.total} requests`,
+    );
   }
 }
 

@@ -62,9 +62,33 @@ export async function pgbenchRotation(databaseUrl, tenantId, { clients, seconds 
   const file = join(tmpdir(), `tessera-rotation-${process.pid}.sql`);
   writeFileSync(file, SCRIPT);
   const url = new URL(databaseUrl);
-  const args = ['-n', '-M', 'extended', '-f', file, '-c', String(clients), '-j', '2', '-T', String(seconds), '-D', 'h=start', '-h', url.hostname, '-p', url.port || '5432', '-U', url.username || 'postgres', url.pathname.slice(1)];
+  const args = [
+    '-n',
+    '-M',
+    'extended',
+    '-f',
+    file,
+    '-c',
+    String(clients),
+    '-j',
+    '2',
+    '-T',
+    String(seconds),
+    '-D',
+    'h=start',
+    '-h',
+    url.hostname,
+    '-p',
+    url.port || '5432',
+    '-U',
+    url.username || 'postgres',
+    url.pathname.slice(1),
+  ];
   return new Promise((resolve, reject) => {
-    const child = spawn('pgbench', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PGPASSWORD: decodeURIComponent(url.password) } });
+    const child = spawn('pgbench', args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PGPASSWORD: decodeURIComponent(url.password) },
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));

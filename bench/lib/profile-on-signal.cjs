@@ -2,8 +2,8 @@
 // Preloaded (`node -r`) into a service to profile (SIGWINCH: Nest's shutdown hooks take SIGUSR2): the first SIGWINCH starts the V8 CPU profiler,
 // the second writes the profile to $CPU_PROFILE_FILE and exits — so start-up and warm-up stay out
 // of the profile.
-const { Session } = require('node:inspector');
 const { writeFileSync } = require('node:fs');
+const { Session } = require('node:inspector');
 
 let session;
 process.on('SIGWINCH', () => {

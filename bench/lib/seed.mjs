@@ -16,7 +16,9 @@ export async function seedScale(databaseUrl, { tenantId, families, generations =
   const started = Date.now();
   const salt = randomBytes(8).toString('hex');
   const progress = (what, done, total) =>
-    process.stderr.write(`  seeding ${what}: ${done.toLocaleString('en')}/${total.toLocaleString('en')} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+    process.stderr.write(
+      `  seeding ${what}: ${done.toLocaleString('en')}/${total.toLocaleString('en')} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`,
+    );
   const checkDeadline = () => {
     if (Date.now() - started > deadlineMs) throw new Error(`seeding exceeded ${deadlineMs / 1000} s`);
   };

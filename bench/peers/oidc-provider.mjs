@@ -10,7 +10,17 @@ const jwk = { ...pair.privateKey.export({ format: 'jwk' }), alg, use: 'sig', kid
 const resource = 'https://api.example.test';
 
 const provider = new Provider(`http://127.0.0.1:${port}`, {
-  clients: [{ client_id: 'bench', client_secret: 'bench-secret-bench-secret-bench-secret', grant_types: ['client_credentials'], redirect_uris: [], response_types: [], scope: 'read write', id_token_signed_response_alg: alg }],
+  clients: [
+    {
+      client_id: 'bench',
+      client_secret: 'bench-secret-bench-secret-bench-secret',
+      grant_types: ['client_credentials'],
+      redirect_uris: [],
+      response_types: [],
+      scope: 'read write',
+      id_token_signed_response_alg: alg,
+    },
+  ],
   jwks: { keys: [jwk] },
   scopes: ['read', 'write'],
   ttl: { ClientCredentials: 600 },
@@ -21,7 +31,13 @@ const provider = new Provider(`http://127.0.0.1:${port}`, {
       enabled: true,
       defaultResource: () => resource,
       useGrantedResource: () => true,
-      getResourceServerInfo: () => ({ scope: 'read write', audience: resource, accessTokenTTL: 600, accessTokenFormat: 'jwt', jwt: { sign: { alg } } }),
+      getResourceServerInfo: () => ({
+        scope: 'read write',
+        audience: resource,
+        accessTokenTTL: 600,
+        accessTokenFormat: 'jwt',
+        jwt: { sign: { alg } },
+      }),
     },
   },
 });

@@ -29,7 +29,12 @@ class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   }
 
   validate(payload: { sub?: string; scope?: string }): { sub?: string; scope?: string } {
-    if (!String(payload.scope ?? '').split(' ').includes('read')) throw new ForbiddenException();
+    if (
+      !String(payload.scope ?? '')
+        .split(' ')
+        .includes('read')
+    )
+      throw new ForbiddenException();
     return payload;
   }
 }

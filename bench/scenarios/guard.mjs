@@ -37,7 +37,10 @@ export default {
       const { crv, kty, x, y } = dpopKey.publicKey.export({ format: 'jwk' });
       const jkt = createHash('sha256').update(JSON.stringify({ crv, kty, x, y })).digest('base64url');
       const dpopKeyPem = dpopKey.privateKey.export({ type: 'pkcs8', format: 'pem' });
-      const bound = writeTokens('guard-dpop', signMany(count, header, (i) => ({ ...claims(i), cnf: { jkt } }), key.privateKey));
+      const bound = writeTokens(
+        'guard-dpop',
+        signMany(count, header, (i) => ({ ...claims(i), cnf: { jkt } }), key.privateKey),
+      );
       const hot = writeTokens(
         'guard-hot',
         signMany(1, header, () => claims('hot'), key.privateKey),
@@ -91,7 +94,13 @@ export default {
             { ...joseRow, ratio: ratio(joseRow, hello) },
             { ...dpopRow, ratio: ratio(dpopRow, hello) },
           );
-          const r = { cold: ratio(cold, hello), warm: ratio(warm, hello), peer: ratio(cold, peer), jose: ratio(cold, joseRow), dpop: ratio(dpopRow, cold) };
+          const r = {
+            cold: ratio(cold, hello),
+            warm: ratio(warm, hello),
+            peer: ratio(cold, peer),
+            jose: ratio(cold, joseRow),
+            dpop: ratio(dpopRow, cold),
+          };
           const name = adapter === 'fastify' ? 'Fastify' : 'Express';
           // The issue's goals are Fastify's; Express's figures are reported beside them (met: undefined, no goal).
           const fastify = adapter === 'fastify';
@@ -123,7 +132,12 @@ export default {
               met: undefined,
             },
             // Issue 16: two signature checks (RS256 token + ES256 proof) instead of one.
-            goal('DPoP (bound token + fresh proof) / bearer (distinct tokens)', 'DPoP guarded / bearer guarded (distinct tokens)', r.dpop, 0.5),
+            goal(
+              'DPoP (bound token + fresh proof) / bearer (distinct tokens)',
+              'DPoP guarded / bearer guarded (distinct tokens)',
+              r.dpop,
+              0.5,
+            ),
           );
         } finally {
           await Promise.all([consumer.stop(), plain.stop(), jose.stop(), dpopConsumer.stop()]);

@@ -10,8 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pool, writeTokens } from '../lib/jwt.mjs';
 import { interleaved } from '../lib/interleave.mjs';
+import { pool, writeTokens } from '../lib/jwt.mjs';
 import { seedScale } from '../lib/seed.mjs';
 import { createDatabase, createTenant, ROOT } from '../lib/tessera.mjs';
 
@@ -51,8 +51,17 @@ export default {
     for (const name of ['empty', 'seeded']) {
       const db = await createDatabase();
       // A restart keeps the database, the key-encryption key and DATA_DIR: the signing keys survive it.
-      const env = { KEY_ENCRYPTION_KEY: kek, DATA_DIR: mkdtempSync(join(tmpdir(), `tessera-bench-scale-${name}-`)), REFRESH_REUSE_GRACE_SECONDS: '0' };
-      sides.push({ name, db, dataDir: env.DATA_DIR, start: () => startTessera({ env, database: db, nodeArgs: ['--expose-gc', '-r', GC_PRELOAD] }) });
+      const env = {
+        KEY_ENCRYPTION_KEY: kek,
+        DATA_DIR: mkdtempSync(join(tmpdir(), `tessera-bench-scale-${name}-`)),
+        REFRESH_REUSE_GRACE_SECONDS: '0',
+      };
+      sides.push({
+        name,
+        db,
+        dataDir: env.DATA_DIR,
+        start: () => startTessera({ env, database: db, nodeArgs: ['--expose-gc', '-r', GC_PRELOAD] }),
+      });
     }
     try {
       // Migrate both databases and create one tenant in each, then stop both.
@@ -66,7 +75,14 @@ export default {
       log('both databases migrated, one tenant each');
 
       const seeded = sides[1];
-      const seed = await seedScale(seeded.db.url, { tenantId: seeded.tenant.id, families, generations: 2, revokedJtis, batch: settings.smoke ? 10_000 : 50_000, deadlineMs: settings.smoke ? 20_000 : 900_000 });
+      const seed = await seedScale(seeded.db.url, {
+        tenantId: seeded.tenant.id,
+        families,
+        generations: 2,
+        revokedJtis,
+        batch: settings.smoke ? 10_000 : 50_000,
+        deadlineMs: settings.smoke ? 20_000 : 900_000,
+      });
 
       // Both start fresh now: the seeded one reads the 100 000 denylist rows at start.
       const startMs = {};
@@ -85,31 +101,67 @@ export default {
       for (const s of sides) {
         const chains = connections * runs;
         const issued = await pool(Math.max(accessTokens, chains), 20, (i) =>
-          s.tessera.request('POST', `/v1/tenants/${s.tenant.id}/tokens`, { sub: `scale-${s.name}-${i}`, scope: 'read', accessTokenTtl: 3600, refreshToken: i < chains }, { 'x-api-key': s.tenant.apiKey }),
+          s.tessera.request(
+            'POST',
+            `/v1/tenants/${s.tenant.id}/tokens`,
+            { sub: `scale-${s.name}-${i}`, scope: 'read', accessTokenTtl: 3600, refreshToken: i < chains },
+            { 'x-api-key': s.tenant.apiKey },
+          ),
         );
-        s.tokensFile = writeTokens(`scale-${s.name}-access`, issued.slice(0, accessTokens).map((t) => t.access_token));
+        s.tokensFile = writeTokens(
+          `scale-${s.name}-access`,
+          issued.slice(0, accessTokens).map((t) => t.access_token),
+        );
         // A file per run: a worker starts at the first chain, and a rotated token is never presented again.
-        s.refreshFiles = Array.from({ length: runs }, (_, r) => writeTokens(`scale-${s.name}-refresh-${r}`, issued.slice(r * connections, (r + 1) * connections).map((t) => t.refresh_token)));
+        s.refreshFiles = Array.from({ length: runs }, (_, r) =>
+          writeTokens(
+            `scale-${s.name}-refresh-${r}`,
+            issued.slice(r * connections, (r + 1) * connections).map((t) => t.refresh_token),
+          ),
+        );
       }
       log('tokens issued');
 
       const kinds = [
-        { key: 'verify', label: `GET /v1/auth/verify (${accessTokens} distinct tokens)`, job: (s) => ({ url: `${s.tessera.url}/v1/auth/verify`, tokensFile: s.tokensFile }) },
+        {
+          key: 'verify',
+          label: `GET /v1/auth/verify (${accessTokens} distinct tokens)`,
+          job: (s) => ({ url: `${s.tessera.url}/v1/auth/verify`, tokensFile: s.tokensFile }),
+        },
         {
           key: 'introspect',
           label: `POST /oauth/introspect (X-Api-Key, ${accessTokens} distinct tokens)`,
-          job: (s) => ({ url: `${s.tessera.url}/oauth/introspect`, method: 'POST', headers: { 'x-api-key': s.tenant.apiKey }, tokensFile: s.tokensFile, tokenFormField: 'token' }),
+          job: (s) => ({
+            url: `${s.tessera.url}/oauth/introspect`,
+            method: 'POST',
+            headers: { 'x-api-key': s.tenant.apiKey },
+            tokensFile: s.tokensFile,
+            tokenFormField: 'token',
+          }),
         },
-        { key: 'refresh', label: 'refresh_token grant (rotation)', job: (s, r) => ({ url: `${s.tessera.url}/oauth/token`, method: 'POST', refreshFile: s.refreshFiles[r] }) },
+        {
+          key: 'refresh',
+          label: 'refresh_token grant (rotation)',
+          job: (s, r) => ({ url: `${s.tessera.url}/oauth/token`, method: 'POST', refreshFile: s.refreshFiles[r] }),
+        },
       ];
       const rows = [];
       const goals = [];
       for (const kind of kinds) {
         // Alternating runs (ABBA): neither side always runs first.
-        const [a, b] = await interleaved(settings, sides.map((s) => ({ label: `${s.name}: ${kind.label}`, job: (r) => kind.job(s, r) })), { durationSec });
+        const [a, b] = await interleaved(
+          settings,
+          sides.map((s) => ({ label: `${s.name}: ${kind.label}`, job: (r) => kind.job(s, r) })),
+          { durationSec },
+        );
         const p99 = a.p99 > 0 ? b.p99 / a.p99 : b.p99 > 0 ? Infinity : 1;
         rows.push(a, { ...b, ratio: a.rps > 0 ? b.rps / a.rps : 0 });
-        goals.push({ text: `${kind.key}: p99 seeded / empty (${b.p99} / ${a.p99} ms; p50 ${b.p50} / ${a.p50} ms)`, value: p99, goal: '≤ 1.2', met: p99 <= 1.2 });
+        goals.push({
+          text: `${kind.key}: p99 seeded / empty (${b.p99} / ${a.p99} ms; p50 ${b.p50} / ${a.p50} ms)`,
+          value: p99,
+          goal: '≤ 1.2',
+          met: p99 <= 1.2,
+        });
       }
 
       const perHundredK = ((seeded.heap - sides[0].heap) * 100_000) / revokedJtis;

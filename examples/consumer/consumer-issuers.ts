@@ -25,7 +25,12 @@ export function tesseraIssuer(tessera: string, audience: string | string[], tuni
 }
 
 /** A tenant's registered keys: issuer = the tenant id, keys from Tessera's tenant JWKS, `typ` absent, JWT or at+jwt. */
-export function tenantIssuer(tessera: string, tenantId: string, audience: string | string[], tuning: Partial<JwtIssuerOptions> = {}): JwtIssuerOptions {
+export function tenantIssuer(
+  tessera: string,
+  tenantId: string,
+  audience: string | string[],
+  tuning: Partial<JwtIssuerOptions> = {},
+): JwtIssuerOptions {
   return {
     issuer: tenantId,
     audience,

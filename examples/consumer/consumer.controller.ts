@@ -14,7 +14,10 @@ export class ConsumerController {
   /** Needs a valid token carrying the `read` scope. */
   @Auth('read')
   @Get('guarded')
-  guarded(@Principal() principal: TokenPrincipal, @TenantId() tenantId: string | undefined): { sub: string | undefined; tenantId: string | undefined; scope: string | undefined } {
+  guarded(
+    @Principal() principal: TokenPrincipal,
+    @TenantId() tenantId: string | undefined,
+  ): { sub: string | undefined; tenantId: string | undefined; scope: string | undefined } {
     return { sub: principal.sub, tenantId, scope: principal.scope };
   }
 }

@@ -19,7 +19,10 @@ export interface ConsumerAppOptions extends JwtGuardModuleOptions {
 export async function createConsumerApp(options: ConsumerAppOptions): Promise<INestApplication> {
   const { adapter, extraControllers, logger = false, mode = 'fast', ...guard } = options;
   const httpAdapter = adapter === 'fastify' ? new FastifyAdapter() : new ExpressAdapter();
-  const app = await NestFactory.create(ConsumerModule.register(guard, extraControllers, mode), httpAdapter, { logger, abortOnError: false });
+  const app = await NestFactory.create(ConsumerModule.register(guard, extraControllers, mode), httpAdapter, {
+    logger,
+    abortOnError: false,
+  });
   await app.init();
   if (adapter === 'fastify') await (app.getHttpAdapter().getInstance() as { ready(): Promise<unknown> }).ready();
   return app;

@@ -42,7 +42,10 @@ async function main(): Promise<void> {
     .map((id) => id.trim())
     .filter((id) => id.length > 0)
     .map((tenantId) =>
-      tenantIssuer(tessera, tenantId, audience, { ...tuning, jwksCacheMaxAgeMs: optionalInteger('TENANT_JWKS_CACHE_MAX_AGE_MS') ?? tuning.jwksCacheMaxAgeMs }),
+      tenantIssuer(tessera, tenantId, audience, {
+        ...tuning,
+        jwksCacheMaxAgeMs: optionalInteger('TENANT_JWKS_CACHE_MAX_AGE_MS') ?? tuning.jwksCacheMaxAgeMs,
+      }),
     );
 
   const app = await createConsumerApp({
@@ -60,7 +63,9 @@ async function main(): Promise<void> {
   const host = env.HOST ?? '0.0.0.0';
   const port = Number(env.PORT ?? 4000);
   await app.listen(port, host);
-  console.log(`Consumer listening on http://${host}:${port} (${env.ADAPTER === 'express' ? 'express' : 'fastify'}, ${env.GUARD_MODE === 'passport' ? 'passport' : 'fast'} guard), trusting ${tessera}${revocation ? ', with introspection' : ''}`);
+  console.log(
+    `Consumer listening on http://${host}:${port} (${env.ADAPTER === 'express' ? 'express' : 'fastify'}, ${env.GUARD_MODE === 'passport' ? 'passport' : 'fast'} guard), trusting ${tessera}${revocation ? ', with introspection' : ''}`,
+  );
 }
 
 /** Tessera's introspection as the revocation check, when credentials are configured. */
@@ -69,10 +74,17 @@ function introspectionFromEnv(tessera: string): RevocationCheck | undefined {
   const url = env.INTROSPECTION_URL || `${tessera}/oauth/introspect`;
   const onError = env.INTROSPECTION_ON_ERROR || 'deny';
   if (onError !== 'deny' && onError !== 'allow') throw new Error(`INTROSPECTION_ON_ERROR must be deny or allow (got "${onError}")`);
-  const options = { cacheTtlMs: optionalInteger('INTROSPECTION_CACHE_TTL_MS'), timeoutMs: optionalInteger('INTROSPECTION_TIMEOUT_MS'), onError } as const;
+  const options = {
+    cacheTtlMs: optionalInteger('INTROSPECTION_CACHE_TTL_MS'),
+    timeoutMs: optionalInteger('INTROSPECTION_TIMEOUT_MS'),
+    onError,
+  } as const;
   if (env.INTROSPECTION_API_KEY) return tesseraIntrospection({ url, apiKey: env.INTROSPECTION_API_KEY }, options);
   if (env.INTROSPECTION_CLIENT_ID || env.INTROSPECTION_CLIENT_SECRET) {
-    return tesseraIntrospection({ url, clientId: env.INTROSPECTION_CLIENT_ID ?? '', clientSecret: env.INTROSPECTION_CLIENT_SECRET ?? '' }, options);
+    return tesseraIntrospection(
+      { url, clientId: env.INTROSPECTION_CLIENT_ID ?? '', clientSecret: env.INTROSPECTION_CLIENT_SECRET ?? '' },
+      options,
+    );
   }
   return undefined;
 }

@@ -15,11 +15,17 @@ export interface TestKey {
   jwk: Record<string, unknown>;
 }
 
-export function createTestKey(alg: 'RS256' | 'PS256' | 'ES256' | 'EdDSA' = 'RS256', kid: string = randomUUID(), publishAlg = true): TestKey {
+export function createTestKey(
+  alg: 'RS256' | 'PS256' | 'ES256' | 'EdDSA' = 'RS256',
+  kid: string = randomUUID(),
+  publishAlg = true,
+): TestKey {
   const pair =
-    alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
-    : alg === 'EdDSA' ? generateKeyPairSync('ed25519')
-    : generateKeyPairSync('rsa', { modulusLength: 2048 });
+    alg === 'ES256'
+      ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      : alg === 'EdDSA'
+        ? generateKeyPairSync('ed25519')
+        : generateKeyPairSync('rsa', { modulusLength: 2048 });
   const jwk: Record<string, unknown> = { ...(pair.publicKey.export({ format: 'jwk' }) as object), kid, use: 'sig' };
   if (publishAlg) jwk.alg = alg;
   return { kid, alg, privateKey: pair.privateKey, publicKey: pair.publicKey, jwk };
@@ -28,7 +34,11 @@ export function createTestKey(alg: 'RS256' | 'PS256' | 'ES256' | 'EdDSA' = 'RS25
 const b64 = (value: string | Buffer) => Buffer.from(value).toString('base64url');
 
 /** Signs `header.payload` as given (no defaults, no checks), so tests can build any token. */
-export function signJwt(header: Record<string, unknown>, payload: Record<string, unknown> | string, key: KeyObject | Buffer | string): string {
+export function signJwt(
+  header: Record<string, unknown>,
+  payload: Record<string, unknown> | string,
+  key: KeyObject | Buffer | string,
+): string {
   const signingInput = `${b64(JSON.stringify(header))}.${b64(typeof payload === 'string' ? payload : JSON.stringify(payload))}`;
   return `${signingInput}.${signatureOf(String(header.alg), signingInput, key).toString('base64url')}`;
 }
@@ -37,9 +47,17 @@ function signatureOf(alg: string, input: string, key: KeyObject | Buffer | strin
   if (alg === 'EdDSA') return sign(null, Buffer.from(input), key as KeyObject);
   const bits = alg.slice(2);
   const hash = `sha${bits}`;
-  if (alg.startsWith('HS')) return createHmac(hash, key as Buffer | string | KeyObject).update(input).digest();
+  if (alg.startsWith('HS'))
+    return createHmac(hash, key as Buffer | string | KeyObject)
+      .update(input)
+      .digest();
   if (alg.startsWith('RS')) return sign(hash, Buffer.from(input), key as KeyObject);
-  if (alg.startsWith('PS')) return sign(hash, Buffer.from(input), { key: key as KeyObject, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(bits) / 8 });
+  if (alg.startsWith('PS'))
+    return sign(hash, Buffer.from(input), {
+      key: key as KeyObject,
+      padding: constants.RSA_PKCS1_PSS_PADDING,
+      saltLength: Number(bits) / 8,
+    });
   if (alg.startsWith('ES')) return sign(hash, Buffer.from(input), { key: key as KeyObject, dsaEncoding: 'ieee-p1363' });
   throw new Error(`signJwt: unsupported alg ${alg}`);
 }
@@ -63,7 +81,6 @@ export interface TestIssuer {
 }
 
 export async function startTestIssuer(options: { audience?: string; keys?: TestKey[] } = {}): Promise<TestIssuer> {
-  let server: Server;
   const state = {
     issuer: '',
     jwksUri: '',
@@ -73,7 +90,7 @@ export async function startTestIssuer(options: { audience?: string; keys?: TestK
     otherRequests: 0,
     down: false,
   };
-  server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     if (req.url !== '/.well-known/jwks.json') {
       state.otherRequests++;
       res.writeHead(404).end();
@@ -97,7 +114,18 @@ export async function startTestIssuer(options: { audience?: string; keys?: TestK
       const now = Math.floor(Date.now() / 1000);
       return signJwt(
         { alg: signer.alg, kid: signer.kid, typ: 'at+jwt', ...header },
-        { iss: state.issuer, sub: 'user-1', aud: state.audience, iat: now, nbf: now, exp: now + 300, jti: randomUUID(), scope: 'read', tenant_id: 'tenant-1', ...claims },
+        {
+          iss: state.issuer,
+          sub: 'user-1',
+          aud: state.audience,
+          iat: now,
+          nbf: now,
+          exp: now + 300,
+          jti: randomUUID(),
+          scope: 'read',
+          tenant_id: 'tenant-1',
+          ...claims,
+        },
         signer.privateKey,
       );
     },

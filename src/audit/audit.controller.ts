@@ -16,7 +16,9 @@ export class AuditController {
 
   @Get('tenants/:tenantId/audit-events')
   @TenantAccess()
-  @ApiOperation({ summary: 'A tenant’s security events, newest first (a tenant key sees its own tenant, the admin any tenant, deleted ones too)' })
+  @ApiOperation({
+    summary: 'A tenant’s security events, newest first (a tenant key sees its own tenant, the admin any tenant, deleted ones too)',
+  })
   @ApiOkResponse({ type: [AuditEventResponseDto] })
   @ApiNotFoundResponse({ type: ErrorResponseDto, description: 'NOT_FOUND: no such tenant' })
   listForTenant(@Param('tenantId', UuidParam) tenantId: string, @Query() query: AuditEventsQueryDto): Promise<AuditEventResponseDto[]> {

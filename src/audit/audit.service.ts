@@ -21,15 +21,31 @@ export interface AuditEvent {
  * member with one of these names is dropped rather than stored, as a last line of defence.
  */
 const CREDENTIAL_MEMBERS = new Set([
-  'token', 'accesstoken', 'access_token', 'refreshtoken', 'refresh_token', 'idtoken', 'id_token', 'assertion',
-  'secret', 'clientsecret', 'client_secret', 'password', 'key', 'apikey', 'api_key', 'privatekey', 'private_key',
+  'token',
+  'accesstoken',
+  'access_token',
+  'refreshtoken',
+  'refresh_token',
+  'idtoken',
+  'id_token',
+  'assertion',
+  'secret',
+  'clientsecret',
+  'client_secret',
+  'password',
+  'key',
+  'apikey',
+  'api_key',
+  'privatekey',
+  'private_key',
 ]);
 
 export function withoutCredentials(details: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(details)) {
     if (CREDENTIAL_MEMBERS.has(name.toLowerCase())) continue;
-    out[name] = value !== null && typeof value === 'object' && !Array.isArray(value) ? withoutCredentials(value as Record<string, unknown>) : value;
+    out[name] =
+      value !== null && typeof value === 'object' && !Array.isArray(value) ? withoutCredentials(value as Record<string, unknown>) : value;
   }
   return out;
 }
@@ -53,7 +69,8 @@ export class AuditService {
   /** A tenant's events, newest first; 404 when no such tenant ever existed (a deleted tenant's trail stays readable). */
   async listForTenant(tenantId: string, filter: Omit<AuditEventFilter, 'tenantId'>): Promise<AuditEventResponseDto[]> {
     const rows = await this.repository.list({ ...filter, tenantId });
-    if (rows.length === 0 && !(await this.repository.tenantExists(tenantId))) throw new AppException(ErrorCode.NOT_FOUND, 'Tenant not found');
+    if (rows.length === 0 && !(await this.repository.tenantExists(tenantId)))
+      throw new AppException(ErrorCode.NOT_FOUND, 'Tenant not found');
     return rows.map((e) => this.map(e));
   }
 

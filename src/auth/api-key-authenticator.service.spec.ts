@@ -27,7 +27,9 @@ describe('ApiKeyAuthenticator', () => {
   it('resolves the admin key and a live tenant key', async () => {
     const { authenticator, key } = setup({});
     await expect(authenticator.authenticate(ADMIN_KEY, '192.0.2.1')).resolves.toEqual({ caller: { kind: 'admin' } });
-    await expect(authenticator.authenticate(key, '192.0.2.1')).resolves.toEqual({ caller: { kind: 'tenant', tenantId: TENANT, apiKeyId: 'key-1' } });
+    await expect(authenticator.authenticate(key, '192.0.2.1')).resolves.toEqual({
+      caller: { kind: 'tenant', tenantId: TENANT, apiKeyId: 'key-1' },
+    });
   });
 
   it('refuses a missing key without counting a failure', async () => {
@@ -39,7 +41,9 @@ describe('ApiKeyAuthenticator', () => {
 
   it('refuses an unknown, malformed or wrong key and counts the failure against the IP', async () => {
     const { authenticator, key, limiter, findLiveByPrefix } = setup({});
-    await expect(authenticator.authenticate(`${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`, '192.0.2.7')).resolves.toEqual({ refusal: 'unknown' });
+    await expect(authenticator.authenticate(`${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`, '192.0.2.7')).resolves.toEqual({
+      refusal: 'unknown',
+    });
     await expect(authenticator.authenticate('not-a-key', '192.0.2.7')).resolves.toEqual({ refusal: 'unknown' });
     expect(limiter.recordFailure).toHaveBeenCalledTimes(2);
     expect(limiter.recordFailure).toHaveBeenCalledWith('192.0.2.7');

@@ -5,7 +5,10 @@ import { CredentialFailureLimiter } from './credential-failure-limiter';
 
 describe('CredentialFailureLimiter', () => {
   const limiter = () =>
-    new CredentialFailureLimiter({ rateLimit: { credentialsPerIp: 3, windowSeconds: 60 } } as AppConfig, { now: () => new Date(1_700_000_000_000) } as Clock);
+    new CredentialFailureLimiter(
+      { rateLimit: { credentialsPerIp: 3, windowSeconds: 60 } } as AppConfig,
+      { now: () => new Date(1_700_000_000_000) } as Clock,
+    );
   const blocked = (l: CredentialFailureLimiter, ip: string) => {
     try {
       l.assertAllowed(ip);

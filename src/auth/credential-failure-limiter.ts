@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { normalizeIp } from '@nestjs/throttler';
-import { AppConfig } from '../config/app-config';
 import { Clock } from '../common/clock';
 import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-code';
+import { AppConfig } from '../config/app-config';
 
 interface Window {
   failures: number;

@@ -28,7 +28,8 @@ export function normalizeClientJwks(jwks: unknown): ClientJwk[] {
     throw new ClientJwksError('jwks must be a JWK Set: {"keys": [ ... ]}');
   }
   const keys = (jwks as { keys: unknown[] }).keys;
-  if (keys.length === 0 || keys.length > MAX_CLIENT_JWKS_KEYS) throw new ClientJwksError(`jwks.keys must hold 1 to ${MAX_CLIENT_JWKS_KEYS} keys`);
+  if (keys.length === 0 || keys.length > MAX_CLIENT_JWKS_KEYS)
+    throw new ClientJwksError(`jwks.keys must hold 1 to ${MAX_CLIENT_JWKS_KEYS} keys`);
   const kids = new Set<string>();
   return keys.map((jwk, index) => {
     const key = normalizeKey(jwk, `jwks.keys[${index}]`);
@@ -43,11 +44,19 @@ function normalizeKey(jwk: unknown, where: string): ClientJwk {
   const input = jwk as Record<string, unknown>;
   const leaked = PRIVATE_MEMBERS.filter((m) => Object.hasOwn(input, m));
   if (leaked.length > 0) {
-    throw new ClientJwksError(`${where} holds private key material (${leaked.join(', ')}): register the public key only, and replace this key pair`);
+    throw new ClientJwksError(
+      `${where} holds private key material (${leaked.join(', ')}): register the public key only, and replace this key pair`,
+    );
   }
   if (input.kty !== 'RSA' && input.kty !== 'EC' && input.kty !== 'OKP') throw new ClientJwksError(`${where}.kty must be RSA, EC or OKP`);
   if (input.use !== undefined && input.use !== 'sig') throw new ClientJwksError(`${where}.use must be "sig"`);
-  if (input.kid !== undefined && (typeof input.kid !== 'string' || input.kid.length === 0 || input.kid.length > MAX_KID_LENGTH || /[\u0000-\u001f\u007f]/.test(input.kid))) {
+  if (
+    input.kid !== undefined &&
+    (typeof input.kid !== 'string' ||
+      input.kid.length === 0 ||
+      input.kid.length > MAX_KID_LENGTH ||
+      /[\u0000-\u001f\u007f]/.test(input.kid))
+  ) {
     throw new ClientJwksError(`${where}.kid must be a string of 1 to ${MAX_KID_LENGTH} printable characters`);
   }
   let keyObject: KeyObject;
@@ -57,10 +66,12 @@ function normalizeKey(jwk: unknown, where: string): ClientJwk {
     throw new ClientJwksError(`${where} is not a valid public JWK`);
   }
   const family: KeyFamily = keyFamily(keyObject);
-  if (family === 'unacceptable') throw new ClientJwksError(`${where}: RSA keys must have 2048 to 4096 bits and an odd public exponent up to 2^32`);
+  if (family === 'unacceptable')
+    throw new ClientJwksError(`${where}: RSA keys must have 2048 to 4096 bits and an odd public exponent up to 2^32`);
   let alg: string | undefined;
   if (input.alg !== undefined) {
-    if (typeof input.alg !== 'string' || !isAsymmetricAlgorithm(input.alg)) throw new ClientJwksError(`${where}.alg must be an asymmetric JWS algorithm (never HS* or none)`);
+    if (typeof input.alg !== 'string' || !isAsymmetricAlgorithm(input.alg))
+      throw new ClientJwksError(`${where}.alg must be an asymmetric JWS algorithm (never HS* or none)`);
     if (!familyFitsAlgorithm(family, input.alg)) throw new ClientJwksError(`${where}.alg ${input.alg} does not fit the key's type`);
     alg = input.alg;
   } else {

@@ -1,10 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, Repository } from 'typeorm';
-import { ClientAuthMethod, ClientEntity } from './client.entity';
 import type { ClientJwk } from './client-jwks';
+import { ClientAuthMethod, ClientEntity } from './client.entity';
 
-export type NewClient = Pick<ClientEntity, 'clientId' | 'tenantId' | 'name' | 'scopes' | 'secretHash' | 'tokenEndpointAuthMethod' | 'jwks' | 'jwksUri' | 'dpopBoundAccessTokens'>;
+export type NewClient = Pick<
+  ClientEntity,
+  'clientId' | 'tenantId' | 'name' | 'scopes' | 'secretHash' | 'tokenEndpointAuthMethod' | 'jwks' | 'jwksUri' | 'dpopBoundAccessTokens'
+>;
 
 /** A live client with what authentication needs, including its tenant's state. */
 export interface ClientCredential {

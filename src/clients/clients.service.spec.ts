@@ -5,22 +5,31 @@ import { CredentialCache } from '../auth/credential-cache';
 import { CredentialChanges } from '../auth/credential-changes.service';
 import { Clock } from '../common/clock';
 import { AppException } from '../common/errors/app.exception';
+import { AppConfig } from '../config/app-config';
 import { TenantsService } from '../tenants/tenants.service';
 import { ClientEntity } from './client.entity';
 import { ClientsRepository } from './clients.repository';
 import { ClientsService } from './clients.service';
-import { AppConfig } from '../config/app-config';
 
 const TENANT = '11111111-1111-4111-8111-111111111111';
 const CLIENT_ID = 'tcl_0123456789abcdef01234567';
 
 function setup() {
   const repository = { insert: jest.fn(), listLive: jest.fn(), softDelete: jest.fn(), findUsable: jest.fn() };
-  const tenants = { settings: jest.fn().mockResolvedValue({ id: TENANT, isDisabled: false, accessTokenMaxTtl: 600, registeredTokenMaxTtl: 600 }) };
+  const tenants = {
+    settings: jest.fn().mockResolvedValue({ id: TENANT, isDisabled: false, accessTokenMaxTtl: 600, registeredTokenMaxTtl: 600 }),
+  };
   const audit = { record: jest.fn().mockResolvedValue(undefined) };
   const changes = new CredentialChanges({ listen: jest.fn() } as never);
   const cache = new CredentialCache(new Clock(), changes);
-  const service = new ClientsService(repository as unknown as ClientsRepository, tenants as unknown as TenantsService, audit as unknown as AuditService, cache, changes, { allowInsecureIssuersForTests: false } as AppConfig);
+  const service = new ClientsService(
+    repository as unknown as ClientsRepository,
+    tenants as unknown as TenantsService,
+    audit as unknown as AuditService,
+    cache,
+    changes,
+    { allowInsecureIssuersForTests: false } as AppConfig,
+  );
   return { service, repository, tenants, audit, cache, changes };
 }
 
@@ -47,7 +56,11 @@ describe('ClientsService', () => {
       const { service, repository } = setup();
       repository.insert.mockImplementation(async (v) => row(v));
       const jwk = publicKey.export({ format: 'jwk' });
-      const created = await service.create(TENANT, { name: 'w', scopes: [], tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [jwk] } }, 'admin');
+      const created = await service.create(
+        TENANT,
+        { name: 'w', scopes: [], tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [jwk] } },
+        'admin',
+      );
       const stored = repository.insert.mock.calls[0][0];
       expect(stored.secretHash).toBeNull();
       expect(stored.jwks.keys[0]).toEqual({ ...jwk, kid: expect.any(String), alg: 'ES256', use: 'sig' });
@@ -58,17 +71,35 @@ describe('ClientsService', () => {
     it('refuses private key material, HS* algorithms, both or neither key source, and keys on a secret client', async () => {
       const { service } = setup();
       const create = (dto: object) => service.create(TENANT, { name: 'w', scopes: [], ...dto }, 'admin');
-      await expect(create({ tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [privateKey.export({ format: 'jwk' })] } })).rejects.toThrow(/private key material/);
-      await expect(create({ tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [{ ...publicKey.export({ format: 'jwk' }), alg: 'HS256' }] } })).rejects.toThrow(/asymmetric/);
+      await expect(
+        create({ tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [privateKey.export({ format: 'jwk' })] } }),
+      ).rejects.toThrow(/private key material/);
+      await expect(
+        create({ tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [{ ...publicKey.export({ format: 'jwk' }), alg: 'HS256' }] } }),
+      ).rejects.toThrow(/asymmetric/);
       await expect(create({ tokenEndpointAuthMethod: 'private_key_jwt' })).rejects.toThrow(/exactly one/);
-      await expect(create({ tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [publicKey.export({ format: 'jwk' })] }, jwksUri: 'https://x/jwks' })).rejects.toThrow(/exactly one/);
+      await expect(
+        create({
+          tokenEndpointAuthMethod: 'private_key_jwt',
+          jwks: { keys: [publicKey.export({ format: 'jwk' })] },
+          jwksUri: 'https://x/jwks',
+        }),
+      ).rejects.toThrow(/exactly one/);
       await expect(create({ tokenEndpointAuthMethod: 'private_key_jwt', jwksUri: 'http://example.com/jwks' })).rejects.toThrow(/https/);
       await expect(create({ jwksUri: 'https://example.com/jwks' })).rejects.toThrow(/only for/);
     });
 
     it('never authenticates a secretless client with a secret', async () => {
       const { service, repository } = setup();
-      repository.findUsable.mockResolvedValue({ clientId: CLIENT_ID, tenantId: TENANT, scopes: [], secretHash: null, tokenEndpointAuthMethod: 'private_key_jwt', jwks: null, jwksUri: 'https://x' });
+      repository.findUsable.mockResolvedValue({
+        clientId: CLIENT_ID,
+        tenantId: TENANT,
+        scopes: [],
+        secretHash: null,
+        tokenEndpointAuthMethod: 'private_key_jwt',
+        jwks: null,
+        jwksUri: 'https://x',
+      });
       expect(await service.authenticate(CLIENT_ID, '')).toBeUndefined();
       expect(await service.authenticate(CLIENT_ID, 'anything')).toBeUndefined();
     });
@@ -118,7 +149,9 @@ describe('ClientsService', () => {
       expect(audit.record).not.toHaveBeenCalled();
       repository.softDelete.mockResolvedValueOnce(true);
       await service.remove(TENANT, CLIENT_ID, 'api-key:k');
-      expect(audit.record).toHaveBeenCalledWith(expect.objectContaining({ type: 'client.deleted', subject: CLIENT_ID, actor: 'api-key:k' }));
+      expect(audit.record).toHaveBeenCalledWith(
+        expect.objectContaining({ type: 'client.deleted', subject: CLIENT_ID, actor: 'api-key:k' }),
+      );
     });
 
     it('refuses the deleted client on the next call, though its row was cached a moment before', async () => {

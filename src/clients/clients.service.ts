@@ -11,9 +11,9 @@ import { OutboundAddressPolicy } from '../common/http/outbound-address-policy';
 import { outboundUrlProblem } from '../common/http/outbound-url';
 import { AppConfig } from '../config/app-config';
 import { TenantsService } from '../tenants/tenants.service';
+import { ClientJwk, ClientJwksError, normalizeClientJwks } from './client-jwks';
 import { generateClient, isClientId } from './client-secret';
 import { ClientAuthMethod, ClientEntity } from './client.entity';
-import { ClientJwk, ClientJwksError, normalizeClientJwks } from './client-jwks';
 import { ClientCredential, ClientsRepository } from './clients.repository';
 import { ClientResponseDto, CreatedClientResponseDto } from './dto/client-response.dto';
 import { CreateClientDto } from './dto/create-client.dto';
@@ -73,7 +73,12 @@ export class ClientsService {
           type: 'client.created',
           actor,
           subject: row.clientId,
-          details: { name: row.name, scopes: row.scopes, tokenEndpointAuthMethod: method, ...(row.jwksUri ? { jwksUri: row.jwksUri } : {}) },
+          details: {
+            name: row.name,
+            scopes: row.scopes,
+            tokenEndpointAuthMethod: method,
+            ...(row.jwksUri ? { jwksUri: row.jwksUri } : {}),
+          },
           requestId,
         });
         return secretless ? this.map(row) : { ...this.map(row), clientSecret: generated.clientSecret };
@@ -141,12 +146,17 @@ export class ClientsService {
       return { jwks: null, jwksUri: null };
     }
     if ((dto.jwks === undefined) === (dto.jwksUri === undefined)) {
-      throw new AppException(ErrorCode.VALIDATION_FAILED, 'A private_key_jwt client needs exactly one of jwks (its public keys) or jwksUri');
+      throw new AppException(
+        ErrorCode.VALIDATION_FAILED,
+        'A private_key_jwt client needs exactly one of jwks (its public keys) or jwksUri',
+      );
     }
     if (dto.jwksUri !== undefined) {
       // A literal internal address is refused now; the fetch itself goes through OutboundHttp, which checks at connect (docs/adr/0020).
       const addresses = new OutboundAddressPolicy(this.config.outboundAllowedNetworks, this.config.allowInsecureIssuersForTests);
-      const problem = issuerUrlProblem(dto.jwksUri, 'jwksUri', this.config.allowInsecureIssuersForTests) ?? outboundUrlProblem(dto.jwksUri, 'jwksUri', addresses);
+      const problem =
+        issuerUrlProblem(dto.jwksUri, 'jwksUri', this.config.allowInsecureIssuersForTests) ??
+        outboundUrlProblem(dto.jwksUri, 'jwksUri', addresses);
       if (problem) throw new AppException(ErrorCode.VALIDATION_FAILED, problem);
       return { jwks: null, jwksUri: dto.jwksUri };
     }
@@ -174,5 +184,10 @@ export class ClientsService {
 
 /** What other modules learn of a usable client. */
 function infoOf(c: ClientCredential): ClientInfo {
-  return { clientId: c.clientId, tenantId: c.tenantId, scopes: c.scopes, ...(c.dpopBoundAccessTokens ? { dpopBoundAccessTokens: true } : {}) };
+  return {
+    clientId: c.clientId,
+    tenantId: c.tenantId,
+    scopes: c.scopes,
+    ...(c.dpopBoundAccessTokens ? { dpopBoundAccessTokens: true } : {}),
+  };
 }

@@ -3,8 +3,10 @@ import { formatScope, isScopeToken, MAX_SCOPES, parseScope, scopesOutside } from
 describe('scope', () => {
   describe('isScopeToken', () => {
     it('accepts RFC 6749 §3.3 NQCHAR runs and refuses space, quote, backslash, control and non-ASCII characters', () => {
-      for (const ok of ['a', 'orders:read', 'https://api.example.com/x.read', '!#$%&\'()*+,-./:;<=>?@[]^_`{|}~']) expect(isScopeToken(ok)).toBe(true);
-      for (const bad of ['', 'a b', 'a"b', 'a\\b', 'a\tb', 'a\nb', 'é', '\x7f', 'x'.repeat(129), 5, null]) expect(isScopeToken(bad)).toBe(false);
+      for (const ok of ['a', 'orders:read', 'https://api.example.com/x.read', "!#$%&'()*+,-./:;<=>?@[]^_`{|}~"])
+        expect(isScopeToken(ok)).toBe(true);
+      for (const bad of ['', 'a b', 'a"b', 'a\\b', 'a\tb', 'a\nb', 'é', '\x7f', 'x'.repeat(129), 5, null])
+        expect(isScopeToken(bad)).toBe(false);
     });
   });
 

@@ -1,8 +1,8 @@
+import type { OutboundNetwork } from '../common/http/outbound-address-policy';
 import type { SigningAlgorithm } from './env.schema';
 import type { ClaimHeader, ForwardAuthRule } from './forward-auth/forward-auth-config';
 import type { ForwardedSource } from './forward-auth/forwarded-source';
 import type { TrustProxy } from './trust-proxy';
-import type { OutboundNetwork } from '../common/http/outbound-address-policy';
 
 /**
  * The validated, typed configuration. Built once at start-up by `loadConfig()`

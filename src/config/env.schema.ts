@@ -1,9 +1,9 @@
 import { z } from 'zod';
+import { parseOutboundNetworks } from '../common/http/outbound-address-policy';
 import { parseDurationSeconds } from './duration';
 import { DEFAULT_FORWARD_AUTH_HEADERS, parseClaimHeaders } from './forward-auth/forward-auth-config';
 import { DEFAULT_FORWARD_AUTH_SOURCE, parseForwardedSource } from './forward-auth/forwarded-source';
 import { parseTrustProxy } from './trust-proxy';
-import { parseOutboundNetworks } from '../common/http/outbound-address-policy';
 
 /**
  * Every environment variable Tessera reads, with its type, range and default.
@@ -24,8 +24,7 @@ const durationText = (min: number, max: number) =>
     return seconds;
   });
 
-const duration = (fallback: string, min = 0, max = 10 * 365 * 86400) =>
-  z.string().default(fallback).pipe(durationText(min, max));
+const duration = (fallback: string, min = 0, max = 10 * 365 * 86400) => z.string().default(fallback).pipe(durationText(min, max));
 
 const int = (fallback: number, min: number, max: number) =>
   z.coerce
@@ -43,9 +42,12 @@ const bool = (fallback: boolean) =>
 
 const url = z.url({ message: 'must be an absolute http(s) URL', protocol: /^https?$/ });
 
-const csv = z
-  .string()
-  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+const csv = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 
 /** 32 bytes as 64 hex characters or as base64/base64url (43–44 characters). */
 const encryptionKey = z.string().refine((v) => decodeKey(v) !== undefined, {
@@ -70,7 +72,12 @@ export const envSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: int(3000, 0, 65535),
   // Optional listener for /metrics and health (docs/adr/0015); unset: both stay on PORT.
-  MANAGEMENT_PORT: z.coerce.number({ error: 'must be a port number' }).int('must be a whole number').min(1, 'must be at least 1').max(65535, 'must be at most 65535').optional(),
+  MANAGEMENT_PORT: z.coerce
+    .number({ error: 'must be a port number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(65535, 'must be at most 65535')
+    .optional(),
   MANAGEMENT_HOST: z.string().min(1).optional(),
   PUBLIC_URL: url.optional(),
   DATABASE_URL: z
@@ -109,36 +116,45 @@ export const envSchema = z.object({
   // http:// trusted issuers and client jwksUris on loopback only, for tests; refused with NODE_ENV=production (docs/adr/0018).
   ALLOW_INSECURE_ISSUERS_FOR_TESTS: bool(false),
   // Internal addresses (loopback, private, link-local, CGNAT, …) tenant-steered fetches may reach anyway: CIDRs or addresses (docs/adr/0020).
-  OUTBOUND_ALLOWED_NETWORKS: z.string().default('').transform((value, ctx) => {
-    const networks = parseOutboundNetworks(value);
-    if (typeof networks === 'string') {
-      ctx.addIssue({ code: 'custom', message: networks });
-      return z.NEVER;
-    }
-    return networks;
-  }),
+  OUTBOUND_ALLOWED_NETWORKS: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const networks = parseOutboundNetworks(value);
+      if (typeof networks === 'string') {
+        ctx.addIssue({ code: 'custom', message: networks });
+        return z.NEVER;
+      }
+      return networks;
+    }),
   FORWARD_AUTH_COOKIE: z
     .string()
-    .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,200}$/, 'must be a cookie name (letters, digits and !#$%&\'*+.^_`|~-)')
+    .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,200}$/, "must be a cookie name (letters, digits and !#$%&'*+.^_`|~-)")
     .optional(),
-  FORWARD_AUTH_HEADERS: z.string().default(DEFAULT_FORWARD_AUTH_HEADERS).transform((value, ctx) => {
-    try {
-      return parseClaimHeaders(value);
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: (error as Error).message });
-      return z.NEVER;
-    }
-  }),
+  FORWARD_AUTH_HEADERS: z
+    .string()
+    .default(DEFAULT_FORWARD_AUTH_HEADERS)
+    .transform((value, ctx) => {
+      try {
+        return parseClaimHeaders(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
   FORWARD_AUTH_RULES_FILE: z.string().min(1).optional(),
   // Where the original request is read (docs/adr/0009); the default matches the README's nginx snippet.
-  FORWARD_AUTH_SOURCE: z.string().default(DEFAULT_FORWARD_AUTH_SOURCE).transform((value, ctx) => {
-    try {
-      return parseForwardedSource(value);
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: (error as Error).message });
-      return z.NEVER;
-    }
-  }),
+  FORWARD_AUTH_SOURCE: z
+    .string()
+    .default(DEFAULT_FORWARD_AUTH_SOURCE)
+    .transform((value, ctx) => {
+      try {
+        return parseForwardedSource(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
   MAX_REGISTERED_KEYS_PER_TENANT: int(20, 1, 1000),
   // Stored revocation state per tenant (README "Revocation limits"): every replica keeps it in memory.
   REVOCATION_MAX_SUBJECTS_PER_TENANT: int(10_000, 1, 1_000_000),
@@ -151,14 +167,17 @@ export const envSchema = z.object({
   RATE_LIMIT_CREDENTIALS_PER_IP: int(30, 0, 10_000_000),
   RATE_LIMIT_PUBLIC_PER_IP: int(6000, 0, 10_000_000),
   // false, a hop count, or the proxies' addresses/CIDRs (docs/adr/0009).
-  TRUST_PROXY: z.string().default('false').transform((value, ctx) => {
-    const parsed = parseTrustProxy(value);
-    if ('error' in parsed) {
-      ctx.addIssue({ code: 'custom', message: parsed.error });
-      return z.NEVER;
-    }
-    return parsed.value;
-  }),
+  TRUST_PROXY: z
+    .string()
+    .default('false')
+    .transform((value, ctx) => {
+      const parsed = parseTrustProxy(value);
+      if ('error' in parsed) {
+        ctx.addIssue({ code: 'custom', message: parsed.error });
+        return z.NEVER;
+      }
+      return parsed.value;
+    }),
   CLUSTER_WORKERS: int(1, 0, 64),
   // DPoP (RFC 9449, docs/adr/0019): server nonces on /oauth/token, /v1/tenants/:id/tokens and where tokens are used; proof window.
   DPOP_NONCE_REQUIRED: bool(false),

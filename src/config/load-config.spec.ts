@@ -33,7 +33,13 @@ describe('loadConfig', () => {
   });
 
   it('parses durations and lists', () => {
-    const { config } = loadConfig({ ...base(), ACCESS_TOKEN_TTL: '5m', KEY_ROTATION_INTERVAL: '30d', VERIFY_AUDIENCES: 'a, b', PUBLIC_URL: 'https://auth.example.com/' });
+    const { config } = loadConfig({
+      ...base(),
+      ACCESS_TOKEN_TTL: '5m',
+      KEY_ROTATION_INTERVAL: '30d',
+      VERIFY_AUDIENCES: 'a, b',
+      PUBLIC_URL: 'https://auth.example.com/',
+    });
     expect(config.accessTokenTtlSeconds).toBe(300);
     expect(config.keyRotationIntervalSeconds).toBe(30 * 86400);
     expect(config.verifyAudiences).toEqual(['a', 'b']);
@@ -41,7 +47,13 @@ describe('loadConfig', () => {
   });
 
   it('names each bad variable and its rule on one line, without echoing secrets', () => {
-    const lines = errorLines({ ...base(), PORT: '70000', REFRESH_REUSE_GRACE_SECONDS: '61', ACCESS_TOKEN_TTL: 'soon', ADMIN_API_KEY: 'short-secret' });
+    const lines = errorLines({
+      ...base(),
+      PORT: '70000',
+      REFRESH_REUSE_GRACE_SECONDS: '61',
+      ACCESS_TOKEN_TTL: 'soon',
+      ADMIN_API_KEY: 'short-secret',
+    });
     expect(lines).toHaveLength(4);
     expect(lines).toContain('Invalid configuration: PORT must be at most 65535 (got "70000")');
     expect(lines.find((l) => l.includes('REFRESH_REUSE_GRACE_SECONDS'))).toContain('must be at most 60');

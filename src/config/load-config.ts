@@ -4,8 +4,8 @@ import { resolve } from 'node:path';
 import { AppConfig } from './app-config';
 import { ConfigError } from './config-error';
 import { decodeKey, envSchema } from './env.schema';
-import { loadOrCreateSecrets, secretsFile } from './secrets';
 import { ForwardAuthConfigError, ForwardAuthRule, loadForwardAuthRules } from './forward-auth/forward-auth-config';
+import { loadOrCreateSecrets, secretsFile } from './secrets';
 
 export interface LoadedConfig {
   config: AppConfig;
@@ -13,7 +13,13 @@ export interface LoadedConfig {
   warnings: string[];
 }
 
-const SECRET_VARIABLES = new Set(['ADMIN_API_KEY', 'KEY_ENCRYPTION_KEY', 'KEY_ENCRYPTION_KEYS_PREVIOUS', 'DATABASE_URL', 'DATABASE_SESSION_URL']);
+const SECRET_VARIABLES = new Set([
+  'ADMIN_API_KEY',
+  'KEY_ENCRYPTION_KEY',
+  'KEY_ENCRYPTION_KEYS_PREVIOUS',
+  'DATABASE_URL',
+  'DATABASE_SESSION_URL',
+]);
 
 /**
  * Validates the environment once. Throws ConfigError with one line per bad variable,
@@ -36,24 +42,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   const dataDir = resolve(e.DATA_DIR);
 
   if (e.TRUST_PROXY === true) {
-    warnings.push('TRUST_PROXY=true takes the client IP from the left-most X-Forwarded-For entry, which the client writes: '
-      + 'per-IP limits hold only if the proxy replaces the header; prefer a hop count or the proxies\' addresses');
+    warnings.push(
+      'TRUST_PROXY=true takes the client IP from the left-most X-Forwarded-For entry, which the client writes: ' +
+        "per-IP limits hold only if the proxy replaces the header; prefer a hop count or the proxies' addresses",
+    );
   }
   const missing = (['ADMIN_API_KEY', 'KEY_ENCRYPTION_KEY'] as const).filter((name) => !e[name]);
   if (missing.length > 0 && e.NODE_ENV === 'production') {
     throw new ConfigError(missing.map((name) => `Invalid configuration: ${name} is required when NODE_ENV=production`));
   }
   if (e.ALLOW_INSECURE_ISSUERS_FOR_TESTS && e.NODE_ENV === 'production') {
-    throw new ConfigError(['Invalid configuration: ALLOW_INSECURE_ISSUERS_FOR_TESTS cannot be true when NODE_ENV=production (it lets http:// issuers on loopback authenticate clients)']);
+    throw new ConfigError([
+      'Invalid configuration: ALLOW_INSECURE_ISSUERS_FOR_TESTS cannot be true when NODE_ENV=production (it lets http:// issuers on loopback authenticate clients)',
+    ]);
   }
-  if (e.ALLOW_INSECURE_ISSUERS_FOR_TESTS) warnings.push('ALLOW_INSECURE_ISSUERS_FOR_TESTS=true: http:// trusted issuers and client jwksUris on loopback are accepted (tests only)');
-  if (e.DATABASE_SESSION_URL && !e.DATABASE_URL) warnings.push('DATABASE_SESSION_URL is ignored without DATABASE_URL (the embedded engine needs no session URL)');
+  if (e.ALLOW_INSECURE_ISSUERS_FOR_TESTS)
+    warnings.push(
+      'ALLOW_INSECURE_ISSUERS_FOR_TESTS=true: http:// trusted issuers and client jwksUris on loopback are accepted (tests only)',
+    );
+  if (e.DATABASE_SESSION_URL && !e.DATABASE_URL)
+    warnings.push('DATABASE_SESSION_URL is ignored without DATABASE_URL (the embedded engine needs no session URL)');
   const wanted = [...missing, ...(e.DATABASE_URL ? [] : (['EMBEDDED_POSTGRES_PASSWORD'] as const))];
   const { secrets, created } = loadOrCreateSecrets(dataDir, wanted);
   for (const name of created.filter((n) => n !== 'EMBEDDED_POSTGRES_PASSWORD')) {
-    warnings.push(
-      `${name} was not set: generated one and stored it in ${secretsFile(dataDir)} (set ${name} yourself in production)`,
-    );
+    warnings.push(`${name} was not set: generated one and stored it in ${secretsFile(dataDir)} (set ${name} yourself in production)`);
   }
 
   const port = e.PORT;

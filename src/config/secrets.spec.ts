@@ -22,7 +22,9 @@ describe('loadOrCreateSecrets', () => {
     writeFileSync(file, 'x');
     const error = catchError(() => loadOrCreateSecrets(file, ['ADMIN_API_KEY']));
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).lines).toEqual([expect.stringMatching(/^DATA_DIR .*file cannot be used \(not a directory, E[A-Z]+\): set DATA_DIR to a directory/)]);
+    expect((error as ConfigError).lines).toEqual([
+      expect.stringMatching(/^DATA_DIR .*file cannot be used \(not a directory, E[A-Z]+\): set DATA_DIR to a directory/),
+    ]);
   });
 
   it('refuses a secrets.json that is not JSON with one line, never echoing its content', () => {

@@ -30,8 +30,7 @@ export function loadOrCreateSecrets(
   const created: (keyof GeneratedSecrets)[] = [];
   for (const name of wanted) {
     if (secrets[name]) continue;
-    secrets[name] =
-      name === 'ADMIN_API_KEY' ? `tsa_admin_${randomBytes(32).toString('base64url')}` : randomBytes(32).toString('hex');
+    secrets[name] = name === 'ADMIN_API_KEY' ? `tsa_admin_${randomBytes(32).toString('base64url')}` : randomBytes(32).toString('hex');
     created.push(name);
   }
   if (created.length > 0) {

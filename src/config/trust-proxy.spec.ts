@@ -5,7 +5,13 @@ import { ConfigError } from './config-error';
 import { loadConfig } from './load-config';
 import { fastifyTrustProxy, parseTrustProxy } from './trust-proxy';
 
-const baseEnv = { NODE_ENV: 'test', DATA_DIR: mkdtempSync(join(tmpdir(), 'tessera-tp-')), ADMIN_API_KEY: 'a'.repeat(40), KEY_ENCRYPTION_KEY: 'b'.repeat(64), DATABASE_URL: 'postgres://x@127.0.0.1/x' };
+const baseEnv = {
+  NODE_ENV: 'test',
+  DATA_DIR: mkdtempSync(join(tmpdir(), 'tessera-tp-')),
+  ADMIN_API_KEY: 'a'.repeat(40),
+  KEY_ENCRYPTION_KEY: 'b'.repeat(64),
+  DATABASE_URL: 'postgres://x@127.0.0.1/x',
+};
 
 describe('TRUST_PROXY', () => {
   it('takes false, true, a hop count, or addresses/CIDRs as Fastify trustProxy does', () => {
@@ -24,12 +30,16 @@ describe('TRUST_PROXY', () => {
     expect(loadConfig(baseEnv).config.trustProxy).toBe(false);
     expect(loadConfig({ ...baseEnv, TRUST_PROXY: '2' }).config.trustProxy).toBe(2);
     expect(loadConfig({ ...baseEnv, TRUST_PROXY: '10.1.2.3' }).config.trustProxy).toEqual(['10.1.2.3']);
-    expect(loadConfig({ ...baseEnv, TRUST_PROXY: 'true' }).warnings).toEqual([expect.stringMatching(/^TRUST_PROXY=true takes the client IP from the left-most X-Forwarded-For entry/)]);
+    expect(loadConfig({ ...baseEnv, TRUST_PROXY: 'true' }).warnings).toEqual([
+      expect.stringMatching(/^TRUST_PROXY=true takes the client IP from the left-most X-Forwarded-For entry/),
+    ]);
     expect(() => loadConfig({ ...baseEnv, TRUST_PROXY: 'nginx' })).toThrow(ConfigError);
     try {
       loadConfig({ ...baseEnv, TRUST_PROXY: 'nginx' });
     } catch (error) {
-      expect((error as ConfigError).lines).toEqual([expect.stringMatching(/^Invalid configuration: TRUST_PROXY must be false, a hop count .*"nginx" is not an address or CIDR/)]);
+      expect((error as ConfigError).lines).toEqual([
+        expect.stringMatching(/^Invalid configuration: TRUST_PROXY must be false, a hop count .*"nginx" is not an address or CIDR/),
+      ]);
     }
   });
 

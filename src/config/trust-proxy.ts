@@ -24,7 +24,10 @@ export function parseTrustProxy(text: string): { value: TrustProxy } | { error: 
     const hops = Number(value);
     return hops <= MAX_TRUSTED_HOPS ? { value: hops } : { error: `must be a hop count of at most ${MAX_TRUSTED_HOPS}` };
   }
-  const entries = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const entries = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = entries.find((entry) => !isAddressOrRange(entry));
   if (entries.length === 0 || bad !== undefined) {
     return {

@@ -72,7 +72,11 @@ export function packagedBinaries(): EngineBinaries {
   }
   const root = join(dirname(entry), '..');
   const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
-  return { initdb: join(root, 'native', 'bin', 'initdb'), postgres: join(root, 'native', 'bin', 'postgres'), version: `${name}@${version}` };
+  return {
+    initdb: join(root, 'native', 'bin', 'initdb'),
+    postgres: join(root, 'native', 'bin', 'postgres'),
+    version: `${name}@${version}`,
+  };
 }
 
 /**
@@ -95,7 +99,10 @@ export function resolveLayout(dataDir: string): EngineLayout {
   const home = join(stagingSubdir('clusters', 0o711), createHash('sha256').update(realpathSync(dataDir)).digest('hex').slice(0, 16));
   const cluster = join(home, 'postgres');
   if (linked !== cluster) {
-    if (linked) throw new EmbeddedDatabaseError(`${link} points to ${linked}, not to ${cluster}: remove the link or set DATA_DIR to another directory.`);
+    if (linked)
+      throw new EmbeddedDatabaseError(
+        `${link} points to ${linked}, not to ${cluster}: remove the link or set DATA_DIR to another directory.`,
+      );
     if (existsSync(link)) {
       throw new EmbeddedDatabaseError(
         `${link} exists but the ${ENGINE_USER} user cannot reach it (a parent directory is private to root): ` +
@@ -128,7 +135,16 @@ function ensureEngineUser(): EngineUser {
   const groupExists = spawnSync('getent', ['group', ENGINE_USER], { stdio: 'ignore' }).status === 0;
   const created = spawnSync(
     'useradd',
-    ['--system', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', ...(groupExists ? ['-g', ENGINE_USER] : ['--user-group']), ENGINE_USER],
+    [
+      '--system',
+      '--no-create-home',
+      '--home-dir',
+      '/nonexistent',
+      '--shell',
+      '/usr/sbin/nologin',
+      ...(groupExists ? ['-g', ENGINE_USER] : ['--user-group']),
+      ENGINE_USER,
+    ],
     { encoding: 'utf8' },
   );
   const user = lookup();
@@ -151,7 +167,13 @@ function canRun(user: EngineUser, binary: string): boolean {
 /** True when `user` can enter `directory` (every parent has the search bit for it). */
 function canEnter(user: EngineUser, directory: string): boolean {
   // A minimal environment, as for the engine: Tessera's secrets are not handed to another user's process.
-  const probe = spawnSync('/bin/sh', ['-c', 'cd "$1"', 'sh', directory], { uid: user.uid, gid: user.gid, stdio: 'ignore', env: { LC_ALL: 'C' }, timeout: 10_000 });
+  const probe = spawnSync('/bin/sh', ['-c', 'cd "$1"', 'sh', directory], {
+    uid: user.uid,
+    gid: user.gid,
+    stdio: 'ignore',
+    env: { LC_ALL: 'C' },
+    timeout: 10_000,
+  });
   return !probe.error && probe.status === 0;
 }
 
@@ -163,7 +185,9 @@ function stagingSubdir(name: string, mode: number): string {
   for (const path of [ROOT_STAGING_DIR, directory]) {
     const stat = lstatSync(path);
     if (!stat.isDirectory() || stat.uid !== 0 || (stat.mode & 0o022) !== 0) {
-      throw new EmbeddedDatabaseError(`${path} must be a directory owned by root and writable only by it: fix or remove it, then start again.`);
+      throw new EmbeddedDatabaseError(
+        `${path} must be a directory owned by root and writable only by it: fix or remove it, then start again.`,
+      );
     }
   }
   return directory;
@@ -194,12 +218,16 @@ function stageBinaries(packaged: EngineBinaries, user: EngineUser): EngineBinari
       rmSync(temporary, { recursive: true, force: true });
       // Another Tessera finished the same copy first: use it.
       if (!existsSync(staged.postgres)) {
-        throw new EmbeddedDatabaseError(`Could not copy the embedded Postgres binaries to ${target} (${errorSummary(error)}): check that ${ROOT_STAGING_DIR} is writable, or set DATABASE_URL.`);
+        throw new EmbeddedDatabaseError(
+          `Could not copy the embedded Postgres binaries to ${target} (${errorSummary(error)}): check that ${ROOT_STAGING_DIR} is writable, or set DATABASE_URL.`,
+        );
       }
     }
   }
   if (!canRun(user, staged.initdb)) {
-    throw new EmbeddedDatabaseError(`The ${ENGINE_USER} user cannot run ${staged.initdb}: check the permissions of ${ROOT_STAGING_DIR}, or set DATABASE_URL.`);
+    throw new EmbeddedDatabaseError(
+      `The ${ENGINE_USER} user cannot run ${staged.initdb}: check the permissions of ${ROOT_STAGING_DIR}, or set DATABASE_URL.`,
+    );
   }
   return staged;
 }

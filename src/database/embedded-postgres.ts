@@ -139,11 +139,16 @@ export class EmbeddedDatabase {
 
   private async launch(layout: EngineLayout): Promise<void> {
     const args = [
-      '-D', layout.cluster,
-      '-p', String(this.port),
-      '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'unix_socket_directories=',
-      '-c', 'max_connections=200',
+      '-D',
+      layout.cluster,
+      '-p',
+      String(this.port),
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'max_connections=200',
       ...Object.entries(this.options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
     ];
     const child = spawn(layout.binaries.postgres, args, {
@@ -167,7 +172,12 @@ export class EmbeddedDatabase {
         reject(error);
       };
       const timer = setTimeout(
-        () => fail(new EmbeddedDatabaseError(`The embedded Postgres in ${layout.cluster} was not ready after ${START_TIMEOUT_MS / 1000} s: ${relevantLine(output) ?? 'no output'}.`)),
+        () =>
+          fail(
+            new EmbeddedDatabaseError(
+              `The embedded Postgres in ${layout.cluster} was not ready after ${START_TIMEOUT_MS / 1000} s: ${relevantLine(output) ?? 'no output'}.`,
+            ),
+          ),
         START_TIMEOUT_MS,
       );
       child.once('error', (error) => fail(this.cannotRun(layout.binaries.postgres, error)));
@@ -248,7 +258,7 @@ export class EmbeddedDatabase {
   /** A second Tessera on the same DATA_DIR would corrupt nothing but fail obscurely: say so. */
   private assertNotRunningElsewhere(): void {
     const pidFile = join(this.directory, 'postmaster.pid');
-    let pid = 0;
+    let pid: number;
     try {
       pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
     } catch {
@@ -301,7 +311,10 @@ function run(binary: string, args: string[], layout: EngineLayout): Promise<{ co
 
 /** The line of engine output worth showing: the first error, else the last line. */
 function relevantLine(output: string): string | undefined {
-  const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   return lines.find((l) => /\b(FATAL|PANIC|ERROR|error):/.test(l)) ?? lines.at(-1);
 }
 

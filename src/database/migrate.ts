@@ -40,7 +40,8 @@ async function main(command: string): Promise<void> {
 main(process.argv[2] ?? 'run').then(
   () => process.exit(0),
   (error: unknown) => {
-    const lines = error instanceof ConfigError ? error.lines : [`Migration failed: ${error instanceof Error ? error.message : String(error)}`];
+    const lines =
+      error instanceof ConfigError ? error.lines : [`Migration failed: ${error instanceof Error ? error.message : String(error)}`];
     for (const line of lines) process.stderr.write(`${line}\n`);
     process.exit(1);
   },

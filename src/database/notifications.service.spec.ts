@@ -27,7 +27,9 @@ class FakeListener {
 }
 
 jest.mock('./pg-listener', () => ({
-  PgListener: jest.fn().mockImplementation((options: PgListenerOptions, handlers: PgListenerHandlers) => new FakeListener(options, handlers)),
+  PgListener: jest
+    .fn()
+    .mockImplementation((options: PgListenerOptions, handlers: PgListenerHandlers) => new FakeListener(options, handlers)),
   connectionStringOf: () => 'postgres://pool',
 }));
 
@@ -37,7 +39,8 @@ function setup(sessionUrl?: string) {
   const dataSource = {
     query: jest.fn(async (_sql: string, [channel, payload]: [string, string]) => {
       if (!network.delivers) return;
-      for (const l of network.listeners) if (l.options.channel === channel && l.isListening) setImmediate(() => l.handlers.onNotification(payload));
+      for (const l of network.listeners)
+        if (l.options.channel === channel && l.isListening) setImmediate(() => l.handlers.onNotification(payload));
     }),
   } as unknown as DataSource;
   const config = { database: { sessionUrl }, denylistReloadIntervalSeconds: 60, notifyFallbackPollIntervalSeconds: 5 } as AppConfig;
@@ -45,7 +48,12 @@ function setup(sessionUrl?: string) {
   const service = new NotificationsService(dataSource, config, metrics, new Scheduler());
   const subscriber = (): NotificationSubscriber & { received: string[] } => {
     const received: string[] = [];
-    return { received, onNotification: (p) => received.push(p), onListening: jest.fn(async () => undefined), poll: jest.fn(async () => undefined) };
+    return {
+      received,
+      onNotification: (p) => received.push(p),
+      onListening: jest.fn(async () => undefined),
+      poll: jest.fn(async () => undefined),
+    };
   };
   return { service, metrics, subscriber };
 }
@@ -113,7 +121,9 @@ describe('NotificationsService', () => {
     network.delivers = true;
     await service.probeAll();
     expect(service.isPolling()).toBe(false);
-    expect(log.mock.calls.map((c) => String(c[0]))).toEqual(expect.arrayContaining([expect.stringContaining('Notifications on a arrive again')]));
+    expect(log.mock.calls.map((c) => String(c[0]))).toEqual(
+      expect.arrayContaining([expect.stringContaining('Notifications on a arrive again')]),
+    );
     await jest.advanceTimersByTimeAsync(5000);
     expect(a.poll).toHaveBeenCalledTimes(2);
     expect(await metrics.registry.metrics()).toMatch(/^tessera_notification_fallback_polling 0$/m);

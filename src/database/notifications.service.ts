@@ -1,6 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { Scheduler } from '../common/scheduling/scheduler';
 import { AppConfig } from '../config/app-config';
@@ -67,7 +67,12 @@ export class NotificationsService implements OnModuleDestroy {
   ) {
     metrics.useNotificationSource(
       (): NotificationChannelState[] =>
-        [...this.channels.values()].map((c) => ({ channel: c.channel, listening: c.listener.isListening, healthy: c.healthy, lastReceivedAt: c.lastReceivedAt })),
+        [...this.channels.values()].map((c) => ({
+          channel: c.channel,
+          listening: c.listener.isListening,
+          healthy: c.healthy,
+          lastReceivedAt: c.lastReceivedAt,
+        })),
       () => ({ active: this.isPolling(), intervalSeconds: this.config.notifyFallbackPollIntervalSeconds }),
     );
   }
@@ -92,7 +97,8 @@ export class NotificationsService implements OnModuleDestroy {
             await subscriber.onListening();
             await this.probe(state);
           },
-          onLost: (reason, retryInMs) => this.logger.warn(`${names.description} connection lost (${reason}); retrying in ${retryInMs} ms, polling meanwhile`),
+          onLost: (reason, retryInMs) =>
+            this.logger.warn(`${names.description} connection lost (${reason}); retrying in ${retryInMs} ms, polling meanwhile`),
         },
       ),
     };
@@ -131,15 +137,27 @@ export class NotificationsService implements OnModuleDestroy {
   private startTimers(): void {
     if (this.jobsStarted) return;
     this.jobsStarted = true;
-    this.scheduler.every({ name: 'Notification self-test', intervalSeconds: this.config.denylistReloadIntervalSeconds, run: () => this.probeAll() });
+    this.scheduler.every({
+      name: 'Notification self-test',
+      intervalSeconds: this.config.denylistReloadIntervalSeconds,
+      run: () => this.probeAll(),
+    });
     // The scheduler never overlaps runs: a reload slower than the interval (a large denylist, a slow database) is not stacked up.
-    this.scheduler.every({ name: 'Polling while notifications do not arrive', intervalSeconds: this.config.notifyFallbackPollIntervalSeconds, run: () => this.pollDeaf() });
+    this.scheduler.every({
+      name: 'Polling while notifications do not arrive',
+      intervalSeconds: this.config.notifyFallbackPollIntervalSeconds,
+      run: () => this.pollDeaf(),
+    });
   }
 
   private async pollDeaf(): Promise<void> {
     for (const c of this.channels.values()) {
       if (!this.needsPolling(c)) continue;
-      await c.subscriber.poll().catch((error: Error) => this.logger.warn(`Polling ${c.channel} failed, retrying in ${this.config.notifyFallbackPollIntervalSeconds} s: ${error.message}`));
+      await c.subscriber
+        .poll()
+        .catch((error: Error) =>
+          this.logger.warn(`Polling ${c.channel} failed, retrying in ${this.config.notifyFallbackPollIntervalSeconds} s: ${error.message}`),
+        );
     }
   }
 

@@ -65,7 +65,8 @@ export class PgListener {
     client.on('error', (error) => this.lost(client, error.message));
     client.on('end', () => this.lost(client, 'connection ended'));
     client.on('notification', (message) => {
-      if (this.client === client && message.channel === this.options.channel && message.payload) this.handlers.onNotification(message.payload);
+      if (this.client === client && message.channel === this.options.channel && message.payload)
+        this.handlers.onNotification(message.payload);
     });
     try {
       await client.connect();

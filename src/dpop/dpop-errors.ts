@@ -15,5 +15,9 @@ export function dpopOAuthException(error: DpopError): OAuthException {
 export function dpopAppException(error: DpopError, algorithms: readonly string[]): AppException {
   const headers: Record<string, string> = { 'www-authenticate': dpopChallenge(algorithms, error.error, error.message) };
   if (error.nonce !== undefined) headers['dpop-nonce'] = error.nonce;
-  return new AppException(error.error === 'use_dpop_nonce' ? ErrorCode.USE_DPOP_NONCE : ErrorCode.INVALID_DPOP_PROOF, error.message, headers);
+  return new AppException(
+    error.error === 'use_dpop_nonce' ? ErrorCode.USE_DPOP_NONCE : ErrorCode.INVALID_DPOP_PROOF,
+    error.message,
+    headers,
+  );
 }

@@ -1,5 +1,5 @@
-import { Injectable } from '@nestjs/common';
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
 import type { DpopNonceSource } from '@tessera/nest-guard';
 import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
-import { DpopJtiRepository } from './dpop-jti.repository';
 import { DpopJtiPurgeJob } from './dpop-jti-purge.job';
+import { DpopJtiRepository } from './dpop-jti.repository';
 import { DpopNonceService } from './dpop-nonce.service';
 import { DpopService } from './dpop.service';
 

@@ -1,5 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { DPOP_ALGORITHMS, DpopError, DpopExpectations, DpopProofVerifier, DpopSenderConstraint, VerifiedDpopProof } from '@tessera/nest-guard';
+import {
+  DPOP_ALGORITHMS,
+  DpopError,
+  DpopExpectations,
+  DpopProofVerifier,
+  DpopSenderConstraint,
+  VerifiedDpopProof,
+} from '@tessera/nest-guard';
 import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
 import { DpopJtiRepository } from './dpop-jti.repository';

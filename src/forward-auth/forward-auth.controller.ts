@@ -1,5 +1,16 @@
 import { All, Controller, Get, Header, HttpCode, Req, Res } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBearerAuth, ApiForbiddenResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiForbiddenResponse,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiResponse,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorResponseDto } from '../common/http/error-response.dto';
 import { PublicDocument } from '../common/rate-limit/rate-limit';
@@ -53,9 +64,13 @@ export class ForwardAuthController {
   })
   @ApiForbiddenResponse({
     type: ErrorResponseDto,
-    description: 'INSUFFICIENT_SCOPE: a rule requires a scope the token lacks, or no rule names the path; WWW-Authenticate: Bearer error="insufficient_scope"',
+    description:
+      'INSUFFICIENT_SCOPE: a rule requires a scope the token lacks, or no rule names the path; WWW-Authenticate: Bearer error="insufficient_scope"',
   })
-  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'FORWARDED_REQUEST_CONFLICT: another source of the original request disagrees with FORWARD_AUTH_SOURCE' })
+  @ApiBadRequestResponse({
+    type: ErrorResponseDto,
+    description: 'FORWARDED_REQUEST_CONFLICT: another source of the original request disagrees with FORWARD_AUTH_SOURCE',
+  })
   @ApiResponse({ status: 414, type: ErrorResponseDto, description: 'FORWARDED_URI_TOO_LONG: the forwarded path is over 4096 characters' })
   @ApiTooManyRequestsResponse({ type: ErrorResponseDto, description: 'RATE_LIMITED (RATE_LIMIT_PUBLIC_PER_IP)' })
   async verify(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
@@ -80,7 +95,10 @@ export class ForwardAuthController {
   @ApiOkResponse({ description: 'Token accepted; claims in headers (see GET /v1/auth/verify)' })
   @ApiUnauthorizedResponse({ type: ErrorResponseDto, description: 'As GET /v1/auth/verify' })
   @ApiForbiddenResponse({ type: ErrorResponseDto, description: 'INSUFFICIENT_SCOPE' })
-  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'FORWARDED_REQUEST_CONFLICT: FORWARD_AUTH_SOURCE is not envoy, or forwarded headers name another request' })
+  @ApiBadRequestResponse({
+    type: ErrorResponseDto,
+    description: 'FORWARDED_REQUEST_CONFLICT: FORWARD_AUTH_SOURCE is not envoy, or forwarded headers name another request',
+  })
   async verifyOriginalPath(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
     const uri = request.url.slice(VERIFY_PATH.length) || '/';
     const pathForm = { method: request.method.toUpperCase(), uri };

@@ -1,11 +1,11 @@
+import { TokenError } from '@tessera/nest-guard';
 import { AppException } from '../common/errors/app.exception';
 import { AppConfig } from '../config/app-config';
-import { DpopService } from '../dpop/dpop.service';
-import { TokenError } from '@tessera/nest-guard';
-import { TokenVerifierService, VerifiedToken } from '../verification/token-verifier.service';
 import { parseClaimHeaders, parseForwardAuthRules } from '../config/forward-auth/forward-auth-config';
-import { ForwardAuthService } from './forward-auth.service';
 import { parseForwardedSource } from '../config/forward-auth/forwarded-source';
+import { DpopService } from '../dpop/dpop.service';
+import { TokenVerifierService, VerifiedToken } from '../verification/token-verifier.service';
+import { ForwardAuthService } from './forward-auth.service';
 
 const TENANT = '11111111-1111-4111-8111-111111111111';
 
@@ -13,21 +13,33 @@ describe('ForwardAuthService', () => {
   // DPoP itself (proofs against the forwarded request) is tested end to end in test/dpop.e2e-spec.ts.
   let verify: jest.Mock;
   const service = (forwardAuth: Partial<AppConfig['forwardAuth']> = {}) =>
-    new ForwardAuthService({ verify } as unknown as TokenVerifierService, {
-      forwardAuth: {
-        claimHeaders: parseClaimHeaders('sub:x-user-id,tenant_id:x-tenant-id,scope:x-scope,client_id:x-client-id'),
-        rules: [],
-        source: parseForwardedSource('traefik'),
-        ...forwardAuth,
-      },
-    } as AppConfig, { algorithms: ['ES256'] } as unknown as DpopService);
-  const verified = (claims: Record<string, unknown>): VerifiedToken => ({ kind: 'access', tenantId: TENANT, kid: 'k', claims: { tenant_id: TENANT, ...claims } });
+    new ForwardAuthService(
+      { verify } as unknown as TokenVerifierService,
+      {
+        forwardAuth: {
+          claimHeaders: parseClaimHeaders('sub:x-user-id,tenant_id:x-tenant-id,scope:x-scope,client_id:x-client-id'),
+          rules: [],
+          source: parseForwardedSource('traefik'),
+          ...forwardAuth,
+        },
+      } as AppConfig,
+      { algorithms: ['ES256'] } as unknown as DpopService,
+    );
+  const verified = (claims: Record<string, unknown>): VerifiedToken => ({
+    kind: 'access',
+    tenantId: TENANT,
+    kid: 'k',
+    claims: { tenant_id: TENANT, ...claims },
+  });
 
-  async function failure(promise: Promise<unknown>): Promise<{ status: number; code: string; headers: Record<string, string>; message: string }> {
+  async function failure(
+    promise: Promise<unknown>,
+  ): Promise<{ status: number; code: string; headers: Record<string, string>; message: string }> {
     try {
       await promise;
     } catch (error) {
-      if (error instanceof AppException) return { status: error.getStatus(), code: error.code, headers: error.headers, message: error.message };
+      if (error instanceof AppException)
+        return { status: error.getStatus(), code: error.code, headers: error.headers, message: error.message };
       throw error;
     }
     throw new Error('expected a refusal');
@@ -96,9 +108,14 @@ describe('ForwardAuthService', () => {
           status: 403,
           code: 'INSUFFICIENT_SCOPE',
           message: 'Token lacks a required scope: orders:write',
-          headers: { 'www-authenticate': 'Bearer realm="tessera", error="insufficient_scope", error_description="Token lacks a required scope: orders:write", scope="orders:write"' },
+          headers: {
+            'www-authenticate':
+              'Bearer realm="tessera", error="insufficient_scope", error_description="Token lacks a required scope: orders:write", scope="orders:write"',
+          },
         });
-        expect(await failure(call({ 'x-forwarded-method': 'DELETE', 'x-forwarded-uri': '/public/../orders/1' }))).toMatchObject({ code: 'INSUFFICIENT_SCOPE' });
+        expect(await failure(call({ 'x-forwarded-method': 'DELETE', 'x-forwarded-uri': '/public/../orders/1' }))).toMatchObject({
+          code: 'INSUFFICIENT_SCOPE',
+        });
       });
 
       it('refuses a path that no rule names (only "scopes": [] opens a path)', async () => {
@@ -114,33 +131,57 @@ describe('ForwardAuthService', () => {
       });
 
       it('refuses a request without a forwarded method and URI, or with one it cannot read', async () => {
-        expect(await failure(call({ 'x-forwarded-method': 'GET' }))).toMatchObject({ status: 403, code: 'INSUFFICIENT_SCOPE', message: expect.stringMatching(/x-forwarded-uri/) });
+        expect(await failure(call({ 'x-forwarded-method': 'GET' }))).toMatchObject({
+          status: 403,
+          code: 'INSUFFICIENT_SCOPE',
+          message: expect.stringMatching(/x-forwarded-uri/),
+        });
         expect(await failure(call({ 'x-forwarded-uri': '/public/x' }))).toMatchObject({ status: 403, code: 'INSUFFICIENT_SCOPE' });
         expect(await failure(call({ 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/orders/%ZZ' }))).toMatchObject({ status: 403 });
       });
 
       it('refuses a conflicting second source with 400 before looking at the token', async () => {
-        const conflict = await failure(call({ 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/orders/1', 'x-original-uri': '/public/x' }));
-        expect(conflict).toMatchObject({ status: 400, code: 'FORWARDED_REQUEST_CONFLICT', message: expect.stringMatching(/^X-Original-Uri names another request/) });
+        const conflict = await failure(
+          call({ 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/orders/1', 'x-original-uri': '/public/x' }),
+        );
+        expect(conflict).toMatchObject({
+          status: 400,
+          code: 'FORWARDED_REQUEST_CONFLICT',
+          message: expect.stringMatching(/^X-Original-Uri names another request/),
+        });
         expect(verify).not.toHaveBeenCalled();
       });
 
       it('refuses a forwarded path over 4096 characters with 414, whatever the query', async () => {
         const long = `/public/${'a'.repeat(4096 - 8)}`;
-        await expect(call({ 'x-forwarded-method': 'GET', 'x-forwarded-uri': `${long}?${'q'.repeat(5000)}` })).resolves.toHaveProperty('x-user-id');
-        expect(await failure(call({ 'x-forwarded-method': 'GET', 'x-forwarded-uri': `${long}a` }))).toMatchObject({ status: 414, code: 'FORWARDED_URI_TOO_LONG' });
+        await expect(call({ 'x-forwarded-method': 'GET', 'x-forwarded-uri': `${long}?${'q'.repeat(5000)}` })).resolves.toHaveProperty(
+          'x-user-id',
+        );
+        expect(await failure(call({ 'x-forwarded-method': 'GET', 'x-forwarded-uri': `${long}a` }))).toMatchObject({
+          status: 414,
+          code: 'FORWARDED_URI_TOO_LONG',
+        });
       });
 
       it('matches a rule with four ** against a 2 KB+ hostile path at once', async () => {
         const hostile = parseForwardAuthRules([{ method: '*', path: '/**/x/**/x/**/x/**/y', scopes: ['deep'] }]);
-        const at = (uri: string) => service({ rules: hostile }).authorize({ authorization: 'Bearer x', 'x-forwarded-method': 'GET', 'x-forwarded-uri': uri });
-        expect(await failure(at('/x'.repeat(1100)))).toMatchObject({ code: 'INSUFFICIENT_SCOPE', message: expect.stringMatching(/^No forward-auth rule/) });
-        expect(await failure(at(`${'/x'.repeat(1100)}/y`))).toMatchObject({ code: 'INSUFFICIENT_SCOPE', message: 'Token lacks a required scope: deep' });
+        const at = (uri: string) =>
+          service({ rules: hostile }).authorize({ authorization: 'Bearer x', 'x-forwarded-method': 'GET', 'x-forwarded-uri': uri });
+        expect(await failure(at('/x'.repeat(1100)))).toMatchObject({
+          code: 'INSUFFICIENT_SCOPE',
+          message: expect.stringMatching(/^No forward-auth rule/),
+        });
+        expect(await failure(at(`${'/x'.repeat(1100)}/y`))).toMatchObject({
+          code: 'INSUFFICIENT_SCOPE',
+          message: 'Token lacks a required scope: deep',
+        });
       }, 2000);
 
       it('treats a token without scope claim as holding no scope', async () => {
         verify.mockResolvedValue({ ...verified({ sub: 'u' }), kind: 'registered' });
-        expect(await failure(call({ 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/orders/1' }))).toMatchObject({ code: 'INSUFFICIENT_SCOPE' });
+        expect(await failure(call({ 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/orders/1' }))).toMatchObject({
+          code: 'INSUFFICIENT_SCOPE',
+        });
       });
     });
   });

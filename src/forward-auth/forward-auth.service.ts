@@ -1,14 +1,14 @@
 import { Injectable } from '@nestjs/common';
+import { boundJkt, dpopChallenge, DpopError, quotedStringContent as quoted, TokenError } from '@tessera/nest-guard';
 import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-code';
 import { AppConfig } from '../config/app-config';
-import { boundJkt, dpopChallenge, DpopError, quotedStringContent as quoted, TokenError } from '@tessera/nest-guard';
+import { ForwardAuthRule } from '../config/forward-auth/forward-auth-config';
+import { ForwardedSource } from '../config/forward-auth/forwarded-source';
 import { dpopAppException } from '../dpop/dpop-errors';
 import { DpopService } from '../dpop/dpop.service';
 import { TokenVerifierService } from '../verification/token-verifier.service';
 import { claimHeaders } from './claim-headers';
-import { ForwardAuthRule } from '../config/forward-auth/forward-auth-config';
-import { ForwardedSource } from '../config/forward-auth/forwarded-source';
 import {
   bearerToken,
   cookieValue,
@@ -25,7 +25,6 @@ import {
 } from './forwarded-request';
 
 const REALM = 'Bearer realm="tessera"';
-
 
 /** What the controller hands over besides the headers. */
 export interface ForwardAuthRequest {
@@ -83,20 +82,36 @@ export class ForwardAuthService {
    * forwarded proto://host/path (no query), both from FORWARD_AUTH_SOURCE only; its jti used once
    * on every replica. A bound token as Bearer, or an unbound one as DPoP, is refused.
    */
-  private async checkSenderConstraint(claims: Record<string, unknown>, token: string, asDpop: boolean, forwarded: ForwardedRequest, headers: Headers): Promise<void> {
+  private async checkSenderConstraint(
+    claims: Record<string, unknown>,
+    token: string,
+    asDpop: boolean,
+    forwarded: ForwardedRequest,
+    headers: Headers,
+  ): Promise<void> {
     const jkt = boundJkt(claims);
     if (jkt === undefined && !asDpop) return;
     const algorithms = this.dpop.algorithms;
     const refuseToken = (message: string) =>
-      new AppException(ErrorCode.INVALID_TOKEN_TYPE, message, { 'www-authenticate': `${dpopChallenge(algorithms, 'invalid_token', message)}, ${REALM}, error="invalid_token"` });
-    if (jkt === undefined) throw refuseToken('The token is not DPoP-bound: send it as Authorization: Bearer, or ask for a DPoP-bound token');
+      new AppException(ErrorCode.INVALID_TOKEN_TYPE, message, {
+        'www-authenticate': `${dpopChallenge(algorithms, 'invalid_token', message)}, ${REALM}, error="invalid_token"`,
+      });
+    if (jkt === undefined)
+      throw refuseToken('The token is not DPoP-bound: send it as Authorization: Bearer, or ask for a DPoP-bound token');
     if (!asDpop) throw refuseToken('A DPoP-bound token must be sent as Authorization: DPoP <token> with a DPoP proof header');
     try {
       const htu = forwardedHtu(forwarded);
       if (htu === undefined || forwarded.method === undefined) {
         const { source } = this.config.forwardAuth;
-        const needed = [source.pathForm ? 'the Envoy form /v1/auth/verify/<path>' : `${source.methodHeader}, ${source.uriHeader}`, source.protoHeader, source.hostHeader].join(', ');
-        throw new DpopError('invalid_dpop_proof', `A DPoP proof is checked against the original request: the proxy must send ${needed} (FORWARD_AUTH_SOURCE=${source.name})`);
+        const needed = [
+          source.pathForm ? 'the Envoy form /v1/auth/verify/<path>' : `${source.methodHeader}, ${source.uriHeader}`,
+          source.protoHeader,
+          source.hostHeader,
+        ].join(', ');
+        throw new DpopError(
+          'invalid_dpop_proof',
+          `A DPoP proof is checked against the original request: the proxy must send ${needed} (FORWARD_AUTH_SOURCE=${source.name})`,
+        );
       }
       await this.dpop.verify(this.dpop.proofOf(headers), { method: forwarded.method, url: htu, accessToken: token, jkt });
     } catch (error) {
@@ -114,7 +129,8 @@ export class ForwardAuthService {
     if (value === undefined) return undefined;
     const cookie = Array.isArray(headers.cookie) ? headers.cookie.join(';') : (headers.cookie ?? '');
     const named = cookie.split(';').filter((part) => part.slice(0, part.indexOf('=')).trim() === name && part.includes('='));
-    if (named.length > 1) throw new AppException(ErrorCode.FORWARDED_REQUEST_CONFLICT, `The ${name} cookie arrives ${named.length} times: send it once`);
+    if (named.length > 1)
+      throw new AppException(ErrorCode.FORWARDED_REQUEST_CONFLICT, `The ${name} cookie arrives ${named.length} times: send it once`);
     return value;
   }
 
@@ -143,13 +159,19 @@ export class ForwardAuthService {
     if (path === undefined || forwarded.method === undefined) {
       // With rules configured, a request we cannot place is refused, never waved through.
       const needed = source.pathForm ? 'the Envoy form /v1/auth/verify/<path>' : `${source.methodHeader} and ${source.uriHeader}`;
-      throw this.insufficientScope([], forwarded.uri === undefined || forwarded.method === undefined ? `The scope rules need ${needed} (FORWARD_AUTH_SOURCE=${source.name})` : 'The forwarded URI cannot be read');
+      throw this.insufficientScope(
+        [],
+        forwarded.uri === undefined || forwarded.method === undefined
+          ? `The scope rules need ${needed} (FORWARD_AUTH_SOURCE=${source.name})`
+          : 'The forwarded URI cannot be read',
+      );
     }
     const rule = rules.find((r) => (r.method === '*' || r.method === forwarded.method) && r.pattern.test(path));
     if (!rule) throw this.insufficientScope([], 'No forward-auth rule names this method and path; a rule with "scopes": [] opens a path');
     if (rule.scopes.length === 0) return;
     const granted = new Set(typeof scopeClaim === 'string' ? scopeClaim.split(' ') : []);
-    if (!rule.scopes.every((s) => granted.has(s))) throw this.insufficientScope(rule.scopes, `Token lacks a required scope: ${rule.scopes.join(' ')}`);
+    if (!rule.scopes.every((s) => granted.has(s)))
+      throw this.insufficientScope(rule.scopes, `Token lacks a required scope: ${rule.scopes.join(' ')}`);
   }
 
   private insufficientScope(scopes: string[], message: string): AppException {
@@ -169,6 +191,9 @@ function refuseRepeatedAuthorization(rawHeaders: string[] = []): void {
   let count = 0;
   for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i].toLowerCase() === 'authorization') count++;
   if (count > 1) {
-    throw new AppException(ErrorCode.FORWARDED_REQUEST_CONFLICT, `Authorization arrives ${count} times: send one credential (the gateway passes every copy on to the upstream)`);
+    throw new AppException(
+      ErrorCode.FORWARDED_REQUEST_CONFLICT,
+      `Authorization arrives ${count} times: send one credential (the gateway passes every copy on to the upstream)`,
+    );
   }
 }

@@ -1,6 +1,14 @@
-import { claimHeaders, MAX_CLAIM_HEADER_LENGTH } from './claim-headers';
-import { bearerToken, cookieValue, dpopToken, forwardedHtu, ForwardedRequestError, normalisePath, readForwardedRequest } from './forwarded-request';
 import { parseForwardedSource } from '../config/forward-auth/forwarded-source';
+import { claimHeaders, MAX_CLAIM_HEADER_LENGTH } from './claim-headers';
+import {
+  bearerToken,
+  cookieValue,
+  dpopToken,
+  forwardedHtu,
+  ForwardedRequestError,
+  normalisePath,
+  readForwardedRequest,
+} from './forwarded-request';
 
 describe('forwarded request', () => {
   describe('dpopToken and forwardedHtu', () => {
@@ -11,8 +19,12 @@ describe('forwarded request', () => {
     });
 
     it('rebuilds proto://host/path without the query, only when the source said all three', () => {
-      expect(forwardedHtu({ method: 'GET', uri: '/orders/1?x=1#f', proto: 'https', host: 'api.example.com' })).toBe('https://api.example.com/orders/1');
-      expect(forwardedHtu({ method: 'GET', uri: 'https://other.example/orders?x', proto: 'https', host: 'api.example.com' })).toBe('https://api.example.com/orders');
+      expect(forwardedHtu({ method: 'GET', uri: '/orders/1?x=1#f', proto: 'https', host: 'api.example.com' })).toBe(
+        'https://api.example.com/orders/1',
+      );
+      expect(forwardedHtu({ method: 'GET', uri: 'https://other.example/orders?x', proto: 'https', host: 'api.example.com' })).toBe(
+        'https://api.example.com/orders',
+      );
       expect(forwardedHtu({ method: 'GET', uri: '/orders', proto: undefined, host: 'api.example.com' })).toBeUndefined();
       expect(forwardedHtu({ method: 'GET', uri: '/orders', proto: 'https', host: undefined })).toBeUndefined();
     });
@@ -53,30 +65,54 @@ describe('forwarded request', () => {
     };
 
     it('reads method, URI, proto and host from the configured source only', () => {
-      expect(readForwardedRequest(nginx, { 'x-original-method': 'post', 'x-original-uri': '/a?x=1', 'x-forwarded-proto': 'HTTPS', 'x-forwarded-host': 'Shop.example' })).toEqual({
+      expect(
+        readForwardedRequest(nginx, {
+          'x-original-method': 'post',
+          'x-original-uri': '/a?x=1',
+          'x-forwarded-proto': 'HTTPS',
+          'x-forwarded-host': 'Shop.example',
+        }),
+      ).toEqual({
         method: 'POST',
         uri: '/a?x=1',
         proto: 'https',
         host: 'shop.example',
       });
-      expect(readForwardedRequest(traefik, { 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/b', 'x-forwarded-proto': 'http', 'x-forwarded-host': 'h:8080' })).toEqual({
+      expect(
+        readForwardedRequest(traefik, {
+          'x-forwarded-method': 'GET',
+          'x-forwarded-uri': '/b',
+          'x-forwarded-proto': 'http',
+          'x-forwarded-host': 'h:8080',
+        }),
+      ).toEqual({
         method: 'GET',
         uri: '/b',
         proto: 'http',
         host: 'h:8080',
       });
-      expect(readForwardedRequest(envoy, { host: 'api.example', 'x-forwarded-proto': 'https' }, [], { method: 'DELETE', uri: '/c' })).toEqual({
+      expect(
+        readForwardedRequest(envoy, { host: 'api.example', 'x-forwarded-proto': 'https' }, [], { method: 'DELETE', uri: '/c' }),
+      ).toEqual({
         method: 'DELETE',
         uri: '/c',
         proto: 'https',
         host: 'api.example',
       });
-      expect(readForwardedRequest(parseForwardedSource('headers:x-m,x-u'), { 'x-m': 'get', 'x-u': '/d' })).toMatchObject({ method: 'GET', uri: '/d' });
+      expect(readForwardedRequest(parseForwardedSource('headers:x-m,x-u'), { 'x-m': 'get', 'x-u': '/d' })).toMatchObject({
+        method: 'GET',
+        uri: '/d',
+      });
       expect(readForwardedRequest(nginx, {})).toEqual({ method: undefined, uri: undefined, proto: undefined, host: undefined });
     });
 
     it('accepts another known source that names the same request', () => {
-      const headers = { 'x-original-method': 'GET', 'x-original-uri': '/orders/1?x', 'x-forwarded-method': 'get', 'x-forwarded-uri': '//orders/1' };
+      const headers = {
+        'x-original-method': 'GET',
+        'x-original-uri': '/orders/1?x',
+        'x-forwarded-method': 'get',
+        'x-forwarded-uri': '//orders/1',
+      };
       expect(readForwardedRequest(nginx, headers)).toMatchObject({ method: 'GET', uri: '/orders/1?x' });
       expect(readForwardedRequest(traefik, headers)).toMatchObject({ method: 'GET', uri: '//orders/1' });
     });
@@ -87,16 +123,32 @@ describe('forwarded request', () => {
         'X-Forwarded-Uri names another request than X-Original-Method / X-Original-Uri (FORWARD_AUTH_SOURCE=nginx): ' +
           'have the proxy clear X-Forwarded-Uri, or set FORWARD_AUTH_SOURCE to the proxy that sends it',
       );
-      expect(refusal(() => readForwardedRequest(nginx, { ...real, 'x-forwarded-method': 'DELETE' }))).toMatch(/^X-Forwarded-Method names another request/);
-      expect(refusal(() => readForwardedRequest(nginx, { 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/open' }))).toMatch(/^X-Forwarded-Method names another request/);
-      expect(refusal(() => readForwardedRequest(traefik, { 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/orders/1', 'x-original-uri': '/open' }))).toMatch(/^X-Original-Uri names/);
-      expect(refusal(() => readForwardedRequest(envoy, { 'x-original-uri': '/open' }, [], { method: 'GET', uri: '/orders/1' }))).toMatch(/the Envoy form/);
-      expect(refusal(() => readForwardedRequest(parseForwardedSource('headers:x-m,x-u'), { 'x-m': 'GET', 'x-u': '/a', 'x-original-uri': '/b' }))).toMatch(/^X-Original-Uri/);
+      expect(refusal(() => readForwardedRequest(nginx, { ...real, 'x-forwarded-method': 'DELETE' }))).toMatch(
+        /^X-Forwarded-Method names another request/,
+      );
+      expect(refusal(() => readForwardedRequest(nginx, { 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/open' }))).toMatch(
+        /^X-Forwarded-Method names another request/,
+      );
+      expect(
+        refusal(() =>
+          readForwardedRequest(traefik, { 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/orders/1', 'x-original-uri': '/open' }),
+        ),
+      ).toMatch(/^X-Original-Uri names/);
+      expect(refusal(() => readForwardedRequest(envoy, { 'x-original-uri': '/open' }, [], { method: 'GET', uri: '/orders/1' }))).toMatch(
+        /the Envoy form/,
+      );
+      expect(
+        refusal(() => readForwardedRequest(parseForwardedSource('headers:x-m,x-u'), { 'x-m': 'GET', 'x-u': '/a', 'x-original-uri': '/b' })),
+      ).toMatch(/^X-Original-Uri/);
     });
 
     it('refuses a header it reads that arrived twice, a proto or host with two values, and the Envoy form under another source', () => {
-      expect(refusal(() => readForwardedRequest(nginx, { 'x-original-uri': '/a, /b' }, ['X-Original-URI', '/a', 'x-original-uri', '/b']))).toMatch(/^X-Original-Uri arrived 2 times/);
-      expect(refusal(() => readForwardedRequest(nginx, { 'x-forwarded-proto': 'https, http' }))).toMatch(/^X-Forwarded-Proto carries more than one value/);
+      expect(
+        refusal(() => readForwardedRequest(nginx, { 'x-original-uri': '/a, /b' }, ['X-Original-URI', '/a', 'x-original-uri', '/b'])),
+      ).toMatch(/^X-Original-Uri arrived 2 times/);
+      expect(refusal(() => readForwardedRequest(nginx, { 'x-forwarded-proto': 'https, http' }))).toMatch(
+        /^X-Forwarded-Proto carries more than one value/,
+      );
       expect(refusal(() => readForwardedRequest(nginx, {}, [], { method: 'GET', uri: '/a' }))).toMatch(/set FORWARD_AUTH_SOURCE=envoy$/);
       expect(readForwardedRequest(nginx, { 'x-original-uri': '/a' }, ['X-Original-URI', '/a', 'X-Forwarded-Uri', '']).uri).toBe('/a');
     });

@@ -86,21 +86,31 @@ const single = (value: string | undefined): string | undefined => {
  * route does not fit the source (the Envoy path form under another source, or the reverse
  * with another source's headers).
  */
-export function readForwardedRequest(source: ForwardedSource, headers: Headers, rawHeaders: string[] = [], pathForm?: PathForm): ForwardedRequest {
+export function readForwardedRequest(
+  source: ForwardedSource,
+  headers: Headers,
+  rawHeaders: string[] = [],
+  pathForm?: PathForm,
+): ForwardedRequest {
   if (pathForm && !source.pathForm) {
     throw new ForwardedRequestError(
       `/v1/auth/verify/<path> is the Envoy ext_authz form, but FORWARD_AUTH_SOURCE=${source.name} reads ${display(source.methodHeader!)} / ${display(source.uriHeader!)}: ` +
         'call GET /v1/auth/verify, or set FORWARD_AUTH_SOURCE=envoy',
     );
   }
-  const read = [source.methodHeader, source.uriHeader, source.protoHeader, source.hostHeader].filter((h): h is string => h !== undefined && h !== 'host');
+  const read = [source.methodHeader, source.uriHeader, source.protoHeader, source.hostHeader].filter(
+    (h): h is string => h !== undefined && h !== 'host',
+  );
   const seen = new Map<string, number>();
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i].toLowerCase();
     if (read.includes(name)) seen.set(name, (seen.get(name) ?? 0) + 1);
   }
   for (const [name, count] of seen) {
-    if (count > 1) throw new ForwardedRequestError(`${display(name)} arrived ${count} times: the proxy must set it once, replacing what the client sent`);
+    if (count > 1)
+      throw new ForwardedRequestError(
+        `${display(name)} arrived ${count} times: the proxy must set it once, replacing what the client sent`,
+      );
   }
 
   const method = (pathForm ? pathForm.method : single(first(headers[source.methodHeader!])))?.toUpperCase();
@@ -111,11 +121,15 @@ export function readForwardedRequest(source: ForwardedSource, headers: Headers, 
     [source.protoHeader, proto],
     [source.hostHeader, host],
   ] as const) {
-    if (value?.includes(',')) throw new ForwardedRequestError(`${display(name)} carries more than one value: the proxy must set it once, replacing what the client sent`);
+    if (value?.includes(','))
+      throw new ForwardedRequestError(
+        `${display(name)} carries more than one value: the proxy must set it once, replacing what the client sent`,
+      );
   }
 
   const sameMethod = (other: string) => other.toUpperCase() === method;
-  const samePath = (other: string) => uri !== undefined && (other === uri || (normalisePath(other) ?? other) === (normalisePath(uri) ?? uri));
+  const samePath = (other: string) =>
+    uri !== undefined && (other === uri || (normalisePath(other) ?? other) === (normalisePath(uri) ?? uri));
   const others: Array<[string, (value: string) => boolean]> = [
     ...KNOWN_METHOD_HEADERS.filter((h) => h !== source.methodHeader).map((h): [string, (value: string) => boolean] => [h, sameMethod]),
     ...KNOWN_URI_HEADERS.filter((h) => h !== source.uriHeader).map((h): [string, (value: string) => boolean] => [h, samePath]),
@@ -123,7 +137,9 @@ export function readForwardedRequest(source: ForwardedSource, headers: Headers, 
   for (const [name, same] of others) {
     const value = single(first(headers[name]));
     if (value === undefined || same(value)) continue;
-    const trusted = source.pathForm ? 'the method and path of the Envoy form' : `${display(source.methodHeader!)} / ${display(source.uriHeader!)}`;
+    const trusted = source.pathForm
+      ? 'the method and path of the Envoy form'
+      : `${display(source.methodHeader!)} / ${display(source.uriHeader!)}`;
     throw new ForwardedRequestError(
       `${display(name)} names another request than ${trusted} (FORWARD_AUTH_SOURCE=${source.name}): ` +
         `have the proxy clear ${display(name)}, or set FORWARD_AUTH_SOURCE to the proxy that sends it`,

@@ -1,6 +1,6 @@
 import { parseForwardAuthRules } from '../config/forward-auth/forward-auth-config';
-import { normalisePath } from './forwarded-request';
 import { PathPattern } from '../config/forward-auth/path-pattern';
+import { normalisePath } from './forwarded-request';
 
 const matches = (pattern: string, paths: string[]) => paths.map((p) => PathPattern.compile(pattern).test(p));
 
@@ -9,11 +9,27 @@ describe('PathPattern', () => {
     expect(matches('/orders/*', ['/orders/1', '/orders/', '/orders/a.b', '/orders/1/items'])).toEqual([true, true, true, true]);
     expect(matches('/orders/*', ['/orders', '/ordersX/1', '/x/orders/1'])).toEqual([false, false, false]);
     expect(matches('/orders/*/items', ['/orders/1/items', '/orders/1/2/items', '/orders/1/items/3'])).toEqual([true, false, false]);
-    expect(matches('/orders/**/items', ['/orders/1/items', '/orders/1/2/items', '/orders/items', '/orders/1/items/x'])).toEqual([true, true, false, false]);
-    expect(matches('/orders/**', ['/orders/', '/orders/1', '/orders/1/2/', '/orders', '/ordersX'])).toEqual([true, true, true, false, false]);
+    expect(matches('/orders/**/items', ['/orders/1/items', '/orders/1/2/items', '/orders/items', '/orders/1/items/x'])).toEqual([
+      true,
+      true,
+      false,
+      false,
+    ]);
+    expect(matches('/orders/**', ['/orders/', '/orders/1', '/orders/1/2/', '/orders', '/ordersX'])).toEqual([
+      true,
+      true,
+      true,
+      false,
+      false,
+    ]);
     expect(matches('/**/items', ['/a/items', '/a/b/items', '/items'])).toEqual([true, true, false]);
     expect(matches('/v1*', ['/v1', '/v10', '/v1/x/y', '/v2'])).toEqual([true, true, true, false]);
-    expect(matches('/files/*.pdf', ['/files/a.pdf', '/files/.pdf', '/files/a.pdf.exe', '/files/a/b.pdf'])).toEqual([true, true, false, false]);
+    expect(matches('/files/*.pdf', ['/files/a.pdf', '/files/.pdf', '/files/a.pdf.exe', '/files/a/b.pdf'])).toEqual([
+      true,
+      true,
+      false,
+      false,
+    ]);
     expect(matches('/a/*b*c/d', ['/a/bc/d', '/a/xbyc/d', '/a/xcb/d'])).toEqual([true, true, false]);
     expect(matches('/a.b/(x)', ['/a.b/(x)', '/aXb/(x)'])).toEqual([true, false]);
     expect(matches('/exact', ['/exact', '/exact/', '/exact/more'])).toEqual([true, false, false]);
@@ -34,10 +50,29 @@ describe('PathPattern', () => {
       return new RegExp(`^${source}$`);
     };
     const patterns = ['/a/*', '/a/**', '/a/**/b', '/**/b', '/a/*/b', '/a*', '/a/*x*/b/**/c/*', '/**/**/b', '/*', '/a/', '/a/b*c'];
-    const paths = ['/', '/a', '/a/', '/a/b', '/a/b/', '/a/x/b', '/a/x/y/b', '/ab', '/a/b/c', '/a/xx/b/q/c/r', '/a/x/b/c/z', '/a/bxc', '/b', '/q/b'];
+    const paths = [
+      '/',
+      '/a',
+      '/a/',
+      '/a/b',
+      '/a/b/',
+      '/a/x/b',
+      '/a/x/y/b',
+      '/ab',
+      '/a/b/c',
+      '/a/xx/b/q/c/r',
+      '/a/x/b/c/z',
+      '/a/bxc',
+      '/b',
+      '/q/b',
+    ];
     for (const pattern of patterns) {
       for (const path of paths) {
-        expect({ pattern, path, match: PathPattern.compile(pattern).test(path) }).toEqual({ pattern, path, match: legacy(pattern).test(path) });
+        expect({ pattern, path, match: PathPattern.compile(pattern).test(path) }).toEqual({
+          pattern,
+          path,
+          match: legacy(pattern).test(path),
+        });
       }
     }
   });

@@ -44,10 +44,16 @@ export function installGracefulShutdown({
         `(exit at the latest ${drainMs / 1000 + timeoutSeconds} s from now)`,
       'Main',
     );
-    const deadline = setTimeout(() => {
-      logger.error(`Shutdown took longer than SHUTDOWN_TIMEOUT_SECONDS=${timeoutSeconds}: exiting with requests or connections still open`, 'Main');
-      exit(1);
-    }, drainMs + timeoutSeconds * 1000);
+    const deadline = setTimeout(
+      () => {
+        logger.error(
+          `Shutdown took longer than SHUTDOWN_TIMEOUT_SECONDS=${timeoutSeconds}: exiting with requests or connections still open`,
+          'Main',
+        );
+        exit(1);
+      },
+      drainMs + timeoutSeconds * 1000,
+    );
     setTimeout(() => {
       logger.log('Drain over: closing HTTP (in-flight requests finish), then the pool and the database', 'Main');
       tessera.close().then(

@@ -57,11 +57,15 @@ export class KeyRotationService implements OnModuleInit {
     await this.keys.reload();
     this.scheduler.every({ name: 'Key check', intervalSeconds: this.config.keyCheckIntervalSeconds, run: () => this.check() });
     // Another replica's change (an emergency rotation above all) reaches this one within a second.
-    await this.notifications.listen(KEYS_CHANNEL, { applicationName: 'tessera-keys', description: 'Key listener' }, {
-      onNotification: () => void this.reload(),
-      onListening: () => this.keys.reload(),
-      poll: () => this.keys.reload(),
-    });
+    await this.notifications.listen(
+      KEYS_CHANNEL,
+      { applicationName: 'tessera-keys', description: 'Key listener' },
+      {
+        onNotification: () => void this.reload(),
+        onListening: () => this.keys.reload(),
+        poll: () => this.keys.reload(),
+      },
+    );
   }
 
   private async reload(): Promise<void> {
@@ -100,14 +104,22 @@ export class KeyRotationService implements OnModuleInit {
         const retired = await tx.retireSigningKeysNow(now);
         const kid = await this.createKey(tx, now, 'active');
         this.logger.warn(`Emergency rotation: retired ${retired.join(', ') || 'no key'}; ${kid} signs from now on`);
-        events.push({ type: 'signing_key.emergency_rotation', subject: kid, details: { algorithm: this.config.signingAlgorithm, retired } });
+        events.push({
+          type: 'signing_key.emergency_rotation',
+          subject: kid,
+          details: { algorithm: this.config.signingAlgorithm, retired },
+        });
         return { kid, status: 'active' as const, activatesAt: now.toISOString(), isNew: true };
       }
       await this.advance(tx, events);
       const pending = (await tx.listPublished()).find((k) => k.status === 'pending' && k.algorithm === this.config.signingAlgorithm);
       if (pending) return { kid: pending.kid, status: pending.status, activatesAt: pending.activatesAt.toISOString(), isNew: false };
       const kid = await this.createKey(tx, now, 'pending');
-      events.push({ type: 'signing_key.created', subject: kid, details: { algorithm: this.config.signingAlgorithm, reason: 'rotation requested' } });
+      events.push({
+        type: 'signing_key.created',
+        subject: kid,
+        details: { algorithm: this.config.signingAlgorithm, reason: 'rotation requested' },
+      });
       // With KEY_PUBLISH_DELAY=0 the new key is due at once.
       await this.advance(tx, events);
       const created = (await tx.listPublished()).find((k) => k.kid === kid)!;
@@ -121,10 +133,15 @@ export class KeyRotationService implements OnModuleInit {
    * One lifecycle change under the advisory lock; the audit events it collects are written
    * once the transaction has committed (a rolled-back change leaves no trace).
    */
-  private async locked<T>(wait: boolean, requester: Requester, work: (tx: SigningKeysTransaction, events: KeyEvent[]) => Promise<T>): Promise<T | undefined> {
+  private async locked<T>(
+    wait: boolean,
+    requester: Requester,
+    work: (tx: SigningKeysTransaction, events: KeyEvent[]) => Promise<T>,
+  ): Promise<T | undefined> {
     const events: KeyEvent[] = [];
     const result = await this.repository.withLifecycleLock(wait, (tx) => work(tx, events));
-    for (const event of events) await this.audit.record({ ...event, tenantId: null, actor: requester.actor, requestId: requester.requestId });
+    for (const event of events)
+      await this.audit.record({ ...event, tenantId: null, actor: requester.actor, requestId: requester.requestId });
     return result;
   }
 
@@ -139,7 +156,11 @@ export class KeyRotationService implements OnModuleInit {
       const retireAt = new Date(now.getTime() + (await this.retentionSeconds(tx)) * 1000);
       const retiring = await tx.activate(key.kid, now, retireAt);
       this.logger.log(`Key ${key.kid} (${key.algorithm}) is now active; the previous key is retiring until ${retireAt.toISOString()}`);
-      events.push({ type: 'signing_key.activated', subject: key.kid, details: { algorithm: key.algorithm, retiring, retireAt: retireAt.toISOString() } });
+      events.push({
+        type: 'signing_key.activated',
+        subject: key.kid,
+        details: { algorithm: key.algorithm, retiring, retireAt: retireAt.toISOString() },
+      });
     }
 
     const keys = await tx.listPublished();
@@ -152,7 +173,11 @@ export class KeyRotationService implements OnModuleInit {
       const isFirst = !keys.some((k) => k.status === 'active');
       const kid = await this.createKey(tx, now, isFirst ? 'active' : 'pending');
       this.logger.log(`Created ${isFirst ? 'the first signing key' : 'a pending key for the new algorithm'} ${kid} (${alg})`);
-      events.push({ type: 'signing_key.created', subject: kid, details: { algorithm: alg, reason: isFirst ? 'first key' : 'algorithm change' } });
+      events.push({
+        type: 'signing_key.created',
+        subject: kid,
+        details: { algorithm: alg, reason: isFirst ? 'first key' : 'algorithm change' },
+      });
       return;
     }
     const interval = this.config.keyRotationIntervalSeconds;

@@ -90,7 +90,9 @@ export class KeysService {
     }
     return {
       activations: this.records.filter((r) => r.status === 'pending').map((r) => ({ algorithm: r.algorithm, at: r.activatesAt })),
-      retirements: this.records.filter((r) => r.status === 'retiring' && r.retireAt).map((r) => ({ algorithm: r.algorithm, at: r.retireAt! })),
+      retirements: this.records
+        .filter((r) => r.status === 'retiring' && r.retireAt)
+        .map((r) => ({ algorithm: r.algorithm, at: r.retireAt! })),
       counts: [...counts.values()],
     };
   }

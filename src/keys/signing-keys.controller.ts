@@ -1,8 +1,8 @@
 import { Controller, Get, HttpStatus, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { actorOf, Caller, CurrentCaller } from '../auth/caller';
 import { AdminOnly } from '../auth/api-key.decorators';
+import { actorOf, Caller, CurrentCaller } from '../auth/caller';
 import { ErrorResponseDto } from '../common/http/error-response.dto';
 import { PaginationQueryDto } from '../common/http/pagination.dto';
 import { RotateQueryDto } from './dto/rotate-query.dto';

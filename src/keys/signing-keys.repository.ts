@@ -20,7 +20,10 @@ export interface SigningKeyRecord {
   retiredAt: Date | null;
 }
 
-export type NewSigningKey = Pick<SigningKeyRecord, 'kid' | 'algorithm' | 'status' | 'publicJwk' | 'encrypted' | 'createdAt' | 'activatesAt'>;
+export type NewSigningKey = Pick<
+  SigningKeyRecord,
+  'kid' | 'algorithm' | 'status' | 'publicJwk' | 'encrypted' | 'createdAt' | 'activatesAt'
+>;
 
 interface Row {
   kid: string;
@@ -59,7 +62,10 @@ export class SigningKeysRepository {
 
   /** Every key, newest first (metadata for the admin list; the caller drops the ciphertext). */
   async listAll(limit: number, offset: number): Promise<SigningKeyRecord[]> {
-    const rows: Row[] = await this.dataSource.query(`SELECT * FROM signing_keys ORDER BY created_at DESC, kid LIMIT $1 OFFSET $2`, [limit, offset]);
+    const rows: Row[] = await this.dataSource.query(`SELECT * FROM signing_keys ORDER BY created_at DESC, kid LIMIT $1 OFFSET $2`, [
+      limit,
+      offset,
+    ]);
     return rows.map(toRecord);
   }
 
@@ -103,14 +109,29 @@ export class SigningKeysTransaction {
     await this.m.query(
       `INSERT INTO signing_keys (kid, algorithm, status, public_jwk, private_key_ciphertext, private_key_iv, private_key_tag, kek_id, created_at, activates_at, activated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-      [key.kid, key.algorithm, key.status, JSON.stringify(key.publicJwk), e.ciphertext, e.iv, e.tag, e.kekId, key.createdAt, key.activatesAt, activatedAt],
+      [
+        key.kid,
+        key.algorithm,
+        key.status,
+        JSON.stringify(key.publicJwk),
+        e.ciphertext,
+        e.iv,
+        e.tag,
+        e.kekId,
+        key.createdAt,
+        key.activatesAt,
+        activatedAt,
+      ],
     );
     await this.notify();
   }
 
   /** retiring → retired once every token the key signed has expired. */
   async retireDue(now: Date): Promise<string[]> {
-    const [rows] = await this.m.query(`UPDATE signing_keys SET status = 'retired', retired_at = $1 WHERE status = 'retiring' AND retire_at <= $1 RETURNING kid`, [now]);
+    const [rows] = await this.m.query(
+      `UPDATE signing_keys SET status = 'retired', retired_at = $1 WHERE status = 'retiring' AND retire_at <= $1 RETURNING kid`,
+      [now],
+    );
     const kids = (rows as { kid: string }[]).map((r) => r.kid);
     if (kids.length > 0) await this.notify();
     return kids;
@@ -132,19 +153,19 @@ export class SigningKeysTransaction {
 
   /** Emergency: active and pending keys leave the JWKS at once; their tokens stop verifying. */
   async retireSigningKeysNow(now: Date): Promise<string[]> {
-    const [rows] = await this.m.query(`UPDATE signing_keys SET status = 'retired', retired_at = $1 WHERE status IN ('active', 'pending') RETURNING kid`, [now]);
+    const [rows] = await this.m.query(
+      `UPDATE signing_keys SET status = 'retired', retired_at = $1 WHERE status IN ('active', 'pending') RETURNING kid`,
+      [now],
+    );
     await this.notify();
     return (rows as { kid: string }[]).map((r) => r.kid);
   }
 
   async reencrypt(kid: string, encrypted: EncryptedPrivateKey): Promise<void> {
-    await this.m.query(`UPDATE signing_keys SET private_key_ciphertext = $2, private_key_iv = $3, private_key_tag = $4, kek_id = $5 WHERE kid = $1`, [
-      kid,
-      encrypted.ciphertext,
-      encrypted.iv,
-      encrypted.tag,
-      encrypted.kekId,
-    ]);
+    await this.m.query(
+      `UPDATE signing_keys SET private_key_ciphertext = $2, private_key_iv = $3, private_key_tag = $4, kek_id = $5 WHERE kid = $1`,
+      [kid, encrypted.ciphertext, encrypted.iv, encrypted.tag, encrypted.kekId],
+    );
   }
 
   /** Tells every replica (LISTEN) that the key set changed; delivered at commit. */

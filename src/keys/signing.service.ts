@@ -1,6 +1,6 @@
-import { Injectable } from '@nestjs/common';
 import { sign } from 'node:crypto';
 import { promisify } from 'node:util';
+import { Injectable } from '@nestjs/common';
 import { JWS_PROFILES, jwsKeyInput } from '../common/crypto/jws-algorithms';
 import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-code';

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
+import { JwtGuardModule } from '@tessera/nest-guard';
 import { AppConfig } from '../config/app-config';
 import { SIGNING_ALGORITHMS } from '../config/env.schema';
-import { JwtGuardModule } from '@tessera/nest-guard';
 import { DpopModule } from '../dpop/dpop.module';
 import { DpopService } from '../dpop/dpop.service';
 import { KeysModule } from '../keys/keys.module';

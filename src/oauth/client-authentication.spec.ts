@@ -48,7 +48,8 @@ describe('OAuthClientAuthenticator', () => {
       const { authenticator, authenticate } = setup();
       expect(await authenticator.authenticate(request(), {})).toBeUndefined();
       expect(await authenticator.authenticate(request('Bearer abc'), {})).toBeUndefined();
-      for (const body of [undefined, null, 'text', ['a']]) expect(await authenticator.authenticate(request(), body as never)).toBeUndefined();
+      for (const body of [undefined, null, 'text', ['a']])
+        expect(await authenticator.authenticate(request(), body as never)).toBeUndefined();
       expect(authenticate).not.toHaveBeenCalled();
     });
 
@@ -59,7 +60,9 @@ describe('OAuthClientAuthenticator', () => {
       await spaced.authenticator.authenticate(request(basic('a+b%3Ac:p%2Bq+r')), {}).catch(() => undefined);
       expect(spaced.authenticate).toHaveBeenCalledWith('a b:c', 'p+q r');
       expect(authenticate).toHaveBeenCalledTimes(1);
-      expect(await authenticator.authenticate(request(`basic  ${Buffer.from(`${CLIENT.clientId}:${SECRET}`).toString('base64')}`), {})).toEqual(CLIENT);
+      expect(
+        await authenticator.authenticate(request(`basic  ${Buffer.from(`${CLIENT.clientId}:${SECRET}`).toString('base64')}`), {}),
+      ).toEqual(CLIENT);
     });
 
     it('accepts client_secret_post', async () => {
@@ -70,7 +73,11 @@ describe('OAuthClientAuthenticator', () => {
     it('answers invalid_client 401 for wrong credentials, with the Basic challenge only for Basic, and counts the failure', async () => {
       const { authenticator, limiter } = setup();
       const viaBasic = await failure(authenticator.authenticate(request(basic(`${CLIENT.clientId}:wrong`)), {}));
-      expect([viaBasic.error, viaBasic.status, viaBasic.headers]).toEqual(['invalid_client', 401, { 'www-authenticate': 'Basic realm="tessera"' }]);
+      expect([viaBasic.error, viaBasic.status, viaBasic.headers]).toEqual([
+        'invalid_client',
+        401,
+        { 'www-authenticate': 'Basic realm="tessera"' },
+      ]);
       const viaPost = await failure(authenticator.authenticate(request(), { client_id: CLIENT.clientId, client_secret: 'wrong' }));
       expect([viaPost.error, viaPost.status, viaPost.headers]).toEqual(['invalid_client', 401, {}]);
       const noSecret = await failure(authenticator.authenticate(request(), { client_id: CLIENT.clientId }));
@@ -117,7 +124,9 @@ describe('singleParam', () => {
 
     it('counts a refused assertion as a failed authentication', async () => {
       const { authenticator, limiter } = setup();
-      const refused = await failure(authenticator.authenticate(request(), { client_assertion_type: JWT_CLIENT_ASSERTION_TYPE, client_assertion: 'bad.assertion.jwt' }));
+      const refused = await failure(
+        authenticator.authenticate(request(), { client_assertion_type: JWT_CLIENT_ASSERTION_TYPE, client_assertion: 'bad.assertion.jwt' }),
+      );
       expect(refused.error).toBe('invalid_client');
       expect(limiter.recordFailure).toHaveBeenCalledWith('10.0.0.1');
     });
@@ -126,10 +135,18 @@ describe('singleParam', () => {
       const { authenticator } = setup();
       const assertion = { client_assertion_type: JWT_CLIENT_ASSERTION_TYPE, client_assertion: 'good.assertion.jwt' };
       expect((await failure(authenticator.authenticate(request(), { ...assertion, client_secret: SECRET }))).error).toBe('invalid_request');
-      expect((await failure(authenticator.authenticate(request(basic(`${CLIENT.clientId}:${SECRET}`)), assertion))).error).toBe('invalid_request');
-      expect((await failure(authenticator.authenticate(request(), { client_assertion: 'good.assertion.jwt' }))).error).toBe('invalid_request');
-      expect((await failure(authenticator.authenticate(request(), { ...assertion, client_assertion_type: 'urn:x' }))).error).toBe('invalid_request');
-      expect((await failure(authenticator.authenticate(request(), { client_assertion_type: JWT_CLIENT_ASSERTION_TYPE }))).error).toBe('invalid_request');
+      expect((await failure(authenticator.authenticate(request(basic(`${CLIENT.clientId}:${SECRET}`)), assertion))).error).toBe(
+        'invalid_request',
+      );
+      expect((await failure(authenticator.authenticate(request(), { client_assertion: 'good.assertion.jwt' }))).error).toBe(
+        'invalid_request',
+      );
+      expect((await failure(authenticator.authenticate(request(), { ...assertion, client_assertion_type: 'urn:x' }))).error).toBe(
+        'invalid_request',
+      );
+      expect((await failure(authenticator.authenticate(request(), { client_assertion_type: JWT_CLIENT_ASSERTION_TYPE }))).error).toBe(
+        'invalid_request',
+      );
     });
   });
 

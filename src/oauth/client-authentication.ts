@@ -57,7 +57,13 @@ export class OAuthClientAuthenticator {
   private async authenticateAssertion(request: FastifyRequest, assertion: string, clientId: string | undefined): Promise<ClientInfo> {
     this.limiter.assertAllowed(request.ip);
     try {
-      const { client } = await this.secretless.authenticate({ assertion, clientId, endpoint: this.endpointUrl(request), usage: 'client_assertion', requestId: request.id });
+      const { client } = await this.secretless.authenticate({
+        assertion,
+        clientId,
+        endpoint: this.endpointUrl(request),
+        usage: 'client_assertion',
+        requestId: request.id,
+      });
       return client;
     } catch (error) {
       if (error instanceof OAuthException && error.error === 'invalid_client') this.limiter.recordFailure(request.ip);
@@ -78,9 +84,13 @@ export class OAuthClientAuthenticator {
     const assertion = singleParam(body, 'client_assertion');
     if (assertionType !== undefined || assertion !== undefined) {
       if (bodySecret !== undefined || /^Basic(\s|$)/i.test(request.headers.authorization ?? '')) {
-        throw new OAuthException('invalid_request', 'Use one client authentication method: a client_assertion, Basic or client_secret, not several');
+        throw new OAuthException(
+          'invalid_request',
+          'Use one client authentication method: a client_assertion, Basic or client_secret, not several',
+        );
       }
-      if (assertionType !== JWT_CLIENT_ASSERTION_TYPE) throw new OAuthException('invalid_request', `client_assertion_type must be ${JWT_CLIENT_ASSERTION_TYPE}`);
+      if (assertionType !== JWT_CLIENT_ASSERTION_TYPE)
+        throw new OAuthException('invalid_request', `client_assertion_type must be ${JWT_CLIENT_ASSERTION_TYPE}`);
       if (assertion === undefined) throw new OAuthException('invalid_request', 'client_assertion is required with client_assertion_type');
       return { method: 'client_assertion', clientId: bodyId, assertion };
     }

@@ -24,7 +24,16 @@ export class IntrospectController {
     examples: {
       active: {
         summary: 'A token signed by a registered key (the Ampersand flow)',
-        value: { active: true, sub: 'user-7', exp: 1764003600, iat: 1764003000, tenant_id: '6f1c2d9e-8b1a-4c1e-9d3a-2f5b7c9e1a2b', token_type: 'Bearer', groupRef: 'g-1', consumerRef: 'c-9' },
+        value: {
+          active: true,
+          sub: 'user-7',
+          exp: 1764003600,
+          iat: 1764003000,
+          tenant_id: '6f1c2d9e-8b1a-4c1e-9d3a-2f5b7c9e1a2b',
+          token_type: 'Bearer',
+          groupRef: 'g-1',
+          consumerRef: 'c-9',
+        },
       },
       inactive: { summary: 'Anything Tessera does not vouch for', value: { active: false } },
     },

@@ -30,8 +30,14 @@ export function TenantCallerEndpoint(path: string, body: Type<unknown>) {
   return applyDecorators(
     OAuthEndpoint(path, body, 'Too many requests or failed authentications, with Retry-After'),
     ApiSecurity(API_KEY_SECURITY),
-    ApiBadRequestResponse({ type: OAuthErrorResponseDto, description: 'invalid_request: token missing or sent twice, two authentication methods' }),
-    ApiUnauthorizedResponse({ type: OAuthErrorResponseDto, description: 'invalid_client: no, wrong or admin credentials, or a refused client_assertion' }),
+    ApiBadRequestResponse({
+      type: OAuthErrorResponseDto,
+      description: 'invalid_request: token missing or sent twice, two authentication methods',
+    }),
+    ApiUnauthorizedResponse({
+      type: OAuthErrorResponseDto,
+      description: 'invalid_client: no, wrong or admin credentials, or a refused client_assertion',
+    }),
     ApiServiceUnavailableResponse({ type: OAuthErrorResponseDto, description: 'temporarily_unavailable: the database cannot be reached' }),
   );
 }

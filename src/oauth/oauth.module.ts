@@ -2,8 +2,8 @@ import { Module, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import { ClientsModule } from '../clients/clients.module';
-import { DpopModule } from '../dpop/dpop.module';
 import { AppConfig } from '../config/app-config';
+import { DpopModule } from '../dpop/dpop.module';
 import { RefreshModule } from '../refresh/refresh.module';
 import { RevocationModule } from '../revocation/revocation.module';
 import { TenantsModule } from '../tenants/tenants.module';
@@ -13,19 +13,28 @@ import { VerificationModule } from '../verification/verification.module';
 import { OAuthClientAuthenticator } from './client-authentication';
 import { registerOAuthFormParser } from './form-body';
 import { GRANTS } from './grants';
-import { JwtBearerJtiRepository } from './grants/jwt-bearer-jti.repository';
 import { JwtBearerJtiPurgeJob } from './grants/jwt-bearer-jti-purge.job';
+import { JwtBearerJtiRepository } from './grants/jwt-bearer-jti.repository';
 import { TOKEN_GRANTS, TokenEndpointService } from './grants/token-endpoint.service';
 import { IntrospectController } from './introspect.controller';
 import { RevokeController } from './revoke.controller';
 import { TenantCallerAuthenticator } from './tenant-caller-authentication';
-import { TokenController } from './token.controller';
 import { TokenIntrospectionService } from './token-introspection.service';
 import { TokenRevocationService } from './token-revocation.service';
+import { TokenController } from './token.controller';
 
 /** The OAuth endpoints under /oauth/* (token; revoke and introspect). */
 @Module({
-  imports: [DpopModule, ClientsModule, TokensModule, RefreshModule, TenantsModule, VerificationModule, RevocationModule, TrustedIssuersModule],
+  imports: [
+    DpopModule,
+    ClientsModule,
+    TokensModule,
+    RefreshModule,
+    TenantsModule,
+    VerificationModule,
+    RevocationModule,
+    TrustedIssuersModule,
+  ],
   controllers: [TokenController, IntrospectController, RevokeController],
   providers: [
     OAuthClientAuthenticator,

@@ -30,7 +30,10 @@ export class TenantCallerAuthenticator {
   async authenticate(request: FastifyRequest, body: Record<string, unknown>): Promise<TenantCaller> {
     if (request.headers['x-api-key'] === undefined) {
       const client = await this.clients.authenticate(request, body);
-      if (!client) throw new OAuthException('invalid_client', "Authenticate with the tenant's X-Api-Key or client credentials", 401, { 'www-authenticate': 'Basic realm="tessera"' });
+      if (!client)
+        throw new OAuthException('invalid_client', "Authenticate with the tenant's X-Api-Key or client credentials", 401, {
+          'www-authenticate': 'Basic realm="tessera"',
+        });
       return { tenantId: client.tenantId, actor: `client:${client.clientId}`, clientId: client.clientId };
     }
     if (

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
-import { OAuthException } from '../common/errors/oauth.exception';
 import { TokenError } from '@tessera/nest-guard';
+import { OAuthException } from '../common/errors/oauth.exception';
 import { TokenVerifierService } from '../verification/token-verifier.service';
 import { TenantCallerAuthenticator } from './tenant-caller-authentication';
 import { TokenIntrospectionService } from './token-introspection.service';
@@ -14,7 +14,9 @@ describe('TokenIntrospectionService', () => {
 
   beforeEach(() => {
     verify = jest.fn();
-    const callers = { authenticate: jest.fn(async () => ({ tenantId: TENANT, actor: 'api-key:1' })) } as unknown as TenantCallerAuthenticator;
+    const callers = {
+      authenticate: jest.fn(async () => ({ tenantId: TENANT, actor: 'api-key:1' })),
+    } as unknown as TenantCallerAuthenticator;
     service = new TokenIntrospectionService(callers, { verify } as unknown as TokenVerifierService);
   });
 
@@ -26,7 +28,15 @@ describe('TokenIntrospectionService', () => {
         kid: 'k',
         claims: { sub: 'u', iat: 1, exp: 2, tenant_id: TENANT, active: false, token_type: 'refresh', username: 'root', groupRef: 'g' },
       });
-      await expect(service.handle(request, { token: 'a.b.c' })).resolves.toEqual({ active: true, sub: 'u', iat: 1, exp: 2, tenant_id: TENANT, token_type: 'Bearer', groupRef: 'g' });
+      await expect(service.handle(request, { token: 'a.b.c' })).resolves.toEqual({
+        active: true,
+        sub: 'u',
+        iat: 1,
+        exp: 2,
+        tenant_id: TENANT,
+        token_type: 'Bearer',
+        groupRef: 'g',
+      });
     });
 
     it('answers exactly {active: false} for another tenant’s token, a refused token and an opaque token', async () => {

@@ -1,14 +1,29 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { OAuthException } from '../common/errors/oauth.exception';
 import { boundJkt, TokenError } from '@tessera/nest-guard';
+import { OAuthException } from '../common/errors/oauth.exception';
 import { TokenVerifierService, VerifiedToken } from '../verification/token-verifier.service';
 import { singleParam } from './client-authentication';
 import { IntrospectionResponseDto } from './dto/introspect-response.dto';
 import { TenantCallerAuthenticator } from './tenant-caller-authentication';
 
 /** Members the introspection answer sets itself; a claim of the same name never overrides them. */
-const ANSWER_MEMBERS = new Set(['active', 'iss', 'sub', 'aud', 'exp', 'iat', 'nbf', 'jti', 'scope', 'client_id', 'tenant_id', 'token_type', 'username', 'cnf']);
+const ANSWER_MEMBERS = new Set([
+  'active',
+  'iss',
+  'sub',
+  'aud',
+  'exp',
+  'iat',
+  'nbf',
+  'jti',
+  'scope',
+  'client_id',
+  'tenant_id',
+  'token_type',
+  'username',
+  'cnf',
+]);
 
 export const INACTIVE: IntrospectionResponseDto = Object.freeze({ active: false });
 
@@ -73,6 +88,7 @@ function answer({ claims, tenantId }: VerifiedToken): IntrospectionResponseDto {
 /** The body as parameters: form (already an object) or JSON; anything else is invalid_request. */
 export function formParams(body: unknown): Record<string, unknown> {
   if (body === undefined || body === null) return {};
-  if (typeof body !== 'object' || Array.isArray(body)) throw new OAuthException('invalid_request', 'The body must be form parameters or a JSON object');
+  if (typeof body !== 'object' || Array.isArray(body))
+    throw new OAuthException('invalid_request', 'The body must be form parameters or a JSON object');
   return body as Record<string, unknown>;
 }

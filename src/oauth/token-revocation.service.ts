@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { OAuthException } from '../common/errors/oauth.exception';
 import { TokenError } from '@tessera/nest-guard';
+import { OAuthException } from '../common/errors/oauth.exception';
 import { RefreshTokensService } from '../refresh/refresh-tokens.service';
 import { RevocationService } from '../revocation/revocation.service';
 import { TokenVerifierService, VerifiedToken } from '../verification/token-verifier.service';

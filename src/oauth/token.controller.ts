@@ -22,8 +22,14 @@ export class TokenController {
       'Errors follow RFC 6749 §5.2: {error, error_description}.',
   })
   @ApiOkResponse({ type: IssuedTokenResponseDto })
-  @ApiBadRequestResponse({ type: OAuthErrorResponseDto, description: 'invalid_request, invalid_grant, invalid_scope, unsupported_grant_type' })
-  @ApiUnauthorizedResponse({ type: OAuthErrorResponseDto, description: 'invalid_client (with WWW-Authenticate: Basic when Basic was used)' })
+  @ApiBadRequestResponse({
+    type: OAuthErrorResponseDto,
+    description: 'invalid_request, invalid_grant, invalid_scope, unsupported_grant_type',
+  })
+  @ApiUnauthorizedResponse({
+    type: OAuthErrorResponseDto,
+    description: 'invalid_client (with WWW-Authenticate: Basic when Basic was used)',
+  })
   token(@Req() request: FastifyRequest, @Body() body: unknown): Promise<IssuedTokenResponseDto> {
     return this.endpoint.handle(request, body);
   }

@@ -37,13 +37,13 @@ export function requestIdOf(req: IncomingMessage): string {
 
 export function loggerParams(config: AppConfig, stream?: DestinationStream): Params {
   const options = {
-        level: config.logLevel,
-        redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-        // Fastify assigns the id (genReqId: requestIdOf) and bootstrap copies it onto the raw request.
-        genReqId: (req: IncomingMessage) => (req as { id?: string }).id ?? requestIdOf(req),
-        // Request lines are written by the Fastify onResponse hook (bootstrap.ts): one line per
-        // request with id, method, route path (never the query string), status and time.
-        autoLogging: false,
+    level: config.logLevel,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    // Fastify assigns the id (genReqId: requestIdOf) and bootstrap copies it onto the raw request.
+    genReqId: (req: IncomingMessage) => (req as { id?: string }).id ?? requestIdOf(req),
+    // Request lines are written by the Fastify onResponse hook (bootstrap.ts): one line per
+    // request with id, method, route path (never the query string), status and time.
+    autoLogging: false,
   };
   return { pinoHttp: stream ? [options, stream] : options };
 }

@@ -1,9 +1,9 @@
 import { Controller, Get, Header } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-code';
-import { AppConfig } from '../config/app-config';
-import { ApiExcludeController } from '@nestjs/swagger';
 import { PublicDocument } from '../common/rate-limit/rate-limit';
+import { AppConfig } from '../config/app-config';
 import { MetricsService } from './metrics.service';
 
 @ApiExcludeController(false)

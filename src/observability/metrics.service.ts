@@ -79,6 +79,8 @@ export class MetricsService {
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     const registers = [this.registry];
+    // prom-client calls collect() with `this` bound to the metric; the service is reached through `self`.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
     new Gauge({
       name: METRIC_NAMES.poolOpen,

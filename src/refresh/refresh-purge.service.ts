@@ -33,7 +33,11 @@ export class RefreshPurgeService implements OnApplicationBootstrap {
   ) {}
 
   onApplicationBootstrap(): void {
-    this.scheduler.every({ name: 'Purge of expired refresh families', intervalSeconds: this.config.refreshPurgeIntervalSeconds, run: () => this.tick() });
+    this.scheduler.every({
+      name: 'Purge of expired refresh families',
+      intervalSeconds: this.config.refreshPurgeIntervalSeconds,
+      run: () => this.tick(),
+    });
   }
 
   /** One run: batches until a batch comes back short. Runs of one replica never overlap. Returns the number of families deleted. */

@@ -26,7 +26,16 @@ describe('refresh token format', () => {
 
   describe('isWellFormedRefreshToken', () => {
     it('refuses anything else', () => {
-      for (const bad of ['', 'trt_', `trt_${'a'.repeat(42)}`, `trt_${'a'.repeat(44)}`, `tsk_${'a'.repeat(43)}`, `trt_${'a'.repeat(42)}=`, 42, null]) {
+      for (const bad of [
+        '',
+        'trt_',
+        `trt_${'a'.repeat(42)}`,
+        `trt_${'a'.repeat(44)}`,
+        `tsk_${'a'.repeat(43)}`,
+        `trt_${'a'.repeat(42)}=`,
+        42,
+        null,
+      ]) {
         expect(isWellFormedRefreshToken(bad)).toBe(false);
       }
     });

@@ -73,9 +73,18 @@ export class RefreshTokensRepository {
        SELECT id, 0, NULL, $10, tenant_id, $11, created_at FROM family
        RETURNING family_id AS id`,
       [
-        family.tenantId, family.sub, family.clientId, family.scope, family.audience,
-        family.claims === null ? null : JSON.stringify(family.claims), family.accessTokenTtl, family.createdAt, family.expiresAt,
-        first.tokenHash, first.expiresAt, family.dpopJkt ?? null,
+        family.tenantId,
+        family.sub,
+        family.clientId,
+        family.scope,
+        family.audience,
+        family.claims === null ? null : JSON.stringify(family.claims),
+        family.accessTokenTtl,
+        family.createdAt,
+        family.expiresAt,
+        first.tokenHash,
+        first.expiresAt,
+        family.dpopJkt ?? null,
       ],
     );
     return id as string;

@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
-import { Clock } from '../common/clock';
 import { scopesOutside } from '../clients/scope';
+import { Clock } from '../common/clock';
 import { OAuthException } from '../common/errors/oauth.exception';
 import { AppConfig } from '../config/app-config';
 import { RefreshGrantContext } from './refresh-grant-context';
@@ -97,18 +97,31 @@ export class RefreshTokensService {
   }
 
   /** RFC 7009: ends the family of this token if it belongs to tenantId; false when unknown or foreign. */
-  async revokeFamilyByToken(presented: string, tenantId: string, actor = 'oauth', requestId?: string, callerClientId?: string): Promise<boolean> {
+  async revokeFamilyByToken(
+    presented: string,
+    tenantId: string,
+    actor = 'oauth',
+    requestId?: string,
+    callerClientId?: string,
+  ): Promise<boolean> {
     if (!isWellFormedRefreshToken(presented)) return false;
     const row = await this.repository.findByHash(hashRefreshToken(presented));
     if (!row || row.tenantId !== tenantId) return false;
     // RFC 7009 §2.1: a client revokes only its own refresh tokens; the tenant's X-Api-Key revokes any (docs/adr/0013-registered-token-trust.md).
     if (callerClientId !== undefined && row.clientId !== callerClientId) {
-      throw new OAuthException('unauthorized_client', "A client may revoke only refresh tokens issued to it; revoke other tokens of the tenant with its X-Api-Key");
+      throw new OAuthException(
+        'unauthorized_client',
+        'A client may revoke only refresh tokens issued to it; revoke other tokens of the tenant with its X-Api-Key',
+      );
     }
     if (await this.repository.revokeFamily(row.familyId, this.clock.now(), 'revoked')) {
       await this.audit.record({
-        tenantId, type: 'refresh_family.revoked', actor, subject: row.sub,
-        details: { familyId: row.familyId, generation: row.generation, reason: 'revoked' }, requestId,
+        tenantId,
+        type: 'refresh_family.revoked',
+        actor,
+        subject: row.sub,
+        details: { familyId: row.familyId, generation: row.generation, reason: 'revoked' },
+        requestId,
       });
     }
     return true;
@@ -133,7 +146,9 @@ export class RefreshTokensService {
     if (row.dpopJkt !== null && row.dpopJkt !== dpopJkt) {
       throw new OAuthException(
         'invalid_dpop_proof',
-        dpopJkt === null ? 'This refresh token is DPoP-bound: send a DPoP proof signed with its key' : 'The DPoP proof is not signed with the key this refresh token is bound to',
+        dpopJkt === null
+          ? 'This refresh token is DPoP-bound: send a DPoP proof signed with its key'
+          : 'The DPoP proof is not signed with the key this refresh token is bound to',
       );
     }
     if (row.usedAt === null) {
@@ -153,18 +168,29 @@ export class RefreshTokensService {
         // A retry (lost response, two tabs): the same child, so the family never branches.
         this.checkFamily(row, clientId, clientTenantId, now);
         const existing = await this.repository.findChild(row.id, childHash);
-        if (!existing || existing.revokedAt !== null || existing.expiresAt.getTime() <= now.getTime()) throw invalidGrant('Refresh token was revoked');
+        if (!existing || existing.revokedAt !== null || existing.expiresAt.getTime() <= now.getTime())
+          throw invalidGrant('Refresh token was revoked');
         return { context: contextOf(row), refreshToken: child, expiresIn: this.secondsBetween(now, existing.expiresAt) };
       }
       // RFC 9700 §4.14.2: a used token presented again means two parties hold it; end the family.
       if (await this.repository.revokeFamily(row.familyId, now, 'reuse')) {
-        this.logger.warn({ msg: 'Refresh token reuse detected: family revoked', tenantId: row.tenantId, familyId: row.familyId, generation: row.generation });
+        this.logger.warn({
+          msg: 'Refresh token reuse detected: family revoked',
+          tenantId: row.tenantId,
+          familyId: row.familyId,
+          generation: row.generation,
+        });
         await this.audit.record({
           tenantId: row.tenantId,
           type: 'refresh_token.reuse_detected',
           actor: clientId ? `client:${clientId}` : 'anonymous',
           subject: row.sub,
-          details: { familyId: row.familyId, generation: row.generation, usedAt: row.usedAt.toISOString(), graceSeconds: this.config.refreshReuseGraceSeconds },
+          details: {
+            familyId: row.familyId,
+            generation: row.generation,
+            usedAt: row.usedAt.toISOString(),
+            graceSeconds: this.config.refreshReuseGraceSeconds,
+          },
         });
       }
       throw invalidGrant('Refresh token was already used; its family has been revoked');
@@ -198,7 +224,8 @@ export class RefreshTokensService {
       return;
     }
     if (row.clientId === clientId) return;
-    if (clientId === null) throw new OAuthException('invalid_client', 'This refresh token was issued to a client: authenticate as that client');
+    if (clientId === null)
+      throw new OAuthException('invalid_client', 'This refresh token was issued to a client: authenticate as that client');
     throw invalidGrant('This refresh token was issued to another client');
   }
 

@@ -5,7 +5,12 @@ import { KeyProofError, verifyKeyProof } from './key-proof';
 const TENANT = '5b0c3d1e-8f1a-4c47-9d0e-1f2a3b4c5d6e';
 const NOW = 1_796_119_200;
 
-async function proofWithJose(alg: string, privateKey: import('node:crypto').KeyObject, payload: Record<string, unknown>, typ = 'tessera-key-proof+jwt') {
+async function proofWithJose(
+  alg: string,
+  privateKey: import('node:crypto').KeyObject,
+  payload: Record<string, unknown>,
+  typ = 'tessera-key-proof+jwt',
+) {
   return new CompactSign(new TextEncoder().encode(JSON.stringify(payload))).setProtectedHeader({ alg, typ }).sign(privateKey);
 }
 

@@ -53,7 +53,8 @@ export function verifyKeyProof(proof: string, subject: KeyProofSubject, nowSecon
   if (header.alg !== subject.algorithm || !isJwsAlgorithm(subject.algorithm)) {
     throw new KeyProofError(`proof must be signed with the key's algorithm, ${subject.algorithm}`);
   }
-  if (header.kid !== undefined && header.kid !== subject.jkt) throw new KeyProofError('proof header kid, when present, must be the key thumbprint');
+  if (header.kid !== undefined && header.kid !== subject.jkt)
+    throw new KeyProofError('proof header kid, when present, must be the key thumbprint');
 
   const members = Object.keys(payload);
   const unknown = members.filter((m) => !PAYLOAD_MEMBERS.includes(m));
@@ -70,7 +71,8 @@ export function verifyKeyProof(proof: string, subject: KeyProofSubject, nowSecon
   try {
     verifyJwsSignature(subject.algorithm, subject.keyObject, jwt.signingInput, jwt.signature);
   } catch (error) {
-    if (error instanceof TokenError) throw new KeyProofError('proof signature does not verify with this key: sign it with the private half of the key registered');
+    if (error instanceof TokenError)
+      throw new KeyProofError('proof signature does not verify with this key: sign it with the private half of the key registered');
     throw error;
   }
 }

@@ -40,14 +40,22 @@ describe('parsePublicKey', () => {
   });
 
   it('reads EC and Ed25519 keys from JWK and PEM alike', async () => {
-    for (const [algorithm, pair] of [['ES256', p256], ['ES384', p384], ['EdDSA', ed25519]] as const) {
+    for (const [algorithm, pair] of [
+      ['ES256', p256],
+      ['ES384', p384],
+      ['EdDSA', ed25519],
+    ] as const) {
       const fromJwk = parsePublicKey({ algorithm, jwk: jwkOf(pair.publicKey) });
       const fromPem = parsePublicKey({ algorithm, publicKeyPem: spki(pair.publicKey) });
       expect(fromJwk.kid).toBe(fromPem.kid);
       expect(fromJwk.kid).toBe(await calculateJwkThumbprint(jwkOf(pair.publicKey) as never, 'sha256'));
       expect(fromJwk.fingerprint).toBe(fromPem.fingerprint);
     }
-    expect(parsePublicKey({ algorithm: 'EdDSA', jwk: jwkOf(ed25519.publicKey) }).publicJwk).toEqual({ kty: 'OKP', crv: 'Ed25519', x: jwkOf(ed25519.publicKey).x });
+    expect(parsePublicKey({ algorithm: 'EdDSA', jwk: jwkOf(ed25519.publicKey) }).publicJwk).toEqual({
+      kty: 'OKP',
+      crv: 'Ed25519',
+      x: jwkOf(ed25519.publicKey).x,
+    });
   });
 
   it('accepts a JWK carrying matching alg, use and kid members and ignores the given kid', () => {
@@ -74,7 +82,9 @@ describe('parsePublicKey', () => {
   });
 
   it('refuses RSA keys under 2048 bits', () => {
-    expect(refusal({ algorithm: 'RS256', publicKeyPem: spki(rsa1024.publicKey) })).toBe('RSA keys must have at least 2048 bits; this one has 1024');
+    expect(refusal({ algorithm: 'RS256', publicKeyPem: spki(rsa1024.publicKey) })).toBe(
+      'RSA keys must have at least 2048 bits; this one has 1024',
+    );
   });
 
   it('refuses a key whose type does not fit the algorithm', () => {
@@ -96,19 +106,24 @@ describe('parsePublicKey', () => {
   it('refuses unreadable input and asks for exactly one of publicKeyPem or jwk', () => {
     const pem = spki(rsa2048.publicKey);
     expect(refusal({ algorithm: 'RS256' })).toBe('Send exactly one of publicKeyPem or jwk');
-    expect(refusal({ algorithm: 'RS256', publicKeyPem: pem, jwk: jwkOf(rsa2048.publicKey) })).toBe('Send exactly one of publicKeyPem or jwk');
+    expect(refusal({ algorithm: 'RS256', publicKeyPem: pem, jwk: jwkOf(rsa2048.publicKey) })).toBe(
+      'Send exactly one of publicKeyPem or jwk',
+    );
     expect(refusal({ algorithm: 'RS256', publicKeyPem: 'hello' })).toMatch(/one PEM block/);
     expect(refusal({ algorithm: 'RS256', publicKeyPem: pem + pem })).toMatch(/one PEM block/);
     expect(refusal({ algorithm: 'RS256', publicKeyPem: pem.replace(/[A-Za-z]{8}/, 'AAAAAAAA') })).toMatch(/not a readable public key/);
     expect(refusal({ algorithm: 'RS256', publicKeyPem: 'x'.repeat(10_001) })).toMatch(/at most 10000 characters/);
-    expect(refusal({ algorithm: 'ES256', jwk: { kty: 'EC', crv: 'P-256', x: 'AAAA', y: 'AAAA' } })).toMatch(/jwk is not a readable public key/);
+    expect(refusal({ algorithm: 'ES256', jwk: { kty: 'EC', crv: 'P-256', x: 'AAAA', y: 'AAAA' } })).toMatch(
+      /jwk is not a readable public key/,
+    );
     expect(refusal({ algorithm: 'ES256', jwk: [] })).toBe('jwk must be a JSON object');
     expect(refusal({ algorithm: 'ES256', jwk: { kty: 'XYZ' } })).toMatch(/kty/);
   });
 
   it('bounds RSA keys: modulus 2048 to 4096 bits, exponent odd from 3 to 2^32 - 1 (issue 17.2)', () => {
     const n = jwkOf(rsa2048.publicKey).n as string;
-    const e = (v: bigint) => Buffer.from(v.toString(16).padStart(Math.ceil(v.toString(16).length / 2) * 2, '0'), 'hex').toString('base64url');
+    const e = (v: bigint) =>
+      Buffer.from(v.toString(16).padStart(Math.ceil(v.toString(16).length / 2) * 2, '0'), 'hex').toString('base64url');
     const withE = (v: bigint) => ({ algorithm: 'RS256', jwk: { kty: 'RSA', n, e: e(v) } });
     for (const ok of [3n, 17n, 65537n, 2n ** 32n - 1n]) expect(parsePublicKey(withE(ok)).kid).toHaveLength(43);
     expect(refusal(withE(65536n))).toMatch(/exponent must be odd and from 3 to 2\^32 - 1.*this one is 65536/);

@@ -76,13 +76,17 @@ export function parsePublicKey(input: PublicKeyInput): ParsedPublicKey {
 }
 
 export function spkiFingerprint(key: KeyObject): string {
-  const digest = createHash('sha256').update(key.export({ type: 'spki', format: 'der' })).digest('hex').toUpperCase();
+  const digest = createHash('sha256')
+    .update(key.export({ type: 'spki', format: 'der' }))
+    .digest('hex')
+    .toUpperCase();
   return digest.match(/../g)!.join(':');
 }
 
 function fromPem(pem: string): KeyObject {
   if (typeof pem !== 'string' || pem.length === 0) throw new PublicKeyError('publicKeyPem must be a non-empty string');
-  if (pem.length > MAX_PUBLIC_KEY_PEM_LENGTH) throw new PublicKeyError(`publicKeyPem must be at most ${MAX_PUBLIC_KEY_PEM_LENGTH} characters`);
+  if (pem.length > MAX_PUBLIC_KEY_PEM_LENGTH)
+    throw new PublicKeyError(`publicKeyPem must be at most ${MAX_PUBLIC_KEY_PEM_LENGTH} characters`);
   if (/PRIVATE KEY/i.test(pem)) {
     throw new PublicKeyError('publicKeyPem holds a private key: register the public key only, and keep the private key on your backend');
   }

@@ -37,8 +37,16 @@ export class RegisteredKeysController {
       'Without it the key is unproven: it works until another tenant proves it (docs/adr/0012-registered-key-proof.md).',
   })
   @ApiCreatedResponse({ type: RegisteredKeyResponseDto })
-  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'VALIDATION_FAILED: unreadable or private key, wrong type or size for the algorithm (RSA: 2048-4096 bits, odd e from 3 to 2^32 - 1), bad label, a proof that does not check out' })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'CONFLICT: this tenant already registered the key (deleted or not), another tenant holds it (send a proof to take over an unproven registration) or proved it, or the tenant has reached its key limit' })
+  @ApiBadRequestResponse({
+    type: ErrorResponseDto,
+    description:
+      'VALIDATION_FAILED: unreadable or private key, wrong type or size for the algorithm (RSA: 2048-4096 bits, odd e from 3 to 2^32 - 1), bad label, a proof that does not check out',
+  })
+  @ApiConflictResponse({
+    type: ErrorResponseDto,
+    description:
+      'CONFLICT: this tenant already registered the key (deleted or not), another tenant holds it (send a proof to take over an unproven registration) or proved it, or the tenant has reached its key limit',
+  })
   register(
     @Param('tenantId', UuidParam) tenantId: string,
     @Body() dto: CreateRegisteredKeyDto,
@@ -98,7 +106,8 @@ export class RegisteredKeysController {
   @Header('Cache-Control', 'public, max-age=60')
   @ApiOperation({
     summary: 'The tenant’s active registered keys as a JWKS (public, no API key)',
-    description: 'A disabled or deleted tenant has no keys: 200 `{"keys": []}`, so that consumers’ key caches drop them; 404 only for an id that never named a tenant.',
+    description:
+      'A disabled or deleted tenant has no keys: 200 `{"keys": []}`, so that consumers’ key caches drop them; 404 only for an id that never named a tenant.',
   })
   @ApiOkResponse({ type: JwksResponseDto })
   jwks(@Param('tenantId', UuidParam) tenantId: string): Promise<JwksResponseDto> {

@@ -3,7 +3,10 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, Repository } from 'typeorm';
 import { RegisteredKeyEntity } from './registered-key.entity';
 
-export type NewRegisteredKey = Pick<RegisteredKeyEntity, 'kid' | 'tenantId' | 'label' | 'algorithm' | 'publicJwk' | 'fingerprint' | 'proven'>;
+export type NewRegisteredKey = Pick<
+  RegisteredKeyEntity,
+  'kid' | 'tenantId' | 'label' | 'algorithm' | 'publicJwk' | 'fingerprint' | 'proven'
+>;
 
 /** An unproven registration of another tenant that a proven one took over. */
 export interface DisplacedKey {
@@ -90,7 +93,11 @@ export class RegisteredKeysRepository {
   }
 
   /** Updates a live key of that tenant; null when there is none. */
-  async update(tenantId: string, kid: string, values: Partial<Pick<RegisteredKeyEntity, 'label' | 'isActive'>>): Promise<RegisteredKeyEntity | null> {
+  async update(
+    tenantId: string,
+    kid: string,
+    values: Partial<Pick<RegisteredKeyEntity, 'label' | 'isActive'>>,
+  ): Promise<RegisteredKeyEntity | null> {
     if (Object.keys(values).length > 0) await this.repo.update({ tenantId, kid, deletedAt: IsNull() }, values);
     return this.findLive(tenantId, kid);
   }
@@ -110,7 +117,9 @@ export class RegisteredKeysRepository {
     return this.repo
       .createQueryBuilder('k')
       .where('k.kid = :kid AND k.is_active AND k.deleted_at IS NULL AND k.displaced_at IS NULL', { kid })
-      .andWhere('(k.proven OR NOT EXISTS (SELECT 1 FROM registered_keys p WHERE p.kid = k.kid AND p.proven AND p.tenant_id <> k.tenant_id))')
+      .andWhere(
+        '(k.proven OR NOT EXISTS (SELECT 1 FROM registered_keys p WHERE p.kid = k.kid AND p.proven AND p.tenant_id <> k.tenant_id))',
+      )
       .andWhere('EXISTS (SELECT 1 FROM tenants t WHERE t.id = k.tenant_id AND t.deleted_at IS NULL AND NOT t.is_disabled)')
       .getOne();
   }
@@ -134,10 +143,7 @@ export class RegisteredKeysRepository {
 
   /** Active RSA keys that are not deleted, for the start-up policy check. */
   listActiveRsa(): Promise<RegisteredKeyEntity[]> {
-    return this.repo
-      .createQueryBuilder('k')
-      .where(`k.is_active AND k.deleted_at IS NULL AND k.public_jwk->>'kty' = 'RSA'`)
-      .getMany();
+    return this.repo.createQueryBuilder('k').where(`k.is_active AND k.deleted_at IS NULL AND k.public_jwk->>'kty' = 'RSA'`).getMany();
   }
 
   /** Switches a key off; false when it was already off or gone. */

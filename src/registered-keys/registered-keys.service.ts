@@ -1,5 +1,5 @@
-import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { createPublicKey, KeyObject } from 'node:crypto';
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { AppException } from '../common/errors/app.exception';
@@ -58,7 +58,15 @@ export class RegisteredKeysService implements OnApplicationBootstrap {
     let outcome;
     try {
       outcome = await this.repository.insertWithinCap(
-        { kid: parsed.kid, tenantId, label: dto.label, algorithm: dto.algorithm, publicJwk: parsed.publicJwk, fingerprint: parsed.fingerprint, proven },
+        {
+          kid: parsed.kid,
+          tenantId,
+          label: dto.label,
+          algorithm: dto.algorithm,
+          publicJwk: parsed.publicJwk,
+          fingerprint: parsed.fingerprint,
+          proven,
+        },
         cap,
       );
     } catch (error) {
@@ -66,15 +74,25 @@ export class RegisteredKeysService implements OnApplicationBootstrap {
       throw error;
     }
     if (outcome === 'signing_key') {
-      throw new AppException(ErrorCode.CONFLICT, "This public key is one of Tessera's own signing keys (in /.well-known/jwks.json): register your backend's public key");
+      throw new AppException(
+        ErrorCode.CONFLICT,
+        "This public key is one of Tessera's own signing keys (in /.well-known/jwks.json): register your backend's public key",
+      );
     }
-    if (outcome === 'cap_reached') throw new AppException(ErrorCode.CONFLICT, `This tenant already has ${cap} registered keys, the most allowed: delete one first`);
+    if (outcome === 'cap_reached')
+      throw new AppException(ErrorCode.CONFLICT, `This tenant already has ${cap} registered keys, the most allowed: delete one first`);
     const { row, displaced } = outcome;
     if (displaced.length > 0) this.changed(row.kid);
     await this.audit.record({
-      tenantId, type: 'registered_key.created', actor, subject: row.kid,
+      tenantId,
+      type: 'registered_key.created',
+      actor,
+      subject: row.kid,
       details: {
-        label: row.label, algorithm: row.algorithm, fingerprint: row.fingerprint, proven,
+        label: row.label,
+        algorithm: row.algorithm,
+        fingerprint: row.fingerprint,
+        proven,
         ...(displaced.length > 0 ? { displacedUnprovenRegistrations: displaced.length } : {}),
       },
       requestId,
@@ -120,8 +138,12 @@ export class RegisteredKeysService implements OnApplicationBootstrap {
     for (const d of displaced) {
       this.logger.warn({ msg: 'Unproven registered key displaced by a proven registration of another tenant', kid, tenantId: d.tenantId });
       await this.audit.record({
-        tenantId: d.tenantId, type: 'registered_key.displaced', actor: 'system', subject: kid,
-        details: { reason: 'another tenant registered this key with a proof of possession', wasLive: d.wasLive }, requestId,
+        tenantId: d.tenantId,
+        type: 'registered_key.displaced',
+        actor: 'system',
+        subject: kid,
+        details: { reason: 'another tenant registered this key with a proof of possession', wasLive: d.wasLive },
+        requestId,
       });
     }
   }
@@ -135,19 +157,36 @@ export class RegisteredKeysService implements OnApplicationBootstrap {
     return this.map(this.foundOrThrow(await this.repository.findLive(tenantId, kid)));
   }
 
-  async update(tenantId: string, kid: string, dto: UpdateRegisteredKeyDto, actor: string, requestId?: string): Promise<RegisteredKeyResponseDto> {
+  async update(
+    tenantId: string,
+    kid: string,
+    dto: UpdateRegisteredKeyDto,
+    actor: string,
+    requestId?: string,
+  ): Promise<RegisteredKeyResponseDto> {
     if (dto.active === true) {
       // A key disabled for failing the key rules (e.g. a huge RSA exponent) stays off.
       const current = this.foundOrThrow(await this.repository.findLive(tenantId, kid));
       const problem = storedKeyProblem(current.publicJwk, current.algorithm);
-      if (problem) throw new AppException(ErrorCode.VALIDATION_FAILED, `Invalid request: this key cannot be switched on: ${problem}; register a new key`);
+      if (problem)
+        throw new AppException(
+          ErrorCode.VALIDATION_FAILED,
+          `Invalid request: this key cannot be switched on: ${problem}; register a new key`,
+        );
     }
-    const values = { ...(dto.label === undefined ? {} : { label: dto.label }), ...(dto.active === undefined ? {} : { isActive: dto.active }) };
+    const values = {
+      ...(dto.label === undefined ? {} : { label: dto.label }),
+      ...(dto.active === undefined ? {} : { isActive: dto.active }),
+    };
     const row = this.foundOrThrow(await this.repository.update(tenantId, kid, values));
     if (dto.active === false) this.changed(kid);
     // The fields the request set, with their new values (an empty PATCH changes nothing and is not recorded).
-    const changes = { ...(dto.label === undefined ? {} : { label: dto.label }), ...(dto.active === undefined ? {} : { active: dto.active }) };
-    if (Object.keys(changes).length > 0) await this.audit.record({ tenantId, type: 'registered_key.updated', actor, subject: kid, details: changes, requestId });
+    const changes = {
+      ...(dto.label === undefined ? {} : { label: dto.label }),
+      ...(dto.active === undefined ? {} : { active: dto.active }),
+    };
+    if (Object.keys(changes).length > 0)
+      await this.audit.record({ tenantId, type: 'registered_key.updated', actor, subject: kid, details: changes, requestId });
     return this.map(row);
   }
 
@@ -166,7 +205,8 @@ export class RegisteredKeysService implements OnApplicationBootstrap {
    */
   async jwks(tenantId: string): Promise<JwksResponseDto> {
     const keys = await this.repository.listPublished(tenantId);
-    if (keys.length === 0 && !(await this.repository.tenantEverExisted(tenantId))) throw new AppException(ErrorCode.NOT_FOUND, 'Tenant not found');
+    if (keys.length === 0 && !(await this.repository.tenantEverExisted(tenantId)))
+      throw new AppException(ErrorCode.NOT_FOUND, 'Tenant not found');
     return { keys: keys.map((k) => ({ ...k.publicJwk, kid: k.kid, alg: k.algorithm, use: 'sig' as const })) };
   }
 
@@ -177,7 +217,12 @@ export class RegisteredKeysService implements OnApplicationBootstrap {
     // Defence in depth behind the start-up check: a row written past the API (or by an older
     // version) with, say, a huge RSA exponent never reaches a signature check.
     if (storedKeyProblem(row.publicJwk, row.algorithm)) return undefined;
-    return { kid: row.kid, tenantId: row.tenantId, algorithm: row.algorithm, keyObject: createPublicKey({ key: row.publicJwk, format: 'jwk' }) };
+    return {
+      kid: row.kid,
+      tenantId: row.tenantId,
+      algorithm: row.algorithm,
+      keyObject: createPublicKey({ key: row.publicJwk, format: 'jwk' }),
+    };
   }
 
   /**
@@ -192,8 +237,19 @@ export class RegisteredKeysService implements OnApplicationBootstrap {
       if (!problem || !(await this.repository.deactivate(row.tenantId, row.kid))) continue;
       disabled++;
       this.changed(row.kid);
-      this.logger.warn({ msg: 'Disabled a registered key that fails the key rules', kid: row.kid, tenantId: row.tenantId, reason: problem });
-      await this.audit.record({ tenantId: row.tenantId, type: 'registered_key.disabled', actor: 'system', subject: row.kid, details: { reason: problem } });
+      this.logger.warn({
+        msg: 'Disabled a registered key that fails the key rules',
+        kid: row.kid,
+        tenantId: row.tenantId,
+        reason: problem,
+      });
+      await this.audit.record({
+        tenantId: row.tenantId,
+        type: 'registered_key.disabled',
+        actor: 'system',
+        subject: row.kid,
+        details: { reason: problem },
+      });
     }
     return disabled;
   }
@@ -228,7 +284,13 @@ export class RegisteredKeysService implements OnApplicationBootstrap {
 
   private map(k: RegisteredKeyEntity): RegisteredKeyResponseDto {
     return {
-      kid: k.kid, label: k.label, algorithm: k.algorithm, active: k.isActive, fingerprint: k.fingerprint, createdAt: k.createdAt.toISOString(), proven: k.proven,
+      kid: k.kid,
+      label: k.label,
+      algorithm: k.algorithm,
+      active: k.isActive,
+      fingerprint: k.fingerprint,
+      createdAt: k.createdAt.toISOString(),
+      proven: k.proven,
     };
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { TokenError } from '@tessera/nest-guard';
-import { Clock } from '../common/clock';
 import { ClientsService } from '../clients/clients.service';
+import { Clock } from '../common/clock';
 
 /** How long a replica reuses an answer to "is this client the tenant's?" (a deleted client is refused within it). */
 const OWNERSHIP_CACHE_MS = 1000;
@@ -34,7 +34,8 @@ export class RegisteredTokenClaims {
     const clientId = claims.client_id;
     if (clientId === undefined) return;
     // RFC 9068 §2.2: a string; an array would reach upstreams as several ids joined by spaces.
-    if (typeof clientId !== 'string' || clientId.length === 0) throw new TokenError('MALFORMED_TOKEN', 'Token client_id must be a non-empty string');
+    if (typeof clientId !== 'string' || clientId.length === 0)
+      throw new TokenError('MALFORMED_TOKEN', 'Token client_id must be a non-empty string');
     if (!TESSERA_CLIENT_ID.test(clientId)) return;
     if (!(await this.isOwnClient(tenantId, clientId))) {
       throw new TokenError('INVALID_ISSUER', "Token client_id names a Tessera client that is not one of the key's tenant's clients");

@@ -23,7 +23,15 @@ function setup(snapshot: DenylistSnapshot = { jtis: [], cutoffs: [], blockedTena
     }),
   } as unknown as RevocationRepository;
   const metrics = { observeRevocationPropagation: jest.fn() } as unknown as MetricsService;
-  const service = new DenylistService(repository, clock, { denylistReloadIntervalSeconds: 60 } as AppConfig, { isListening: () => false } as unknown as NotificationsService, metrics, new Scheduler(), { subscribe: () => undefined } as unknown as CredentialChanges);
+  const service = new DenylistService(
+    repository,
+    clock,
+    { denylistReloadIntervalSeconds: 60 } as AppConfig,
+    { isListening: () => false } as unknown as NotificationsService,
+    metrics,
+    new Scheduler(),
+    { subscribe: () => undefined } as unknown as CredentialChanges,
+  );
   return {
     service,
     setNow: (s: number) => (now = s),

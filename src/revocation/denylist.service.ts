@@ -59,7 +59,8 @@ export class DenylistService implements OnApplicationBootstrap {
     // A tenant disabled, enabled or deleted by this replica holds on the next request here, not when its own NOTIFY
     // comes back (docs/adr/0017-revocation-propagation.md); other replicas still learn it from the denylist trigger.
     changes.subscribe((change) => {
-      if (change.t === 'tenant' && change.blocked !== undefined) this.apply({ t: 'tenant', tenantId: change.tenantId, blocked: change.blocked });
+      if (change.t === 'tenant' && change.blocked !== undefined)
+        this.apply({ t: 'tenant', tenantId: change.tenantId, blocked: change.blocked });
     });
   }
 
@@ -67,12 +68,20 @@ export class DenylistService implements OnApplicationBootstrap {
     // Fail the start rather than serve with an empty denylist. The listener reloads once more
     // when LISTEN is in place, which covers changes committed between this load and LISTEN.
     await this.reload();
-    await this.notifications.listen(DENYLIST_CHANNEL, { applicationName: 'tessera-denylist', description: 'Revocation listener' }, {
-      onNotification: (payload) => this.onNotification(payload),
-      onListening: () => this.reload(),
-      poll: () => this.reload(),
+    await this.notifications.listen(
+      DENYLIST_CHANNEL,
+      { applicationName: 'tessera-denylist', description: 'Revocation listener' },
+      {
+        onNotification: (payload) => this.onNotification(payload),
+        onListening: () => this.reload(),
+        poll: () => this.reload(),
+      },
+    );
+    this.scheduler.every({
+      name: 'Denylist backstop reload',
+      intervalSeconds: this.config.denylistReloadIntervalSeconds,
+      run: () => this.tick(),
     });
-    this.scheduler.every({ name: 'Denylist backstop reload', intervalSeconds: this.config.denylistReloadIntervalSeconds, run: () => this.tick() });
   }
 
   /** True when the jti is denylisted, the subject was cut off at or after `iat`, or the tenant is disabled/deleted. */
@@ -158,7 +167,12 @@ export class DenylistService implements OnApplicationBootstrap {
 
   /** Sizes, for metrics and tests. */
   stats(): { jtis: number; cutoffs: number; blockedTenants: number; listening: boolean } {
-    return { jtis: this.jtis.size, cutoffs: this.cutoffs.size, blockedTenants: this.blockedTenants.size, listening: this.notifications.isListening(DENYLIST_CHANNEL) };
+    return {
+      jtis: this.jtis.size,
+      cutoffs: this.cutoffs.size,
+      blockedTenants: this.blockedTenants.size,
+      listening: this.notifications.isListening(DENYLIST_CHANNEL),
+    };
   }
 
   private onNotification(payload: string): void {

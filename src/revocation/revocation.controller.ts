@@ -21,12 +21,16 @@ export class RevocationController {
     description:
       'Sets a per-subject "not before": access tokens (and tokens signed by the tenant’s registered keys) of this `sub` with `iat` at or before this second stop working on every replica within a second; the subject’s refresh token families end. Calling again moves the cut-off forward.',
   })
-  @ApiParam({ name: 'sub', description: 'The subject (`sub` claim), URL-encoded; at most 500 characters (the router’s path-parameter limit; longer answers 414)' })
+  @ApiParam({
+    name: 'sub',
+    description: 'The subject (`sub` claim), URL-encoded; at most 500 characters (the router’s path-parameter limit; longer answers 414)',
+  })
   @ApiOkResponse({ type: SubjectRevocationResponseDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto, description: 'NOT_FOUND: no such tenant' })
   @ApiConflictResponse({
     type: ErrorResponseDto,
-    description: 'REVOCATION_LIMIT_REACHED: the tenant holds REVOCATION_MAX_SUBJECTS_PER_TENANT cut-offs still in force and this subject has none yet',
+    description:
+      'REVOCATION_LIMIT_REACHED: the tenant holds REVOCATION_MAX_SUBJECTS_PER_TENANT cut-offs still in force and this subject has none yet',
   })
   revoke(
     @Param('tenantId', UuidParam) tenantId: string,

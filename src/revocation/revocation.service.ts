@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
+import { Clock } from '../common/clock';
 import { AppException } from '../common/errors/app.exception';
 import { ErrorCode } from '../common/errors/error-code';
-import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
 import { RefreshTokensService } from '../refresh/refresh-tokens.service';
 import { TenantsService } from '../tenants/tenants.service';
@@ -48,7 +48,8 @@ export class RevocationService {
     // An empty jti names nothing. Verification refuses longer jtis than MAX_JTI_LENGTH, so a
     // token that carries one never verified and cannot get here; refuse it all the same.
     if (jti.length === 0) return;
-    if (jti.length > MAX_JTI_LENGTH) throw new AppException(ErrorCode.VALIDATION_FAILED, `jti must be at most ${MAX_JTI_LENGTH} characters`);
+    if (jti.length > MAX_JTI_LENGTH)
+      throw new AppException(ErrorCode.VALIDATION_FAILED, `jti must be at most ${MAX_JTI_LENGTH} characters`);
     const now = this.clock.now();
     const until = new Date(expiresAt.getTime() + this.config.clockToleranceSeconds * 1000);
     if (until.getTime() <= now.getTime()) return; // already dead everywhere

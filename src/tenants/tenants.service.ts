@@ -73,7 +73,13 @@ export class TenantsService {
   async settings(id: string): Promise<TenantSettings> {
     const settings = await fetchCurrent(this.settingsCache, id, async () => {
       const t = await this.findOrThrow(id);
-      return { id: t.id, isDisabled: t.isDisabled, accessTokenMaxTtl: t.accessTokenMaxTtl, registeredTokenMaxTtl: t.registeredTokenMaxTtl, requireDpop: t.requireDpop };
+      return {
+        id: t.id,
+        isDisabled: t.isDisabled,
+        accessTokenMaxTtl: t.accessTokenMaxTtl,
+        registeredTokenMaxTtl: t.registeredTokenMaxTtl,
+        requireDpop: t.requireDpop,
+      };
     });
     return settings!;
   }

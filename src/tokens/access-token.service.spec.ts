@@ -23,8 +23,17 @@ describe('AccessTokenService', () => {
       const payload = sign.mock.calls[0][0];
       expect(sign.mock.calls[0]).toHaveLength(1);
       expect(payload).toEqual({
-        groupRef: 'g', iss: 'https://issuer.test', sub: 'user-1', aud: 'https://api', exp: 1893456060, iat: 1893456000, nbf: 1893456000,
-        jti: expect.stringMatching(/^[0-9a-f-]{36}$/), client_id: 'tcl_1', scope: 'a b', tenant_id: 'tenant-1',
+        groupRef: 'g',
+        iss: 'https://issuer.test',
+        sub: 'user-1',
+        aud: 'https://api',
+        exp: 1893456060,
+        iat: 1893456000,
+        nbf: 1893456000,
+        jti: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        client_id: 'tcl_1',
+        scope: 'a b',
+        tenant_id: 'tenant-1',
       });
       expect(minted).toEqual({ accessToken: 'h.p.s', expiresIn: 60, jti: payload.jti, exp: 1893456060 });
     });

@@ -1,5 +1,13 @@
 import { Body, Controller, Header, HttpCode, Param, Post, Req } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiCreatedResponse, ApiHeader, ApiNotFoundResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { TenantAccess } from '../auth/api-key.decorators';
 import { ErrorResponseDto } from '../common/http/error-response.dto';
@@ -24,12 +32,24 @@ export class TokensController {
   @ApiCreatedResponse({ type: IssuedTokenResponseDto })
   @ApiBadRequestResponse({
     type: ErrorResponseDto,
-    description: 'VALIDATION_FAILED: accessTokenTtl outside 10..accessTokenMaxTtl, reserved or oversized claims, unknown clientId, scope outside the client’s scopes, bad audience',
+    description:
+      'VALIDATION_FAILED: accessTokenTtl outside 10..accessTokenMaxTtl, reserved or oversized claims, unknown clientId, scope outside the client’s scopes, bad audience',
   })
   @ApiNotFoundResponse({ type: ErrorResponseDto, description: 'NOT_FOUND: no such tenant' })
-  @ApiHeader({ name: 'DPoP', required: false, description: 'RFC 9449 proof (htm POST, htu this URL): the tokens are bound to its key; token_type DPoP' })
-  @ApiUnauthorizedResponse({ type: ErrorResponseDto, description: 'INVALID_DPOP_PROOF or USE_DPOP_NONCE (with DPoP-Nonce), WWW-Authenticate: DPoP' })
-  issue(@Param('tenantId', UuidParam) tenantId: string, @Body() dto: IssueTokenDto, @Req() request: FastifyRequest): Promise<IssuedTokenResponseDto> {
+  @ApiHeader({
+    name: 'DPoP',
+    required: false,
+    description: 'RFC 9449 proof (htm POST, htu this URL): the tokens are bound to its key; token_type DPoP',
+  })
+  @ApiUnauthorizedResponse({
+    type: ErrorResponseDto,
+    description: 'INVALID_DPOP_PROOF or USE_DPOP_NONCE (with DPoP-Nonce), WWW-Authenticate: DPoP',
+  })
+  issue(
+    @Param('tenantId', UuidParam) tenantId: string,
+    @Body() dto: IssueTokenDto,
+    @Req() request: FastifyRequest,
+  ): Promise<IssuedTokenResponseDto> {
     return this.tokens.issue(tenantId, dto, request);
   }
 }

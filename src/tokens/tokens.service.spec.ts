@@ -11,7 +11,11 @@ import { TokensService } from './tokens.service';
 const TENANT = '11111111-1111-4111-8111-111111111111';
 
 function setup(settings: Partial<{ isDisabled: boolean; accessTokenMaxTtl: number }> = {}) {
-  const tenants = { settings: jest.fn().mockResolvedValue({ id: TENANT, isDisabled: false, accessTokenMaxTtl: 600, registeredTokenMaxTtl: 600, ...settings }) };
+  const tenants = {
+    settings: jest
+      .fn()
+      .mockResolvedValue({ id: TENANT, isDisabled: false, accessTokenMaxTtl: 600, registeredTokenMaxTtl: 600, ...settings }),
+  };
   const clients = { findForTenant: jest.fn().mockResolvedValue(undefined) };
   const mint = jest.fn(async (input: { ttlSeconds: number }) => ({ accessToken: 'a.b.c', expiresIn: input.ttlSeconds, jti: 'j', exp: 1 }));
   const issue = jest.fn().mockResolvedValue({ refreshToken: 'trt_x', expiresIn: 1209600 });
@@ -42,10 +46,25 @@ describe('TokensService', () => {
     it('mints with the defaults and issues a refresh token with the same context', async () => {
       const { service, mint, issue } = setup({ accessTokenMaxTtl: 300 });
       const res = await service.issue(TENANT, { sub: 'u' });
-      const context = { tenantId: TENANT, sub: 'u', clientId: null, scope: '', audience: ['https://default.aud'], claims: null, accessTokenTtl: 300 };
+      const context = {
+        tenantId: TENANT,
+        sub: 'u',
+        clientId: null,
+        scope: '',
+        audience: ['https://default.aud'],
+        claims: null,
+        accessTokenTtl: 300,
+      };
       expect(mint).toHaveBeenCalledWith({ ...context, ttlSeconds: 300 });
       expect(issue).toHaveBeenCalledWith(context);
-      expect(res).toEqual({ access_token: 'a.b.c', token_type: 'Bearer', expires_in: 300, refresh_token: 'trt_x', refresh_expires_in: 1209600, scope: '' });
+      expect(res).toEqual({
+        access_token: 'a.b.c',
+        token_type: 'Bearer',
+        expires_in: 300,
+        refresh_token: 'trt_x',
+        refresh_expires_in: 1209600,
+        scope: '',
+      });
     });
 
     it('issues no refresh token when refreshToken is false, and dedupes audiences', async () => {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DpopError } from '@tessera/nest-guard';
 import type { FastifyRequest } from 'fastify';
+import { DpopError } from '@tessera/nest-guard';
 import { ClientInfo, ClientsService } from '../clients/clients.service';
 import { formatScope, MAX_SCOPE_TOKEN_LENGTH, MAX_SCOPES, parseScope, scopesOutside } from '../clients/scope';
 import { AppException } from '../common/errors/app.exception';
@@ -30,7 +30,11 @@ export class TokensService {
   ) {}
 
   /** `request`: its DPoP header, method and URL, when the caller sends a proof (RFC 9449 §5). */
-  async issue(tenantId: string, dto: IssueTokenDto, request?: Pick<FastifyRequest, 'headers' | 'method' | 'url'>): Promise<IssuedTokenResponseDto> {
+  async issue(
+    tenantId: string,
+    dto: IssueTokenDto,
+    request?: Pick<FastifyRequest, 'headers' | 'method' | 'url'>,
+  ): Promise<IssuedTokenResponseDto> {
     // Two independent reads, side by side; the only write is the refresh-token row.
     const [tenant, client] = await Promise.all([
       this.tenants.settings(tenantId),
@@ -49,14 +53,31 @@ export class TokensService {
     const jkt = request ? await this.proofKey(request) : undefined;
     if ((tenant.requireDpop || client?.dpopBoundAccessTokens) && jkt === undefined) {
       const who = tenant.requireDpop ? 'This tenant (requireDpop)' : 'This client (dpopBoundAccessTokens)';
-      throw dpopAppException(new DpopError('invalid_dpop_proof', `${who} gets DPoP-bound tokens only: send a DPoP proof header (RFC 9449)`), this.dpop.algorithms);
+      throw dpopAppException(
+        new DpopError('invalid_dpop_proof', `${who} gets DPoP-bound tokens only: send a DPoP proof header (RFC 9449)`),
+        this.dpop.algorithms,
+      );
     }
 
     // RFC 9449 §5: a public caller's refresh token (no client) is bound to the proof's key as well.
     const bindRefresh = jkt !== undefined && client === undefined;
-    const context = { tenantId, sub: dto.sub, clientId: client?.clientId ?? null, scope, audience, claims, accessTokenTtl: ttlSeconds, ...(bindRefresh ? { dpopJkt: jkt } : {}) };
+    const context = {
+      tenantId,
+      sub: dto.sub,
+      clientId: client?.clientId ?? null,
+      scope,
+      audience,
+      claims,
+      accessTokenTtl: ttlSeconds,
+      ...(bindRefresh ? { dpopJkt: jkt } : {}),
+    };
     const access = await this.accessTokens.mint({ ...context, ttlSeconds, ...(jkt === undefined ? {} : { jkt }) });
-    const response: IssuedTokenResponseDto = { access_token: access.accessToken, token_type: jkt ? 'DPoP' : 'Bearer', expires_in: access.expiresIn, scope };
+    const response: IssuedTokenResponseDto = {
+      access_token: access.accessToken,
+      token_type: jkt ? 'DPoP' : 'Bearer',
+      expires_in: access.expiresIn,
+      scope,
+    };
     // Refresh tokens are on by default, as the design's answer shape lists them; refreshToken: false opts out.
     if (dto.refreshToken ?? true) {
       const refresh = await this.refreshTokens.issue(context);
@@ -91,10 +112,14 @@ export class TokensService {
   private scope(requested: string | undefined, client: ClientInfo | undefined): string {
     if (requested === undefined) return '';
     const tokens = parseScope(requested);
-    if (!tokens) throw invalid(`scope must be space-separated scope tokens (RFC 6749 §3.3), at most ${MAX_SCOPES}, each at most ${MAX_SCOPE_TOKEN_LENGTH} characters`);
+    if (!tokens)
+      throw invalid(
+        `scope must be space-separated scope tokens (RFC 6749 §3.3), at most ${MAX_SCOPES}, each at most ${MAX_SCOPE_TOKEN_LENGTH} characters`,
+      );
     if (client) {
       const outside = scopesOutside(tokens, client.scopes);
-      if (outside.length > 0) throw invalid(`scope ${outside.map((s) => `"${s}"`).join(', ')} is not allowed for client ${client.clientId}`);
+      if (outside.length > 0)
+        throw invalid(`scope ${outside.map((s) => `"${s}"`).join(', ')} is not allowed for client ${client.clientId}`);
     }
     return formatScope(tokens);
   }

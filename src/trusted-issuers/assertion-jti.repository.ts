@@ -27,7 +27,10 @@ export class AssertionJtiRepository {
   }
 
   async purgeExpired(now: Date): Promise<number> {
-    const [, count] = (await this.dataSource.query(`DELETE FROM client_assertion_jtis WHERE expires_at <= $1`, [now])) as [unknown[], number];
+    const [, count] = (await this.dataSource.query(`DELETE FROM client_assertion_jtis WHERE expires_at <= $1`, [now])) as [
+      unknown[],
+      number,
+    ];
     return count;
   }
 }

@@ -47,10 +47,14 @@ export function inspectAssertion(assertion: string): InspectedJwt & { iss: strin
   }
   const alg = jwt.header.alg as string;
   if (!isAsymmetricAlgorithm(alg)) {
-    throw new AssertionRefusal('ALGORITHM_NOT_ALLOWED', `The assertion’s algorithm ${alg.slice(0, 20)} is not accepted: sign with the client’s private key (RS256, PS256, ES256, EdDSA…)`);
+    throw new AssertionRefusal(
+      'ALGORITHM_NOT_ALLOWED',
+      `The assertion’s algorithm ${alg.slice(0, 20)} is not accepted: sign with the client’s private key (RS256, PS256, ES256, EdDSA…)`,
+    );
   }
   const { iss, sub } = jwt.payload;
-  if (typeof iss !== 'string' || typeof sub !== 'string') throw new AssertionRefusal('MISSING_CLAIM', 'The assertion must carry iss and sub');
+  if (typeof iss !== 'string' || typeof sub !== 'string')
+    throw new AssertionRefusal('MISSING_CLAIM', 'The assertion must carry iss and sub');
   return { ...jwt, iss, sub, alg };
 }
 
@@ -65,7 +69,10 @@ export function checkAssertionTimes(jwt: InspectedJwt, rules: VerificationRules,
   const iat = jwt.payload.iat;
   // A short-lived assertion limits what a leaked one is worth and how long its jti must be kept.
   if (exp - nowSec > maxLifetimeSec + rules.clockToleranceSec || (typeof iat === 'number' && exp - iat > maxLifetimeSec)) {
-    throw new AssertionRefusal('LIFETIME_TOO_LONG', `The assertion may be valid for at most ${maxLifetimeSec} s: sign it with a closer exp`);
+    throw new AssertionRefusal(
+      'LIFETIME_TOO_LONG',
+      `The assertion may be valid for at most ${maxLifetimeSec} s: sign it with a closer exp`,
+    );
   }
   return exp;
 }
@@ -90,7 +97,10 @@ export function checkAssertionSignature(jwt: InspectedJwt, key: PinnedKey, rules
 export function requiredJti(jwt: InspectedJwt): string {
   const { jti } = jwt.payload;
   if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH) {
-    throw new AssertionRefusal('MISSING_JTI', `The assertion must carry a jti of at most ${MAX_JTI_LENGTH} characters (each assertion is single use)`);
+    throw new AssertionRefusal(
+      'MISSING_JTI',
+      `The assertion must carry a jti of at most ${MAX_JTI_LENGTH} characters (each assertion is single use)`,
+    );
   }
   return jti;
 }

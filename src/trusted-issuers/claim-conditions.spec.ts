@@ -11,7 +11,12 @@ const K8S = {
 describe('claim conditions', () => {
   describe('unmetClaimCondition', () => {
     it('compares top-level and nested claims exactly', () => {
-      expect(unmetClaimCondition({ repository: 'acme/api', 'kubernetes.io/namespace': 'ci', 'kubernetes.io/serviceaccount/name': 'builder' }, K8S)).toBeUndefined();
+      expect(
+        unmetClaimCondition(
+          { repository: 'acme/api', 'kubernetes.io/namespace': 'ci', 'kubernetes.io/serviceaccount/name': 'builder' },
+          K8S,
+        ),
+      ).toBeUndefined();
       expect(unmetClaimCondition({ 'kubernetes.io/namespace': 'prod' }, K8S)).toBe('kubernetes.io/namespace');
       expect(unmetClaimCondition({ repository: 'acme/api2' }, K8S)).toBe('repository');
     });

@@ -11,14 +11,18 @@ const MAX_STRING_VALUE_LENGTH = 1024;
  * string, number or boolean the claim must equal exactly — no patterns, no type coercion.
  */
 export function claimConditionsProblem(conditions: unknown): string | undefined {
-  if (typeof conditions !== 'object' || conditions === null || Array.isArray(conditions)) return 'claims must be an object of claim name → exact value';
+  if (typeof conditions !== 'object' || conditions === null || Array.isArray(conditions))
+    return 'claims must be an object of claim name → exact value';
   const entries = Object.entries(conditions);
   if (entries.length > MAX_CLAIM_CONDITIONS) return `claims may hold at most ${MAX_CLAIM_CONDITIONS} conditions`;
   for (const [name, value] of entries) {
     if (name.length === 0 || name.length > MAX_NAME_LENGTH || pathOf(name).some((s) => s.length === 0)) {
       return `claims: "${name.slice(0, 60)}" is not a claim name or a path of non-empty members separated by "/"`;
     }
-    const ok = (typeof value === 'string' && value.length <= MAX_STRING_VALUE_LENGTH) || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value));
+    const ok =
+      (typeof value === 'string' && value.length <= MAX_STRING_VALUE_LENGTH) ||
+      typeof value === 'boolean' ||
+      (typeof value === 'number' && Number.isFinite(value));
     if (!ok) return `claims.${name.slice(0, 60)} must be a string (at most ${MAX_STRING_VALUE_LENGTH} characters), a number or a boolean`;
   }
   return undefined;
@@ -29,7 +33,10 @@ export function unmetClaimCondition(conditions: ClaimConditions, claims: Record<
   for (const [name, expected] of Object.entries(conditions)) {
     let value: unknown = claims;
     for (const member of pathOf(name)) {
-      value = typeof value === 'object' && value !== null && !Array.isArray(value) && Object.hasOwn(value, member) ? (value as Record<string, unknown>)[member] : undefined;
+      value =
+        typeof value === 'object' && value !== null && !Array.isArray(value) && Object.hasOwn(value, member)
+          ? (value as Record<string, unknown>)[member]
+          : undefined;
     }
     if (value !== expected) return name;
   }

@@ -48,16 +48,18 @@ export class IssuerDiscovery {
     }
     if (now - entry.fetchedAtMs >= DISCOVERY_REFRESH_MS && now >= entry.retryAtMs) {
       const target = entry;
-      entry.pending ??= this.read(issuer).then(
-        (jwksUri) => {
-          target.jwksUri = jwksUri;
-          target.fetchedAtMs = now;
-        },
-        (error: unknown) => {
-          target.retryAtMs = now + DISCOVERY_RETRY_MS;
-          this.logger.warn(`OpenID discovery for ${issuer} failed: ${String((error as Error)?.message ?? error)}`);
-        },
-      ).finally(() => (target.pending = undefined));
+      entry.pending ??= this.read(issuer)
+        .then(
+          (jwksUri) => {
+            target.jwksUri = jwksUri;
+            target.fetchedAtMs = now;
+          },
+          (error: unknown) => {
+            target.retryAtMs = now + DISCOVERY_RETRY_MS;
+            this.logger.warn(`OpenID discovery for ${issuer} failed: ${String((error as Error)?.message ?? error)}`);
+          },
+        )
+        .finally(() => (target.pending = undefined));
     }
     if (entry.pending) await entry.pending;
     if (!entry.jwksUri) throw new JwksUnavailableError('The issuer’s OpenID discovery document cannot be read');
@@ -72,7 +74,8 @@ export class IssuerDiscovery {
     if (document?.issuer !== issuer) throw new Error('the document names another issuer');
     if (typeof document.jwks_uri !== 'string') throw new Error('the document has no jwks_uri');
     const problem =
-      issuerUrlProblem(document.jwks_uri, 'jwks_uri', this.config.allowInsecureIssuersForTests) ?? outboundUrlProblem(document.jwks_uri, 'jwks_uri', this.outbound);
+      issuerUrlProblem(document.jwks_uri, 'jwks_uri', this.config.allowInsecureIssuersForTests) ??
+      outboundUrlProblem(document.jwks_uri, 'jwks_uri', this.outbound);
     if (problem) throw new Error(problem);
     return document.jwks_uri;
   }

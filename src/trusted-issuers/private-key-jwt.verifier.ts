@@ -1,12 +1,19 @@
 import { createPublicKey, JsonWebKey } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { familyOf, PinnedKey, TokenError } from '@tessera/nest-guard';
 import { LRUCache } from 'lru-cache';
-import { AssertionClient, ClientsService } from '../clients/clients.service';
+import { familyOf, PinnedKey, TokenError } from '@tessera/nest-guard';
 import type { ClientJwk } from '../clients/client-jwks';
+import { AssertionClient, ClientsService } from '../clients/clients.service';
 import { AppConfig } from '../config/app-config';
 import { AssertionRefusal } from './assertion-refusal';
-import { assertionRules, checkAssertionSignature, checkAssertionTimes, inspectAssertion, refusalOf, requiredJti } from './assertion-verification';
+import {
+  assertionRules,
+  checkAssertionSignature,
+  checkAssertionTimes,
+  inspectAssertion,
+  refusalOf,
+  requiredJti,
+} from './assertion-verification';
 import { JwksUnavailableError, RemoteKeySets } from './remote-key-set';
 
 /** Longest private_key_jwt assertion (exp − now, and exp − iat): openid-client signs 60 s, most libraries ≤ 300 s. */
@@ -38,10 +45,16 @@ export class PrivateKeyJwtVerifier {
   async verify(assertion: string, clientIdParam: string | undefined, endpoint: string, nowSec: number): Promise<VerifiedAssertion> {
     const jwt = inspectAssertion(assertion);
     const { iss, sub, alg } = jwt;
-    if (sub !== iss) throw new AssertionRefusal('SUBJECT_MISMATCH', 'A private_key_jwt assertion must have iss and sub equal to the client id');
-    if (clientIdParam !== undefined && clientIdParam !== iss) throw new AssertionRefusal('CLIENT_ID_MISMATCH', 'client_id differs from the assertion’s iss');
+    if (sub !== iss)
+      throw new AssertionRefusal('SUBJECT_MISMATCH', 'A private_key_jwt assertion must have iss and sub equal to the client id');
+    if (clientIdParam !== undefined && clientIdParam !== iss)
+      throw new AssertionRefusal('CLIENT_ID_MISMATCH', 'client_id differs from the assertion’s iss');
     const client = await this.clients.findAssertionClient(iss);
-    if (!client) throw new AssertionRefusal('UNKNOWN_CLIENT', 'No private_key_jwt client has this id (deleted, tenant disabled, or a client that uses a secret)');
+    if (!client)
+      throw new AssertionRefusal(
+        'UNKNOWN_CLIENT',
+        'No private_key_jwt client has this id (deleted, tenant disabled, or a client that uses a secret)',
+      );
     const rules = assertionRules(this.config.clockToleranceSeconds, {
       issuer: iss,
       // RFC 7523 §3 (3): the authorization server's issuer or its token endpoint; also the endpoint called.
@@ -58,7 +71,11 @@ export class PrivateKeyJwtVerifier {
     if (client.jwks) {
       // A kid may be left out when the client has a single key.
       const jwk = kid === undefined ? (client.jwks.length === 1 ? client.jwks[0] : undefined) : client.jwks.find((k) => k.kid === kid);
-      if (!jwk) throw new AssertionRefusal('UNKNOWN_KEY', kid === undefined ? 'The client has several keys: name one with kid' : 'No key of the client has this kid');
+      if (!jwk)
+        throw new AssertionRefusal(
+          'UNKNOWN_KEY',
+          kid === undefined ? 'The client has several keys: name one with kid' : 'No key of the client has this kid',
+        );
       return this.inlineKey(jwk);
     }
     if (kid === undefined) throw new AssertionRefusal('UNKNOWN_KEY', 'The assertion must name its key (kid) in the client’s JWKS');

@@ -10,7 +10,9 @@ function setup() {
   let nowMs = Date.now();
   const clock = Object.assign(new Clock(), { now: () => new Date(nowMs) });
   let up = true;
-  const fetchMock = jest.spyOn(globalThis, 'fetch').mockImplementation(async () => (up ? new Response(JSON.stringify({ keys: [jwk] })) : new Response('down', { status: 500 })));
+  const fetchMock = jest
+    .spyOn(globalThis, 'fetch')
+    .mockImplementation(async () => (up ? new Response(JSON.stringify({ keys: [jwk] })) : new Response('down', { status: 500 })));
   const failures: string[] = [];
   const set = new RemoteKeySet(URI, clock, (uri) => failures.push(uri));
   return {

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { JwksKeySource, PinnedKey } from '@tessera/nest-guard';
 import { LRUCache } from 'lru-cache';
+import { JwksKeySource, PinnedKey } from '@tessera/nest-guard';
 import { Clock } from '../common/clock';
 import { OutboundHttp } from '../common/http/outbound-http';
 
@@ -98,7 +98,8 @@ export class RemoteKeySets {
   forUri(uri: string): RemoteKeySet {
     let set = this.sets.get(uri);
     if (!set) {
-      const warn = (failed: string, error: unknown) => this.logger.warn(`JWKS fetch from ${failed} failed: ${String((error as Error)?.message ?? error)}`);
+      const warn = (failed: string, error: unknown) =>
+        this.logger.warn(`JWKS fetch from ${failed} failed: ${String((error as Error)?.message ?? error)}`);
       set = new RemoteKeySet(uri, this.clock, warn, this.outbound.fetch);
       this.sets.set(uri, set);
     }

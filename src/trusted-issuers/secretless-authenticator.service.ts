@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
-import { ClientInfo, ClientsService } from '../clients/clients.service';
 import { isClientId } from '../clients/client-secret';
+import { ClientInfo, ClientsService } from '../clients/clients.service';
 import { Clock } from '../common/clock';
 import { OAuthException } from '../common/errors/oauth.exception';
 import { AppConfig } from '../config/app-config';
@@ -63,7 +63,16 @@ export class SecretlessAuthenticator {
     // For the audit trail of a refusal: the client the assertion is about, as far as it says.
     let clientId: string | undefined = request.clientId ?? (method === 'private_key_jwt' ? claimed.issuer : undefined);
     try {
-      let result: { tenantId: string; clientId: string; scopes: string[]; issuer: string; jti: string; exp: number; subject: string; entryIds?: string[] };
+      let result: {
+        tenantId: string;
+        clientId: string;
+        scopes: string[];
+        issuer: string;
+        jti: string;
+        exp: number;
+        subject: string;
+        entryIds?: string[];
+      };
       if (method === 'private_key_jwt') {
         const verified = await this.privateKeyJwt.verify(request.assertion, request.clientId, request.endpoint, nowSec);
         result = { ...verified.client, issuer: verified.client.clientId, jti: verified.jti, exp: verified.exp, subject: verified.subject };
@@ -82,7 +91,13 @@ export class SecretlessAuthenticator {
         type: 'client.assertion_accepted',
         actor: `client:${result.clientId}`,
         subject: result.clientId,
-        details: { method, usage: request.usage, issuer: claimed.issuer, subject: result.subject, ...(result.entryIds ? { trustedIssuerIds: result.entryIds } : {}) },
+        details: {
+          method,
+          usage: request.usage,
+          issuer: claimed.issuer,
+          subject: result.subject,
+          ...(result.entryIds ? { trustedIssuerIds: result.entryIds } : {}),
+        },
         requestId: request.requestId,
       });
       return { client: { tenantId: result.tenantId, clientId: result.clientId, scopes: result.scopes }, method, assertionExp: result.exp };

@@ -2,7 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { audienceAccepted, PinnedKey, TokenError } from '@tessera/nest-guard';
 import { AppConfig } from '../config/app-config';
 import { AssertionRefusal } from './assertion-refusal';
-import { assertionRules, checkAssertionSignature, checkAssertionTimes, inspectAssertion, refusalOf, requiredJti } from './assertion-verification';
+import {
+  assertionRules,
+  checkAssertionSignature,
+  checkAssertionTimes,
+  inspectAssertion,
+  refusalOf,
+  requiredJti,
+} from './assertion-verification';
 import { unmetClaimCondition } from './claim-conditions';
 import { IssuerDiscovery } from './issuer-discovery';
 import { JwksUnavailableError, RemoteKeySets } from './remote-key-set';
@@ -53,9 +60,15 @@ export class TrustedIssuerVerifier {
     const entries = await this.repository.findUsableByIssuer(iss, clientIdParam);
     if (entries.length === 0) {
       if (clientIdParam !== undefined && (await this.repository.isKnownIssuer(iss))) {
-        throw new AssertionRefusal('ISSUER_NOT_TRUSTED_FOR_CLIENT', 'This issuer is not trusted for that client_id (it may be trusted by another tenant)');
+        throw new AssertionRefusal(
+          'ISSUER_NOT_TRUSTED_FOR_CLIENT',
+          'This issuer is not trusted for that client_id (it may be trusted by another tenant)',
+        );
       }
-      throw new AssertionRefusal('UNKNOWN_ISSUER', 'No trusted issuer entry names this iss: register it with POST /v1/tenants/:tenantId/trusted-issuers');
+      throw new AssertionRefusal(
+        'UNKNOWN_ISSUER',
+        'No trusted issuer entry names this iss: register it with POST /v1/tenants/:tenantId/trusted-issuers',
+      );
     }
     const rules = assertionRules(this.config.clockToleranceSeconds, { issuer: iss });
     const exp = checkAssertionTimes(jwt, rules, nowSec, MAX_FEDERATED_TOKEN_LIFETIME_SECONDS);
@@ -90,7 +103,8 @@ export class TrustedIssuerVerifier {
     }
     if (matching.length === 0) throw firstMismatch as AssertionRefusal;
     const clients = new Set(matching.map((e) => `${e.tenantId} ${e.clientId}`));
-    if (clients.size > 1) throw new AssertionRefusal('AMBIGUOUS_CLIENT', 'Entries for several clients match this token: send client_id to choose one');
+    if (clients.size > 1)
+      throw new AssertionRefusal('AMBIGUOUS_CLIENT', 'Entries for several clients match this token: send client_id to choose one');
 
     const { tenantId, clientId, clientScopes } = matching[0];
     // The client's scopes now, narrowed by each entry that names scopes; several entries add up.
@@ -108,10 +122,13 @@ export class TrustedIssuerVerifier {
   }
 
   private mismatch(entry: UsableTrustedIssuer, claims: Record<string, unknown>, sub: string): AssertionRefusal | undefined {
-    if (!audienceAccepted(claims.aud, [entry.audience])) return new AssertionRefusal('INVALID_AUDIENCE', 'The token’s aud does not name the audience the trusted issuer entry expects');
-    if (!subjectMatches(entry.subject, sub)) return new AssertionRefusal('SUBJECT_MISMATCH', 'The token’s sub does not match the trusted issuer entry’s subject');
+    if (!audienceAccepted(claims.aud, [entry.audience]))
+      return new AssertionRefusal('INVALID_AUDIENCE', 'The token’s aud does not name the audience the trusted issuer entry expects');
+    if (!subjectMatches(entry.subject, sub))
+      return new AssertionRefusal('SUBJECT_MISMATCH', 'The token’s sub does not match the trusted issuer entry’s subject');
     const claim = unmetClaimCondition(entry.claims, claims);
-    if (claim !== undefined) return new AssertionRefusal('CLAIM_MISMATCH', `The token’s ${claim.slice(0, 60)} claim does not match the trusted issuer entry`);
+    if (claim !== undefined)
+      return new AssertionRefusal('CLAIM_MISMATCH', `The token’s ${claim.slice(0, 60)} claim does not match the trusted issuer entry`);
     return undefined;
   }
 

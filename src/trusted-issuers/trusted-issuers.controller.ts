@@ -29,13 +29,18 @@ export class TrustedIssuersController {
 
   @Post()
   @ApiOperation({
-    summary: 'Trust an external issuer: its tokens (as client_assertion or jwt-bearer assertion) authenticate as one of the tenant’s clients',
+    summary:
+      'Trust an external issuer: its tokens (as client_assertion or jwt-bearer assertion) authenticate as one of the tenant’s clients',
     description:
       'A token whose iss equals `issuer`, signed by a key of `jwksUri` (else of the issuer’s OpenID discovery document), whose aud names ' +
       '`audience`, whose sub matches `subject` and whose claims equal `claims` authenticates as `clientId`, with `scopes` (else the client’s) at most.',
   })
   @ApiCreatedResponse({ type: TrustedIssuerResponseDto })
-  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'VALIDATION_FAILED: not https, an internal address (docs/adr/0020), bad subject pattern or claims, unknown client, scopes outside the client’s' })
+  @ApiBadRequestResponse({
+    type: ErrorResponseDto,
+    description:
+      'VALIDATION_FAILED: not https, an internal address (docs/adr/0020), bad subject pattern or claims, unknown client, scopes outside the client’s',
+  })
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'CONFLICT: the same entry exists, or the tenant holds 100 entries' })
   create(
     @Param('tenantId', UuidParam) tenantId: string,

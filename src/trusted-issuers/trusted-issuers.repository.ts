@@ -3,7 +3,10 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { TrustedIssuerEntity } from './trusted-issuer.entity';
 
-export type NewTrustedIssuer = Pick<TrustedIssuerEntity, 'tenantId' | 'issuer' | 'jwksUri' | 'audience' | 'subject' | 'claims' | 'clientId' | 'scopes'>;
+export type NewTrustedIssuer = Pick<
+  TrustedIssuerEntity,
+  'tenantId' | 'issuer' | 'jwksUri' | 'audience' | 'subject' | 'claims' | 'clientId' | 'scopes'
+>;
 
 /** A trusted issuer entry that can authenticate now: its tenant is live and enabled, its client live. */
 export interface UsableTrustedIssuer extends TrustedIssuerEntity {

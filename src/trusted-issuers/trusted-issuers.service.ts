@@ -36,7 +36,9 @@ export class TrustedIssuersService {
       issuerUrlProblem(dto.issuer, 'issuer', this.config.allowInsecureIssuersForTests) ??
       (dto.jwksUri === undefined ? undefined : issuerUrlProblem(dto.jwksUri, 'jwksUri', this.config.allowInsecureIssuersForTests)) ??
       // The issuer itself is fetched (discovery) only when no jwksUri is given (docs/adr/0020).
-      (dto.jwksUri === undefined ? outboundUrlProblem(dto.issuer, 'issuer', this.outbound) : outboundUrlProblem(dto.jwksUri, 'jwksUri', this.outbound)) ??
+      (dto.jwksUri === undefined
+        ? outboundUrlProblem(dto.issuer, 'issuer', this.outbound)
+        : outboundUrlProblem(dto.jwksUri, 'jwksUri', this.outbound)) ??
       subjectPatternProblem(dto.subject) ??
       (dto.claims === undefined ? undefined : claimConditionsProblem(dto.claims));
     if (problem) throw new AppException(ErrorCode.VALIDATION_FAILED, problem);
@@ -45,9 +47,16 @@ export class TrustedIssuersService {
     if (!client) throw new AppException(ErrorCode.VALIDATION_FAILED, 'clientId must name one of this tenant’s live clients');
     const scopes = dto.scopes === undefined ? null : [...new Set(dto.scopes)];
     const outside = scopes ? scopesOutside(scopes, client.scopes) : [];
-    if (outside.length > 0) throw new AppException(ErrorCode.VALIDATION_FAILED, `scopes must be a subset of the client’s; not the client’s: ${outside.join(' ')}`);
+    if (outside.length > 0)
+      throw new AppException(
+        ErrorCode.VALIDATION_FAILED,
+        `scopes must be a subset of the client’s; not the client’s: ${outside.join(' ')}`,
+      );
     if ((await this.repository.countForTenant(tenantId)) >= MAX_TRUSTED_ISSUERS_PER_TENANT) {
-      throw new AppException(ErrorCode.CONFLICT, `The tenant already has ${MAX_TRUSTED_ISSUERS_PER_TENANT} trusted issuer entries: delete one first`);
+      throw new AppException(
+        ErrorCode.CONFLICT,
+        `The tenant already has ${MAX_TRUSTED_ISSUERS_PER_TENANT} trusted issuer entries: delete one first`,
+      );
     }
     let row: TrustedIssuerEntity;
     try {
@@ -62,7 +71,8 @@ export class TrustedIssuersService {
         scopes,
       });
     } catch (error) {
-      if (isUniqueViolation(error, 'trusted_issuers_rule_key')) throw new AppException(ErrorCode.CONFLICT, 'The same entry (issuer, audience, subject, claims, client) already exists');
+      if (isUniqueViolation(error, 'trusted_issuers_rule_key'))
+        throw new AppException(ErrorCode.CONFLICT, 'The same entry (issuer, audience, subject, claims, client) already exists');
       throw error;
     }
     await this.audit.record({

@@ -35,7 +35,13 @@ describe('RegisteredKeyResolver', () => {
 
   describe('resolve', () => {
     it('returns the key with its tenant’s registeredTokenMaxTtl', async () => {
-      await expect(resolver.resolve(KID)).resolves.toEqual({ kid: KID, tenantId: TENANT, algorithm: 'EdDSA', keyObject, registeredTokenMaxTtl: 300 });
+      await expect(resolver.resolve(KID)).resolves.toEqual({
+        kid: KID,
+        tenantId: TENANT,
+        algorithm: 'EdDSA',
+        keyObject,
+        registeredTokenMaxTtl: 300,
+      });
     });
 
     it('refuses kids that cannot be an RFC 7638 thumbprint without a query', async () => {

@@ -1,9 +1,9 @@
 import { generateKeyPairSync, KeyObject } from 'node:crypto';
+import { TokenError, TokenErrorCode } from '@tessera/nest-guard';
 import { signTestJwt } from '../../test/utils/test-jwt';
 import { Clock } from '../common/clock';
-import { AppConfig } from '../config/app-config';
 import { jwkThumbprint, toPublicJwk } from '../common/crypto/jwk';
-import { TokenError, TokenErrorCode } from '@tessera/nest-guard';
+import { AppConfig } from '../config/app-config';
 import { KeysService } from '../keys/keys.service';
 import { DenylistService } from '../revocation/denylist.service';
 import { RegisteredKeyResolver, ResolvedRegisteredKey } from './registered-key-resolver';
@@ -53,12 +53,29 @@ describe('TokenVerifierService', () => {
   });
 
   const ownClaims = (over: Record<string, unknown> = {}) => ({
-    iss: ISSUER, sub: 'user-1', aud: ISSUER, exp: NOW + 600, iat: NOW, nbf: NOW, jti: 'jti-1', client_id: 'tcl_x', scope: 'orders:read', tenant_id: TENANT, ...over,
+    iss: ISSUER,
+    sub: 'user-1',
+    aud: ISSUER,
+    exp: NOW + 600,
+    iat: NOW,
+    nbf: NOW,
+    jti: 'jti-1',
+    client_id: 'tcl_x',
+    scope: 'orders:read',
+    tenant_id: TENANT,
+    ...over,
   });
   const own = (claims: Record<string, unknown> = ownClaims(), header: Record<string, unknown> = {}) =>
     signTestJwt({ alg: 'RS256', typ: 'at+jwt', kid: OWN_KID, ...header }, claims, otherRsa.privateKey, 'RS256');
 
-  const ampersandClaims = (over: Record<string, unknown> = {}) => ({ sub: 'user-7', groupRef: 'g-1', consumerRef: 'c-9', iat: NOW, exp: NOW + 600, ...over });
+  const ampersandClaims = (over: Record<string, unknown> = {}) => ({
+    sub: 'user-7',
+    groupRef: 'g-1',
+    consumerRef: 'c-9',
+    iat: NOW,
+    exp: NOW + 600,
+    ...over,
+  });
   const ampersand = (claims: Record<string, unknown> = ampersandClaims(), header: Record<string, unknown> = {}) =>
     signTestJwt({ alg: 'RS256', typ: 'JWT', kid: REG_KID, ...header }, claims, rsa.privateKey, 'RS256');
 
@@ -81,7 +98,9 @@ describe('TokenVerifierService', () => {
     });
 
     it('accepts typ application/at+jwt and an aud array naming one accepted audience', async () => {
-      await expect(verifier.verify(own(ownClaims({ aud: ['x', 'orders-api'] }), { typ: 'application/AT+JWT' }))).resolves.toMatchObject({ kind: 'access' });
+      await expect(verifier.verify(own(ownClaims({ aud: ['x', 'orders-api'] }), { typ: 'application/AT+JWT' }))).resolves.toMatchObject({
+        kind: 'access',
+      });
     });
 
     it.each<[string, () => string, TokenErrorCode]>([
@@ -101,8 +120,16 @@ describe('TokenVerifierService', () => {
       ['iat in the future beyond the tolerance', () => own(ownClaims({ iat: NOW + 31 })), 'TOKEN_NOT_YET_VALID'],
       ['a tampered payload', () => tamper(own(), { sub: 'admin' }), 'INVALID_SIGNATURE'],
       ['an empty signature', () => own().replace(/\.[^.]+$/, '.'), 'INVALID_SIGNATURE'],
-      ['alg changed to RS384 (pinned per key)', () => signTestJwt({ alg: 'RS384', typ: 'at+jwt', kid: OWN_KID }, ownClaims(), otherRsa.privateKey), 'ALGORITHM_NOT_ALLOWED'],
-      ['HS256 signed with the public key PEM as secret', () => signTestJwt({ alg: 'HS256', typ: 'at+jwt', kid: OWN_KID }, ownClaims(), pem(otherRsa.publicKey)), 'ALGORITHM_NOT_ALLOWED'],
+      [
+        'alg changed to RS384 (pinned per key)',
+        () => signTestJwt({ alg: 'RS384', typ: 'at+jwt', kid: OWN_KID }, ownClaims(), otherRsa.privateKey),
+        'ALGORITHM_NOT_ALLOWED',
+      ],
+      [
+        'HS256 signed with the public key PEM as secret',
+        () => signTestJwt({ alg: 'HS256', typ: 'at+jwt', kid: OWN_KID }, ownClaims(), pem(otherRsa.publicKey)),
+        'ALGORITHM_NOT_ALLOWED',
+      ],
       ['alg none', () => signTestJwt({ alg: 'none', typ: 'at+jwt', kid: OWN_KID }, ownClaims(), '', 'none'), 'ALGORITHM_NOT_ALLOWED'],
       ['alg NoNe', () => signTestJwt({ alg: 'NoNe', typ: 'at+jwt', kid: OWN_KID }, ownClaims(), '', 'none'), 'ALGORITHM_NOT_ALLOWED'],
       ['a jku header', () => own(ownClaims(), { jku: 'http://127.0.0.1:1/jwks' }), 'MALFORMED_TOKEN'],
@@ -116,13 +143,21 @@ describe('TokenVerifierService', () => {
     });
 
     it('accepts exp and nbf within the clock tolerance', async () => {
-      await expect(verifier.verify(own(ownClaims({ exp: NOW - 29, nbf: NOW + 29, iat: NOW + 29 })))).resolves.toMatchObject({ kind: 'access' });
+      await expect(verifier.verify(own(ownClaims({ exp: NOW - 29, nbf: NOW + 29, iat: NOW + 29 })))).resolves.toMatchObject({
+        kind: 'access',
+      });
     });
 
     it('skips only the audience rule when asked to (revocation)', async () => {
-      await expect(verifier.verify(own(ownClaims({ aud: 'someone-else' })), { ignoreAudience: true })).resolves.toMatchObject({ kind: 'access' });
-      await expect(verifier.verify(ampersand(ampersandClaims({ aud: `${ISSUER}/oauth/token` })), { ignoreAudience: true })).resolves.toMatchObject({ kind: 'registered' });
-      expect(await codeOf(verifier.verify(own(ownClaims({ aud: 'x', iss: 'https://evil.test' })), { ignoreAudience: true }))).toBe('INVALID_ISSUER');
+      await expect(verifier.verify(own(ownClaims({ aud: 'someone-else' })), { ignoreAudience: true })).resolves.toMatchObject({
+        kind: 'access',
+      });
+      await expect(
+        verifier.verify(ampersand(ampersandClaims({ aud: `${ISSUER}/oauth/token` })), { ignoreAudience: true }),
+      ).resolves.toMatchObject({ kind: 'registered' });
+      expect(await codeOf(verifier.verify(own(ownClaims({ aud: 'x', iss: 'https://evil.test' })), { ignoreAudience: true }))).toBe(
+        'INVALID_ISSUER',
+      );
       expect(await codeOf(verifier.verify(own(ownClaims({ aud: 'x', exp: NOW - 60 })), { ignoreAudience: true }))).toBe('TOKEN_EXPIRED');
     });
 
@@ -144,14 +179,19 @@ describe('TokenVerifierService', () => {
     });
 
     it('accepts iss and tenant_id equal to the tenant id, and an accepted aud', async () => {
-      await expect(verifier.verify(ampersand(ampersandClaims({ iss: TENANT, tenant_id: TENANT, aud: ['orders-api'] })))).resolves.toMatchObject({ tenantId: TENANT });
+      await expect(
+        verifier.verify(ampersand(ampersandClaims({ iss: TENANT, tenant_id: TENANT, aud: ['orders-api'] }))),
+      ).resolves.toMatchObject({ tenantId: TENANT });
     });
 
     it('verifies ES256, EdDSA and the tenant of each key', async () => {
       const es = signTestJwt({ alg: 'ES256', kid: EC_KID }, ampersandClaims({ exp: NOW + 3600 }), ec.privateKey);
       await expect(verifier.verify(es)).resolves.toMatchObject({ tenantId: TENANT, kid: EC_KID });
       const eddsa = signTestJwt({ alg: 'EdDSA', kid: ED_KID }, ampersandClaims(), ed.privateKey);
-      await expect(verifier.verify(eddsa)).resolves.toMatchObject({ tenantId: OTHER_TENANT, claims: expect.objectContaining({ tenant_id: OTHER_TENANT }) });
+      await expect(verifier.verify(eddsa)).resolves.toMatchObject({
+        tenantId: OTHER_TENANT,
+        claims: expect.objectContaining({ tenant_id: OTHER_TENANT }),
+      });
     });
 
     it.each<[string, () => string, TokenErrorCode]>([
@@ -166,18 +206,54 @@ describe('TokenVerifierService', () => {
       ['iss other than the tenant id', () => ampersand(ampersandClaims({ iss: OTHER_TENANT })), 'INVALID_ISSUER'],
       ['tenant_id of another tenant', () => ampersand(ampersandClaims({ tenant_id: OTHER_TENANT })), 'INVALID_ISSUER'],
       ['an aud not accepted', () => ampersand(ampersandClaims({ aud: 'someone-else' })), 'INVALID_AUDIENCE'],
-      ['an aud naming the token endpoint (an assertion)', () => ampersand(ampersandClaims({ aud: [ISSUER, `${ISSUER}/oauth/token`] })), 'INVALID_AUDIENCE'],
+      [
+        'an aud naming the token endpoint (an assertion)',
+        () => ampersand(ampersandClaims({ aud: [ISSUER, `${ISSUER}/oauth/token`] })),
+        'INVALID_AUDIENCE',
+      ],
       ['expired', () => ampersand(ampersandClaims({ iat: NOW - 700, exp: NOW - 100 })), 'TOKEN_EXPIRED'],
       ['nbf in the future', () => ampersand(ampersandClaims({ nbf: NOW + 120 })), 'TOKEN_NOT_YET_VALID'],
-      ['alg other than the key’s (RS512)', () => signTestJwt({ alg: 'RS512', kid: REG_KID }, ampersandClaims(), rsa.privateKey), 'ALGORITHM_NOT_ALLOWED'],
-      ['alg PS256 on an RS256 key', () => signTestJwt({ alg: 'PS256', kid: REG_KID }, ampersandClaims(), rsa.privateKey), 'ALGORITHM_NOT_ALLOWED'],
-      ['HS256 with the public key PEM as secret', () => signTestJwt({ alg: 'HS256', kid: REG_KID }, ampersandClaims(), pem(rsa.publicKey)), 'ALGORITHM_NOT_ALLOWED'],
-      ['HS256 with the PEM and leading whitespace as secret', () => signTestJwt({ alg: 'HS256', kid: REG_KID }, ampersandClaims(), `\n ${pem(rsa.publicKey)}`), 'ALGORITHM_NOT_ALLOWED'],
-      ['a signature by another key', () => signTestJwt({ alg: 'RS256', kid: REG_KID }, ampersandClaims(), otherRsa.privateKey), 'INVALID_SIGNATURE'],
-      ['ES256 with r = s = 0', () => withSignature(signTestJwt({ alg: 'ES256', kid: EC_KID }, ampersandClaims(), ec.privateKey), Buffer.alloc(64)), 'INVALID_SIGNATURE'],
-      ['ES256 with a DER signature', () => withSignature(signTestJwt({ alg: 'ES256', kid: EC_KID }, ampersandClaims(), ec.privateKey), Buffer.alloc(70, 1)), 'INVALID_SIGNATURE'],
+      [
+        'alg other than the key’s (RS512)',
+        () => signTestJwt({ alg: 'RS512', kid: REG_KID }, ampersandClaims(), rsa.privateKey),
+        'ALGORITHM_NOT_ALLOWED',
+      ],
+      [
+        'alg PS256 on an RS256 key',
+        () => signTestJwt({ alg: 'PS256', kid: REG_KID }, ampersandClaims(), rsa.privateKey),
+        'ALGORITHM_NOT_ALLOWED',
+      ],
+      [
+        'HS256 with the public key PEM as secret',
+        () => signTestJwt({ alg: 'HS256', kid: REG_KID }, ampersandClaims(), pem(rsa.publicKey)),
+        'ALGORITHM_NOT_ALLOWED',
+      ],
+      [
+        'HS256 with the PEM and leading whitespace as secret',
+        () => signTestJwt({ alg: 'HS256', kid: REG_KID }, ampersandClaims(), `\n ${pem(rsa.publicKey)}`),
+        'ALGORITHM_NOT_ALLOWED',
+      ],
+      [
+        'a signature by another key',
+        () => signTestJwt({ alg: 'RS256', kid: REG_KID }, ampersandClaims(), otherRsa.privateKey),
+        'INVALID_SIGNATURE',
+      ],
+      [
+        'ES256 with r = s = 0',
+        () => withSignature(signTestJwt({ alg: 'ES256', kid: EC_KID }, ampersandClaims(), ec.privateKey), Buffer.alloc(64)),
+        'INVALID_SIGNATURE',
+      ],
+      [
+        'ES256 with a DER signature',
+        () => withSignature(signTestJwt({ alg: 'ES256', kid: EC_KID }, ampersandClaims(), ec.privateKey), Buffer.alloc(70, 1)),
+        'INVALID_SIGNATURE',
+      ],
       ['a kid no key has', () => ampersand(ampersandClaims(), { kid: 'A'.repeat(43) }), 'UNKNOWN_KEY'],
-      ['a duplicate sub member', () => rawPayload(ampersand(), '{"sub":"a","sub":"admin","iat":1800000000,"exp":1800000600}'), 'MALFORMED_TOKEN'],
+      [
+        'a duplicate sub member',
+        () => rawPayload(ampersand(), '{"sub":"a","sub":"admin","iat":1800000000,"exp":1800000600}'),
+        'MALFORMED_TOKEN',
+      ],
       ['a crit header', () => ampersand(ampersandClaims(), { crit: ['exp'] }), 'MALFORMED_TOKEN'],
       ['b64 false', () => ampersand(ampersandClaims(), { b64: false }), 'MALFORMED_TOKEN'],
       ['an x5u header', () => ampersand(ampersandClaims(), { x5u: 'http://127.0.0.1:1/cert' }), 'MALFORMED_TOKEN'],
@@ -227,7 +303,11 @@ describe('TokenVerifierService', () => {
       ['an aud accepted for bearer tokens only', () => ampersand(assertionClaims({ aud: 'orders-api' })), 'INVALID_AUDIENCE'],
       ['typ at+jwt (an access token)', () => ampersand(assertionClaims(), { typ: 'at+jwt' }), 'INVALID_TOKEN_TYPE'],
       ['a Tessera access token', () => own(ownClaims({ aud: `${ISSUER}/oauth/token` })), 'INVALID_TOKEN_TYPE'],
-      ['a lifetime over 600 s although the tenant allows 3600', () => signTestJwt({ alg: 'ES256', kid: EC_KID }, assertionClaims({ exp: NOW + 601 }), ec.privateKey), 'MALFORMED_TOKEN'],
+      [
+        'a lifetime over 600 s although the tenant allows 3600',
+        () => signTestJwt({ alg: 'ES256', kid: EC_KID }, assertionClaims({ exp: NOW + 601 }), ec.privateKey),
+        'MALFORMED_TOKEN',
+      ],
       ['an expired assertion', () => ampersand(assertionClaims({ iat: NOW - 400, exp: NOW - 60 })), 'TOKEN_EXPIRED'],
       ['iss of another tenant', () => ampersand(assertionClaims({ iss: OTHER_TENANT })), 'INVALID_ISSUER'],
       ['an unknown key', () => ampersand(assertionClaims(), { kid: 'B'.repeat(43) }), 'UNKNOWN_KEY'],

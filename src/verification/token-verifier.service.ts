@@ -81,9 +81,20 @@ export class TokenVerifierService {
     });
     const clockToleranceSec = config.clockToleranceSeconds;
     // RFC 9068 §2.1 / §4: access tokens are typed at+jwt, which also keeps other JWTs we sign apart.
-    const access: VerificationRules = { issuer: this.issuer, audiences: config.verifyAudiences, acceptedTyps: ACCESS_TOKEN_TYP, typMessage: 'Token must be typed at+jwt', clockToleranceSec };
+    const access: VerificationRules = {
+      issuer: this.issuer,
+      audiences: config.verifyAudiences,
+      acceptedTyps: ACCESS_TOKEN_TYP,
+      typMessage: 'Token must be typed at+jwt',
+      clockToleranceSec,
+    };
     // Registered tokens: typ absent, JWT or at+jwt; aud optional but, when present, one of ours; iss is the key's tenant (below).
-    const registered = { acceptedTyps: REGISTERED_TYPS, typOptional: true, typMessage: 'Token type must be absent, JWT or at+jwt', clockToleranceSec };
+    const registered = {
+      acceptedTyps: REGISTERED_TYPS,
+      typOptional: true,
+      typMessage: 'Token type must be absent, JWT or at+jwt',
+      clockToleranceSec,
+    };
     this.rules = {
       access,
       accessAnyAudience: { ...access, audiences: undefined },
@@ -162,18 +173,23 @@ export class TokenVerifierService {
       throw new TokenError('MALFORMED_TOKEN', `Token jti must be at most ${MAX_JTI_LENGTH} characters`);
     }
     // The tenant is always the key's: a claim may confirm it, never choose it.
-    if (payload.iss !== undefined && payload.iss !== key.tenantId) throw new TokenError('INVALID_ISSUER', 'Token iss must be the tenant id');
+    if (payload.iss !== undefined && payload.iss !== key.tenantId)
+      throw new TokenError('INVALID_ISSUER', 'Token iss must be the tenant id');
     if (payload.tenant_id !== undefined && payload.tenant_id !== key.tenantId) {
       throw new TokenError('INVALID_ISSUER', "Token tenant_id does not match the key's tenant");
     }
-    const maxLifetime = purpose === 'assertion' ? Math.min(key.registeredTokenMaxTtl, MAX_ASSERTION_LIFETIME_SECONDS) : key.registeredTokenMaxTtl;
+    const maxLifetime =
+      purpose === 'assertion' ? Math.min(key.registeredTokenMaxTtl, MAX_ASSERTION_LIFETIME_SECONDS) : key.registeredTokenMaxTtl;
     if ((payload.exp as number) - (payload.iat as number) > maxLifetime) {
       throw new TokenError('MALFORMED_TOKEN', `Token lifetime (exp - iat) is over the ${maxLifetime} s allowed`);
     }
     if (purpose === 'bearer') {
       // An aud naming an assertion audience marks a jwt-bearer assertion, which is exchanged, never used as a bearer.
       if (namesAssertionAudience(payload.aud, this.assertionAudiences)) {
-        throw new TokenError('INVALID_AUDIENCE', 'Token audience is an assertion audience (the token endpoint): exchange it at /oauth/token, it is not a bearer token');
+        throw new TokenError(
+          'INVALID_AUDIENCE',
+          'Token audience is an assertion audience (the token endpoint): exchange it at /oauth/token, it is not a bearer token',
+        );
       }
     } else if (purpose === 'assertion' && !namesAssertionAudience(payload.aud, this.assertionAudiences)) {
       throw new TokenError('INVALID_AUDIENCE', `Assertion aud must name ${this.assertionAudiences.join(' or ')}`);

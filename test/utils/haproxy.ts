@@ -28,7 +28,8 @@ const installed = (): boolean => !spawnSync(HAPROXY, ['-v'], { stdio: 'ignore' }
 export function ensureHaproxyInstalled(): void {
   if (installed()) return;
   process.stdout.write('rolling-restart e2e: installing Debian haproxy…\n');
-  const apt = (args: string[]) => spawnSync('apt-get', args, { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 180_000 });
+  const apt = (args: string[]) =>
+    spawnSync('apt-get', args, { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 180_000 });
   if (apt(['install', '-y', '-qq', 'haproxy']).status !== 0) {
     apt(['update', '-qq']);
     apt(['install', '-y', '-qq', 'haproxy']);
@@ -46,7 +47,12 @@ export function ensureHaproxyInstalled(): void {
  *   (`retry-on conn-failure`, haproxy's default): a request that reached a replica is never
  *   sent twice, since a POST there may have done its work.
  */
-export function haproxyConfig(port: number, socket: string, backends: HaproxyBackend[], check = { interMs: 500, fall: 3, rise: 2 }): string {
+export function haproxyConfig(
+  port: number,
+  socket: string,
+  backends: HaproxyBackend[],
+  check = { interMs: 500, fall: 3, rise: 2 },
+): string {
   return `global
   maxconn 512
   stats socket ${socket} mode 600 level admin

@@ -70,7 +70,13 @@ function record(op, outcome, expected) {
   }
   counts.failed++;
   if (failures.length < 30) {
-    failures.push({ op, status: outcome.status ?? null, error: outcome.error ?? null, body: outcome.body?.slice(0, 200) ?? null, atMs: Date.now() - started });
+    failures.push({
+      op,
+      status: outcome.status ?? null,
+      error: outcome.error ?? null,
+      body: outcome.body?.slice(0, 200) ?? null,
+      atMs: Date.now() - started,
+    });
   }
   return false;
 }
@@ -79,7 +85,11 @@ const json = { 'content-type': 'application/json', 'x-api-key': apiKey };
 const form = { 'content-type': 'application/x-www-form-urlencoded' };
 
 async function issue(sub, refreshToken) {
-  const outcome = await call('issue', `/v1/tenants/${tenantId}/tokens`, { method: 'POST', headers: json, body: JSON.stringify({ sub, refreshToken }) });
+  const outcome = await call('issue', `/v1/tenants/${tenantId}/tokens`, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({ sub, refreshToken }),
+  });
   if (!record('issue', outcome, 201)) return undefined;
   counts.issued++;
   return JSON.parse(outcome.body);

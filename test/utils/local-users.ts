@@ -25,7 +25,9 @@ export function ensureLocalUser(name: string): LocalUser {
 }
 
 /** PATH for children: this Node first (the CI run on Node 22 puts its node there), then the usual. */
-export const CHILD_PATH = [dirname(process.execPath), '/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'].join(':');
+export const CHILD_PATH = [dirname(process.execPath), '/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'].join(
+  ':',
+);
 
 export interface Spawned {
   child: ChildProcess;
@@ -66,9 +68,20 @@ export function spawnAs(user: LocalUser | undefined, command: string[], env: Rec
 
 /** Runs a command to completion (bounded), throwing with its output when it fails. */
 export function runChecked(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs: number }): string {
-  const result = spawnSync(command, args, { cwd: options.cwd, env: options.env, encoding: 'utf8', timeout: options.timeoutMs, maxBuffer: 64 * 1024 * 1024 });
+  const result = spawnSync(command, args, {
+    cwd: options.cwd,
+    env: options.env,
+    encoding: 'utf8',
+    timeout: options.timeoutMs,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   if (result.status !== 0) {
-    throw new Error(`${command} ${args.join(' ')} failed (${result.error?.message ?? `exit ${result.status}`}):\n${result.stdout}\n${result.stderr}`.slice(0, 4000));
+    throw new Error(
+      `${command} ${args.join(' ')} failed (${result.error?.message ?? `exit ${result.status}`}):\n${result.stdout}\n${result.stderr}`.slice(
+        0,
+        4000,
+      ),
+    );
   }
   return result.stdout;
 }

@@ -25,12 +25,16 @@ const hasAuthRequest = (): boolean => {
 export function ensureNginxInstalled(): void {
   if (hasAuthRequest()) return;
   process.stdout.write('forward-auth e2e: installing Debian nginx-light for the auth_request test…\n');
-  const apt = (args: string[]) => spawnSync('apt-get', args, { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 180_000 });
+  const apt = (args: string[]) =>
+    spawnSync('apt-get', args, { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 180_000 });
   if (apt(['install', '-y', '-qq', 'nginx-light']).status !== 0) {
     apt(['update', '-qq']);
     apt(['install', '-y', '-qq', 'nginx-light']);
   }
-  if (!hasAuthRequest()) throw new Error('This test needs Debian nginx with auth_request and could not install it: run `apt-get install -y nginx-light` as root');
+  if (!hasAuthRequest())
+    throw new Error(
+      'This test needs Debian nginx with auth_request and could not install it: run `apt-get install -y nginx-light` as root',
+    );
 }
 
 /**

@@ -24,12 +24,14 @@ const installed = (): boolean => !spawnSync(PGBOUNCER, ['--version']).error;
 export function ensurePgBouncerInstalled(): void {
   if (installed()) return;
   process.stdout.write('pgbouncer e2e: installing Debian pgbouncer…\n');
-  const apt = (args: string[]) => spawnSync('apt-get', args, { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 180_000 });
+  const apt = (args: string[]) =>
+    spawnSync('apt-get', args, { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 180_000 });
   if (apt(['install', '-y', '-qq', 'pgbouncer']).status !== 0) {
     apt(['update', '-qq']);
     apt(['install', '-y', '-qq', 'pgbouncer']);
   }
-  if (!installed()) throw new Error('This test needs Debian pgbouncer and could not install it: run `apt-get install -y pgbouncer` as root');
+  if (!installed())
+    throw new Error('This test needs Debian pgbouncer and could not install it: run `apt-get install -y pgbouncer` as root');
 }
 
 /**
@@ -48,7 +50,12 @@ export async function startPgBouncer(serverUrl: string, options: { poolSize?: nu
   const user = decodeURIComponent(server.username || 'postgres');
   const password = decodeURIComponent(server.password);
   // The server side: every database name, with the server's own credentials.
-  const target = [`host=${server.hostname}`, `port=${server.port || 5432}`, `user=${user}`, ...(password ? [`password=${password}`] : [])].join(' ');
+  const target = [
+    `host=${server.hostname}`,
+    `port=${server.port || 5432}`,
+    `user=${user}`,
+    ...(password ? [`password=${password}`] : []),
+  ].join(' ');
   const userlist = join(dir, 'userlist.txt');
   writeFileSync(userlist, `"${user}" ""\n`);
   chmodSync(userlist, 0o644);

@@ -11,9 +11,20 @@ export interface RawAnswer {
  * latin1 bytes, nothing re-encoded or checked by a client library (supertest and node:http refuse
  * or repair what hostile clients send). Read until the server closes (`connection: close`).
  */
-export function rawRequest(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: Buffer | string): Promise<RawAnswer> {
+export function rawRequest(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: Buffer | string,
+): Promise<RawAnswer> {
   const payload = body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(body) ? body : Buffer.from(body);
-  const head = [`${method} ${path} HTTP/1.1`, 'host: 127.0.0.1', 'connection: close', ...Object.entries(headers).map(([n, v]) => `${n}: ${v}`)];
+  const head = [
+    `${method} ${path} HTTP/1.1`,
+    'host: 127.0.0.1',
+    'connection: close',
+    ...Object.entries(headers).map(([n, v]) => `${n}: ${v}`),
+  ];
   if (body !== undefined) head.push(`content-length: ${payload.length}`);
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
@@ -59,8 +70,14 @@ export function designErrorProblem(path: string, answer: RawAnswer): string | un
   }
   const keys = Object.keys(body).sort().join(',');
   if (path.startsWith('/oauth/')) {
-    return keys === 'error,error_description' && typeof body.error === 'string' && typeof body.error_description === 'string' ? undefined : `not RFC 6749: ${summary}`;
+    return keys === 'error,error_description' && typeof body.error === 'string' && typeof body.error_description === 'string'
+      ? undefined
+      : `not RFC 6749: ${summary}`;
   }
-  const ok = keys === 'code,error,message,statusCode' && body.statusCode === answer.status && typeof body.code === 'string' && typeof body.message === 'string';
+  const ok =
+    keys === 'code,error,message,statusCode' &&
+    body.statusCode === answer.status &&
+    typeof body.code === 'string' &&
+    typeof body.message === 'string';
   return ok ? undefined : `not {statusCode, error, code, message}: ${summary}`;
 }

@@ -36,7 +36,9 @@ export class TcpProxy {
  * The real app on a fresh database reached through a TcpProxy the test owns: `proxy.down()`
  * takes the database away, `proxy.up()` brings it back. `close()` undoes everything.
  */
-export async function startTestAppBehindProxy(env: Record<string, string> = {}): Promise<{ t: TestApp; proxy: TcpProxy; close(): Promise<void> }> {
+export async function startTestAppBehindProxy(
+  env: Record<string, string> = {},
+): Promise<{ t: TestApp; proxy: TcpProxy; close(): Promise<void> }> {
   const db = await createTestDatabase();
   const real = new URL(db.url);
   const proxy = new TcpProxy({ host: real.hostname, port: Number(real.port) });

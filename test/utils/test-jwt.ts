@@ -20,9 +20,17 @@ export function signTestJwt(
   const data = Buffer.from(signingInput);
   const digest = DIGESTS[alg.slice(2)];
   let signature: Buffer;
-  if (alg.startsWith('HS')) signature = createHmac(digest, key as string).update(data).digest();
+  if (alg.startsWith('HS'))
+    signature = createHmac(digest, key as string)
+      .update(data)
+      .digest();
   else if (alg.startsWith('RS')) signature = sign(digest, data, { key: key as KeyObject, padding: constants.RSA_PKCS1_PADDING });
-  else if (alg.startsWith('PS')) signature = sign(digest, data, { key: key as KeyObject, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(alg.slice(2)) / 8 });
+  else if (alg.startsWith('PS'))
+    signature = sign(digest, data, {
+      key: key as KeyObject,
+      padding: constants.RSA_PKCS1_PSS_PADDING,
+      saltLength: Number(alg.slice(2)) / 8,
+    });
   else if (alg.startsWith('ES')) signature = sign(digest, data, { key: key as KeyObject, dsaEncoding: 'ieee-p1363' });
   else if (alg === 'EdDSA') signature = sign(null, data, key as KeyObject);
   else signature = Buffer.alloc(0);

@@ -26,11 +26,27 @@ export interface WorkloadIssuer {
   /** Publishes a new key (dropping the old one) and signs with it from now on. */
   rotate(): void;
   /** Signs `claims` (iat, exp, jti and iss filled in unless given) with the current key. */
-  sign(claims: Record<string, unknown>, options?: { header?: Record<string, unknown>; nowSec?: number; lifetimeSec?: number; key?: KeyObject }): string;
+  sign(
+    claims: Record<string, unknown>,
+    options?: { header?: Record<string, unknown>; nowSec?: number; lifetimeSec?: number; key?: KeyObject },
+  ): string;
   /** A projected service-account token: sub system:serviceaccount:<ns>:<name>, kubernetes.io claims. */
-  kubernetesToken(options: { namespace: string; serviceAccount: string; audience: string; nowSec?: number; extra?: Record<string, unknown> }): string;
+  kubernetesToken(options: {
+    namespace: string;
+    serviceAccount: string;
+    audience: string;
+    nowSec?: number;
+    extra?: Record<string, unknown>;
+  }): string;
   /** A GitHub Actions OIDC token: sub repo:<repository>:ref:<ref>, repository, ref, job_workflow_ref claims. */
-  githubToken(options: { repository: string; ref: string; audience: string; workflow?: string; nowSec?: number; extra?: Record<string, unknown> }): string;
+  githubToken(options: {
+    repository: string;
+    ref: string;
+    audience: string;
+    workflow?: string;
+    nowSec?: number;
+    extra?: Record<string, unknown>;
+  }): string;
   close(): Promise<void>;
 }
 
@@ -65,7 +81,12 @@ export async function startWorkloadIssuer(options: { issuer?: string } = {}): Pr
     if (req.url === '/.well-known/openid-configuration') {
       discoveryFetches++;
       if (down) return send(500, { error: 'down' });
-      return send(200, { issuer, jwks_uri: `${url}/openid/v1/jwks`, id_token_signing_alg_values_supported: ['RS256'], subject_types_supported: ['public'] });
+      return send(200, {
+        issuer,
+        jwks_uri: `${url}/openid/v1/jwks`,
+        id_token_signing_alg_values_supported: ['RS256'],
+        subject_types_supported: ['public'],
+      });
     }
     send(404, { error: 'not found' });
   });

@@ -35,7 +35,11 @@ export class BearerAuthException extends HttpException {
   }
 
   /** 401 with `WWW-Authenticate: Bearer error="invalid_token", error_description="…"`. */
-  static invalidToken(code: TokenErrorCode, message: string = defaultTokenErrorMessage(code), options: ChallengeOptions = {}): BearerAuthException {
+  static invalidToken(
+    code: TokenErrorCode,
+    message: string = defaultTokenErrorMessage(code),
+    options: ChallengeOptions = {},
+  ): BearerAuthException {
     return new BearerAuthException(code, message, 401, {
       'www-authenticate': `Bearer error="invalid_token", error_description="${quoted(message)}"${extraParams(options)}`,
     });
@@ -61,10 +65,16 @@ function extraParams(options: ChallengeOptions): string {
 
 /** Sets headers on an Express response or a Fastify reply. */
 export function setResponseHeaders(response: unknown, headers: Record<string, string>): void {
-  const target = response as { setHeader?: (n: string, v: string) => void; header?: (n: string, v: string) => void; sent?: boolean; headersSent?: boolean };
+  const target = response as {
+    setHeader?: (n: string, v: string) => void;
+    header?: (n: string, v: string) => void;
+    sent?: boolean;
+    headersSent?: boolean;
+  };
   if (!target || target.sent || target.headersSent) return;
   for (const [name, value] of Object.entries(headers)) {
-    if (typeof target.setHeader === 'function') target.setHeader(name, value); // Express (http.ServerResponse)
+    if (typeof target.setHeader === 'function')
+      target.setHeader(name, value); // Express (http.ServerResponse)
     else if (typeof target.header === 'function') target.header(name, value); // Fastify reply
   }
 }

@@ -25,10 +25,12 @@ export type ClaimName = Extract<keyof TokenClaims, string> | (string & {});
  * `TokenPrincipal<MyClaims>`); `@Principal('sub') sub: string` picks one claim. Undefined on a
  * route no guard authenticated (e.g. `@Public()`).
  */
-export const Principal: (claim?: ClaimName) => ParameterDecorator = createParamDecorator((claim: ClaimName | undefined, context: ExecutionContext): unknown => {
-  const principal = context.switchToHttp().getRequest<{ user?: TokenPrincipal }>().user;
-  return claim ? principal?.[claim] : principal;
-});
+export const Principal: (claim?: ClaimName) => ParameterDecorator = createParamDecorator(
+  (claim: ClaimName | undefined, context: ExecutionContext): unknown => {
+    const principal = context.switchToHttp().getRequest<{ user?: TokenPrincipal }>().user;
+    return claim ? principal?.[claim] : principal;
+  },
+);
 
 /** The token's `tenant_id` claim (undefined when absent). */
 export const TenantId = createParamDecorator((_data: unknown, context: ExecutionContext): string | undefined => {

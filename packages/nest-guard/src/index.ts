@@ -37,6 +37,11 @@ export { familyOf } from './keys/pinned-key';
 export type { PinnedKey } from './keys/pinned-key';
 export * from './core';
 export { tesseraIntrospection, TesseraIntrospection, IntrospectionUnavailableError } from './revocation/tessera-introspection';
-export type { IntrospectionApiKeyEndpoint, IntrospectionClientEndpoint, IntrospectionEndpoint, IntrospectionOptions } from './revocation/tessera-introspection';
+export type {
+  IntrospectionApiKeyEndpoint,
+  IntrospectionClientEndpoint,
+  IntrospectionEndpoint,
+  IntrospectionOptions,
+} from './revocation/tessera-introspection';
 export { JwksKeySource } from './keys/jwks-key-source';
 export * from './dpop';

@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Inject, Injectable, Optional } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import type { HttpArgumentsHost } from '@nestjs/common/interfaces/index.js';
+import { Reflector } from '@nestjs/core';
 import { BearerAuthException, ChallengeOptions, setResponseHeaders } from './bearer-auth.exception';
 import { IS_PUBLIC, REQUIRED_SCOPES } from './guard.metadata';
 import { JwtGuardService } from './jwt-guard.service';
@@ -83,7 +83,8 @@ export class JwtAuthGuard implements CanActivate {
     const required = rule.requiredScopes;
     if (required.length > 0) {
       const granted = grantedScopes(principal);
-      for (const scope of required) if (!granted.has(scope)) throw this.refusal(BearerAuthException.insufficientScope(required, this.challenge), http);
+      for (const scope of required)
+        if (!granted.has(scope)) throw this.refusal(BearerAuthException.insufficientScope(required, this.challenge), http);
     }
     return true;
   }
@@ -107,7 +108,9 @@ export class JwtAuthGuard implements CanActivate {
     let rule = byHandler.get(handler);
     if (!rule) {
       const handlerScopes = this.reflector.get<string[] | undefined>(REQUIRED_SCOPES, handler);
-      const isPublic = this.reflector.get<boolean | undefined>(IS_PUBLIC, handler) ?? (handlerScopes === undefined && this.reflector.get<boolean | undefined>(IS_PUBLIC, controller) === true);
+      const isPublic =
+        this.reflector.get<boolean | undefined>(IS_PUBLIC, handler) ??
+        (handlerScopes === undefined && this.reflector.get<boolean | undefined>(IS_PUBLIC, controller) === true);
       const scopes = new Set([...(this.reflector.get<string[] | undefined>(REQUIRED_SCOPES, controller) ?? []), ...(handlerScopes ?? [])]);
       rule = { isPublic, requiredScopes: [...scopes] };
       byHandler.set(handler, rule);

@@ -1,7 +1,13 @@
 import { JwtGuardConfigError, JwtIssuerOptions, normalizeGuardOptions } from './jwt-guard.options';
 
-const jwksIssuer: JwtIssuerOptions = { issuer: 'https://tessera.test', audience: 'api', algorithms: ['RS256'], jwksUri: 'https://tessera.test/.well-known/jwks.json' };
-const normalize = (issuer: Partial<JwtIssuerOptions>, extra: object = {}) => normalizeGuardOptions({ issuers: [{ ...jwksIssuer, ...issuer } as JwtIssuerOptions], ...extra });
+const jwksIssuer: JwtIssuerOptions = {
+  issuer: 'https://tessera.test',
+  audience: 'api',
+  algorithms: ['RS256'],
+  jwksUri: 'https://tessera.test/.well-known/jwks.json',
+};
+const normalize = (issuer: Partial<JwtIssuerOptions>, extra: object = {}) =>
+  normalizeGuardOptions({ issuers: [{ ...jwksIssuer, ...issuer } as JwtIssuerOptions], ...extra });
 
 describe('normalizeGuardOptions', () => {
   it('fills in the defaults of the issue', () => {
@@ -43,7 +49,11 @@ describe('normalizeGuardOptions', () => {
     ['a zero rate limit', { jwksRequestsPerMinute: 0 }, /jwksRequestsPerMinute must be a positive integer/],
     ['a negative tolerance', { clockToleranceSec: -1 }, /clockToleranceSec must be a non-negative integer/],
     ['an empty requiredTyp', { requiredTyp: '' }, /requiredTyp must be/],
-    ['jwksMaxStaleMs below jwksCacheMaxAgeMs', { jwksCacheMaxAgeMs: 60_000, jwksMaxStaleMs: 59_999 }, /jwksMaxStaleMs must be at least jwksCacheMaxAgeMs/],
+    [
+      'jwksMaxStaleMs below jwksCacheMaxAgeMs',
+      { jwksCacheMaxAgeMs: 60_000, jwksMaxStaleMs: 59_999 },
+      /jwksMaxStaleMs must be at least jwksCacheMaxAgeMs/,
+    ],
     ['a zero jwksMaxStaleMs', { jwksMaxStaleMs: 0 }, /jwksMaxStaleMs must be a positive integer/],
     ['forbiddenAudiences not a list of strings', { forbiddenAudiences: [''] }, /forbiddenAudiences must be an array/],
     ['an audience that is also forbidden', { audience: ['api', 'https://tessera.test/oauth/token'] }, /also in forbiddenAudiences/],
@@ -53,8 +63,12 @@ describe('normalizeGuardOptions', () => {
     expect(() => normalize(issuer)).toThrow(message);
   });
 
-  it('forbids Tessera\'s token endpoint as an audience by default: from a URL issuer, and from a tenant JWKS (docs/adr/0014)', () => {
-    const tenant = normalize({ issuer: 'tenant-1', audience: 'https://auth.test', jwksUri: 'https://auth.test/base/v1/tenants/tenant-1/jwks.json' }).issuers[0];
+  it("forbids Tessera's token endpoint as an audience by default: from a URL issuer, and from a tenant JWKS (docs/adr/0014)", () => {
+    const tenant = normalize({
+      issuer: 'tenant-1',
+      audience: 'https://auth.test',
+      jwksUri: 'https://auth.test/base/v1/tenants/tenant-1/jwks.json',
+    }).issuers[0];
     expect(tenant.forbiddenAudiences).toEqual(['https://auth.test/base/oauth/token']);
     expect(normalize({ issuer: 'https://tessera.test/' }).issuers[0].forbiddenAudiences).toEqual(['https://tessera.test/oauth/token']);
     expect(normalize({ issuer: 'opaque', jwksUri: 'https://idp.test/keys' }).issuers[0].forbiddenAudiences).toEqual([]);
@@ -74,7 +88,9 @@ describe('normalizeGuardOptions', () => {
   });
 
   it('accepts an HMAC issuer with a long enough secret, as a string or a Buffer', () => {
-    expect(normalize({ jwksUri: undefined, algorithms: ['HS256'], secret: 'x'.repeat(32) }).issuers[0].secret).toEqual(Buffer.from('x'.repeat(32)));
+    expect(normalize({ jwksUri: undefined, algorithms: ['HS256'], secret: 'x'.repeat(32) }).issuers[0].secret).toEqual(
+      Buffer.from('x'.repeat(32)),
+    );
     expect(normalize({ jwksUri: undefined, algorithms: ['HS384'], secret: Buffer.alloc(48, 1) }).issuers[0].keySource).toBe('secret');
   });
 });

@@ -116,6 +116,8 @@ export interface JwtGuardModuleOptions {
 
 export interface JwtGuardModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
   inject?: unknown[];
+  // Nest's own factory signature: the injected providers' types are the caller's.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   useFactory: (...args: any[]) => JwtGuardModuleOptions | Promise<JwtGuardModuleOptions>;
   /** Install the guard for every route. Decided here because providers are fixed before the factory runs. */
   global?: boolean;
@@ -184,7 +186,10 @@ export function normalizeGuardOptions(options: JwtGuardModuleOptions): Normalize
     seen.add(normalized.issuer);
     return normalized;
   });
-  if (options.cookieName !== undefined && (typeof options.cookieName !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(options.cookieName))) {
+  if (
+    options.cookieName !== undefined &&
+    (typeof options.cookieName !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(options.cookieName))
+  ) {
     throw new JwtGuardConfigError('cookieName must be a cookie name');
   }
   return {
@@ -197,7 +202,10 @@ export function normalizeGuardOptions(options: JwtGuardModuleOptions): Normalize
   };
 }
 
-function normalizeProtectedResource(options: ProtectedResourceOptions | undefined, issuers: NormalizedIssuer[]): NormalizedProtectedResource | undefined {
+function normalizeProtectedResource(
+  options: ProtectedResourceOptions | undefined,
+  issuers: NormalizedIssuer[],
+): NormalizedProtectedResource | undefined {
   if (options === undefined) return undefined;
   let url: URL;
   try {
@@ -210,10 +218,12 @@ function normalizeProtectedResource(options: ProtectedResourceOptions | undefine
   }
   const strings = (value: unknown, what: string): string[] | undefined => {
     if (value === undefined) return undefined;
-    if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v.length === 0)) throw new JwtGuardConfigError(`protectedResource.${what} must be an array of strings`);
+    if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v.length === 0))
+      throw new JwtGuardConfigError(`protectedResource.${what} must be an array of strings`);
     return [...value];
   };
-  const authorizationServers = strings(options.authorizationServers, 'authorizationServers') ?? issuers.map((i) => i.issuer).filter((i) => /^https?:\/\//.test(i));
+  const authorizationServers =
+    strings(options.authorizationServers, 'authorizationServers') ?? issuers.map((i) => i.issuer).filter((i) => /^https?:\/\//.test(i));
   const scopes = strings(options.scopesSupported, 'scopesSupported');
   const document: Record<string, unknown> = {
     ...(options.extra ?? {}),
@@ -238,9 +248,11 @@ function normalizeIssuer(options: JwtIssuerOptions, index: number): NormalizedIs
   }
 
   const algorithms = options.algorithms;
-  if (!Array.isArray(algorithms) || algorithms.length === 0) throw new JwtGuardConfigError(`${name}: algorithms is required and cannot be empty`);
+  if (!Array.isArray(algorithms) || algorithms.length === 0)
+    throw new JwtGuardConfigError(`${name}: algorithms is required and cannot be empty`);
   for (const alg of algorithms) {
-    if (typeof alg === 'string' && alg.toLowerCase() === 'none') throw new JwtGuardConfigError(`${name}: algorithm "none" can never be accepted`);
+    if (typeof alg === 'string' && alg.toLowerCase() === 'none')
+      throw new JwtGuardConfigError(`${name}: algorithm "none" can never be accepted`);
     if (!SUPPORTED_ALGORITHMS.includes(alg)) {
       throw new JwtGuardConfigError(`${name}: unsupported algorithm "${String(alg)}" (supported: ${SUPPORTED_ALGORITHMS.join(', ')})`);
     }
@@ -274,11 +286,13 @@ function normalizeIssuer(options: JwtIssuerOptions, index: number): NormalizedIs
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new JwtGuardConfigError(`${name}: jwksUri must be http(s)`);
   }
-  if (keySource === 'resolver' && typeof options.keyResolver !== 'function') throw new JwtGuardConfigError(`${name}: keyResolver must be a function`);
+  if (keySource === 'resolver' && typeof options.keyResolver !== 'function')
+    throw new JwtGuardConfigError(`${name}: keyResolver must be a function`);
 
   let revocation: NormalizedIssuer['revocation'];
   if (options.revocation !== undefined) {
-    if (typeof options.revocation?.isRevoked !== 'function') throw new JwtGuardConfigError(`${name}: revocation.isRevoked must be a function`);
+    if (typeof options.revocation?.isRevoked !== 'function')
+      throw new JwtGuardConfigError(`${name}: revocation.isRevoked must be a function`);
     revocation = {
       isRevoked: options.revocation.isRevoked.bind(options.revocation),
       cacheTtlMs: nonNegativeInteger(options.revocation.cacheTtlMs, 5000, `${name}: revocation.cacheTtlMs`),
@@ -287,10 +301,18 @@ function normalizeIssuer(options: JwtIssuerOptions, index: number): NormalizedIs
 
   const forbiddenAudiences = normalizeForbiddenAudiences(options, name);
   const clash = audience.find((a) => forbiddenAudiences.includes(a));
-  if (clash !== undefined) throw new JwtGuardConfigError(`${name}: audience "${clash}" is also in forbiddenAudiences (a token endpoint is never an access token's audience)`);
+  if (clash !== undefined)
+    throw new JwtGuardConfigError(
+      `${name}: audience "${clash}" is also in forbiddenAudiences (a token endpoint is never an access token's audience)`,
+    );
   const jwksCacheMaxAgeMs = positiveInteger(options.jwksCacheMaxAgeMs, 600_000, `${name}: jwksCacheMaxAgeMs`);
-  const jwksMaxStaleMs = positiveInteger(options.jwksMaxStaleMs, Math.max(DEFAULT_JWKS_MAX_STALE_MS, jwksCacheMaxAgeMs), `${name}: jwksMaxStaleMs`);
-  if (jwksMaxStaleMs < jwksCacheMaxAgeMs) throw new JwtGuardConfigError(`${name}: jwksMaxStaleMs must be at least jwksCacheMaxAgeMs (${jwksCacheMaxAgeMs})`);
+  const jwksMaxStaleMs = positiveInteger(
+    options.jwksMaxStaleMs,
+    Math.max(DEFAULT_JWKS_MAX_STALE_MS, jwksCacheMaxAgeMs),
+    `${name}: jwksMaxStaleMs`,
+  );
+  if (jwksMaxStaleMs < jwksCacheMaxAgeMs)
+    throw new JwtGuardConfigError(`${name}: jwksMaxStaleMs must be at least jwksCacheMaxAgeMs (${jwksCacheMaxAgeMs})`);
 
   return {
     issuer: options.issuer,

@@ -1,7 +1,7 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { JwtVerifier } from './core/jwt-verifier';
-import { JwtGuardService } from './jwt-guard.service';
 import type { JwtGuardModuleOptions } from './jwt-guard.options';
+import { JwtGuardService } from './jwt-guard.service';
 import { TokenError } from './token-errors';
 
 const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -17,7 +17,14 @@ describe('JwtGuardService (the fast path)', () => {
   let service: JwtGuardService;
   const options = (over: Partial<JwtGuardModuleOptions> = {}): JwtGuardModuleOptions => ({
     cookieName: 'at',
-    issuers: [{ issuer: 'https://iss', audience: 'api', algorithms: ['ES256'], keyResolver: (kid) => (published.has(kid) ? { key: ec.publicKey, alg: 'ES256' } : undefined) }],
+    issuers: [
+      {
+        issuer: 'https://iss',
+        audience: 'api',
+        algorithms: ['ES256'],
+        keyResolver: (kid) => (published.has(kid) ? { key: ec.publicKey, alg: 'ES256' } : undefined),
+      },
+    ],
     ...over,
   });
 
@@ -50,7 +57,9 @@ describe('JwtGuardService (the fast path)', () => {
     const verify = jest.spyOn(JwtVerifier.prototype, 'verify');
     expect(service.authenticate({ headers: { cookie: `at=${valid}` } })).toMatchObject({ sub: 's' });
     // Basic credentials with a cookie: the cookie's token is what counts, whatever the Basic value.
-    await expect(service.authenticate({ headers: { authorization: 'Basic eDp5', cookie: 'at=garbage' } })).rejects.toBeInstanceOf(TokenError);
+    await expect(service.authenticate({ headers: { authorization: 'Basic eDp5', cookie: 'at=garbage' } })).rejects.toBeInstanceOf(
+      TokenError,
+    );
     expect(verify).toHaveBeenCalledTimes(1);
   });
 

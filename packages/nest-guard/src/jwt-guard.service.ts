@@ -1,11 +1,11 @@
 import { createHash, KeyObject } from 'node:crypto';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { LRUCache } from 'lru-cache';
-import { lruCache, ttlUntil } from './core/lru';
 import { BearerAuthException } from './bearer-auth.exception';
 import { JwtVerifier, VerifiedJwt, VerifierIssuer } from './core/jwt-verifier';
-import { JWT_GUARD_OPTIONS, JwtGuardModuleOptions, NormalizedGuardOptions, SenderConstraintCheck } from './jwt-guard.options';
+import { lruCache, ttlUntil } from './core/lru';
 import { GuardRequest, guardRequestOf } from './guard-request';
+import { JWT_GUARD_OPTIONS, JwtGuardModuleOptions, NormalizedGuardOptions, SenderConstraintCheck } from './jwt-guard.options';
 import { TokenError } from './token-errors';
 import { extractToken, refuseRepeatedAuthorization } from './token-extraction';
 import type { TokenPrincipal } from './token-principal';
@@ -61,12 +61,18 @@ export class JwtGuardService implements OnModuleDestroy {
   constructor(@Inject(JWT_GUARD_OPTIONS) options: JwtGuardModuleOptions) {
     this.verifier = new JwtVerifier(options, {
       // Once per failed fetch, which the rate limit bounds; never a token.
-      onJwksFailure: (uri, error) => this.logger.warn(`JWKS fetch from ${uri} failed: ${error instanceof Error ? error.message : 'unknown error'}; cached keys stay in use`),
+      onJwksFailure: (uri, error) =>
+        this.logger.warn(
+          `JWKS fetch from ${uri} failed: ${error instanceof Error ? error.message : 'unknown error'}; cached keys stay in use`,
+        ),
     });
     this.options = this.verifier.options;
     this.senderConstraint = options.senderConstraint;
     this.extraSchemes = (options.senderConstraint?.authorizationSchemes ?? []).map((s) => s.toLowerCase());
-    this.verified = this.options.verifiedCacheSize > 0 && this.options.verifiedCacheTtlMs > 0 ? lruCache<VerifiedEntry>(this.options.verifiedCacheSize) : undefined;
+    this.verified =
+      this.options.verifiedCacheSize > 0 && this.options.verifiedCacheTtlMs > 0
+        ? lruCache<VerifiedEntry>(this.options.verifiedCacheSize)
+        : undefined;
     for (const issuer of this.options.issuers) {
       if (issuer.revocation) this.revocations.set(issuer, { ...issuer.revocation, answers: lruCache<boolean>(REVOCATION_ENTRIES) });
     }
@@ -93,7 +99,10 @@ export class JwtGuardService implements OnModuleDestroy {
     const authorization = headers?.authorization;
     // Only a Bearer value (or one of the sender constraint's schemes, e.g. DPoP: its check runs on
     // hits too) is a cache key: another scheme (Basic…) falls through to the cookie.
-    let cacheKey = typeof authorization === 'string' && (authorization.startsWith('Bearer ') || this.isExtraScheme(authorization)) ? authorization : undefined;
+    let cacheKey =
+      typeof authorization === 'string' && (authorization.startsWith('Bearer ') || this.isExtraScheme(authorization))
+        ? authorization
+        : undefined;
     if (cacheKey === undefined && this.verified && this.options.cookieName !== undefined) cacheKey = this.cookieCacheKey(request);
     if (this.verified && cacheKey !== undefined) {
       const hit = this.verified.get(cacheKey);
@@ -186,7 +195,14 @@ export class JwtGuardService implements OnModuleDestroy {
     );
   }
 
-  private settleRevocation(revoked: boolean, runtime: RevocationRuntime, entry: VerifiedEntry, jti: string | undefined, cacheKey: string | undefined, cached: boolean): undefined {
+  private settleRevocation(
+    revoked: boolean,
+    runtime: RevocationRuntime,
+    entry: VerifiedEntry,
+    jti: string | undefined,
+    cacheKey: string | undefined,
+    cached: boolean,
+  ): undefined {
     if (!cached && jti !== undefined) {
       // A revocation is final: remember it until the token expires. "Not revoked" is only reused briefly.
       const now = Date.now();

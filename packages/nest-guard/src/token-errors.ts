@@ -48,7 +48,10 @@ export function describeGuardError(code: GuardErrorCode): { status: number; mess
     case 'INSUFFICIENT_SCOPE':
       return { status: 403, message: INSUFFICIENT_SCOPE_MESSAGE };
     case 'INVALID_DPOP_PROOF':
-      return { status: 401, message: 'DPoP proof is invalid: send a fresh proof for this request, signed with the key the token is bound to' };
+      return {
+        status: 401,
+        message: 'DPoP proof is invalid: send a fresh proof for this request, signed with the key the token is bound to',
+      };
     case 'USE_DPOP_NONCE':
       return { status: 401, message: 'A DPoP nonce is required: retry with the DPoP-Nonce value' };
     default:

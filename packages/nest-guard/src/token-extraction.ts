@@ -20,13 +20,15 @@ export function extractToken(
     if (authorization.length >= 6 && authorization.slice(0, 6).toLowerCase() === 'bearer') {
       const token = authorization.slice(6).trim();
       if (token.length === 0) throw new TokenError('MISSING_TOKEN', 'A bearer token is required');
-      if (authorization.charCodeAt(6) !== 0x20 || /\s/.test(token)) throw new TokenError('MALFORMED_TOKEN', 'Authorization header is not Bearer <token>');
+      if (authorization.charCodeAt(6) !== 0x20 || /\s/.test(token))
+        throw new TokenError('MALFORMED_TOKEN', 'Authorization header is not Bearer <token>');
       return token;
     }
     const space = authorization.indexOf(' ');
     if (space > 0 && schemes.includes(authorization.slice(0, space).toLowerCase())) {
       const token = authorization.slice(space + 1);
-      if (token.length === 0 || /\s/.test(token)) throw new TokenError('MALFORMED_TOKEN', `Authorization header is not ${authorization.slice(0, space)} <token>`);
+      if (token.length === 0 || /\s/.test(token))
+        throw new TokenError('MALFORMED_TOKEN', `Authorization header is not ${authorization.slice(0, space)} <token>`);
       return token;
     }
     // Another scheme (Basic, DPoP without a DPoP check…): no bearer token here; fall through to the cookie.

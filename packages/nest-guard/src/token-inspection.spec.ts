@@ -49,8 +49,14 @@ describe('inspectJwt', () => {
       ['four parts', `${token(GOOD_HEADER)}.x`],
       ['an empty header', `.${b64('{}')}.c2ln`],
       ['padding in base64url', `${b64(JSON.stringify(GOOD_HEADER))}=.${b64('{"sub":"a"}')}.c2ln`],
-      ['"+" and "/" (base64, not base64url)', `${Buffer.from(JSON.stringify({ ...GOOD_HEADER, x: '>>>???' })).toString('base64')}.${b64('{}')}.c2ln`],
-      ['non-canonical trailing bits', `${b64(JSON.stringify(GOOD_HEADER)).slice(0, -1)}${nonCanonicalLast(b64(JSON.stringify(GOOD_HEADER)))}.${b64('{}')}.c2ln`],
+      [
+        '"+" and "/" (base64, not base64url)',
+        `${Buffer.from(JSON.stringify({ ...GOOD_HEADER, x: '>>>???' })).toString('base64')}.${b64('{}')}.c2ln`,
+      ],
+      [
+        'non-canonical trailing bits',
+        `${b64(JSON.stringify(GOOD_HEADER)).slice(0, -1)}${nonCanonicalLast(b64(JSON.stringify(GOOD_HEADER)))}.${b64('{}')}.c2ln`,
+      ],
       ['a bad character in the signature', `${token(GOOD_HEADER).slice(0, -4)}c2l*`],
       ['a non-JSON header', `${b64('not json')}.${b64('{}')}.c2ln`],
       ['a JSON array header', rawToken('["RS256"]', '{}')],
@@ -113,7 +119,9 @@ describe('inspectJwt', () => {
   describe('ALGORITHM_NOT_ALLOWED', () => {
     it.each(['none', 'None', 'NONE', 'nOnE'])('refuses alg "%s", with or without a signature', (alg) => {
       expect(codeOf(() => inspectJwt(token({ alg, kid: 'k1' })))).toBe('ALGORITHM_NOT_ALLOWED');
-      expect(codeOf(() => inspectJwt(`${b64(JSON.stringify({ alg, kid: 'k1' }))}.${b64('{"sub":"admin"}')}.`))).toBe('ALGORITHM_NOT_ALLOWED');
+      expect(codeOf(() => inspectJwt(`${b64(JSON.stringify({ alg, kid: 'k1' }))}.${b64('{"sub":"admin"}')}.`))).toBe(
+        'ALGORITHM_NOT_ALLOWED',
+      );
     });
 
     it.each([

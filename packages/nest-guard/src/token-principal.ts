@@ -18,7 +18,7 @@ export interface TokenClaims {
  * The verified claims of the caller's token, as `@Principal()` hands them out (read-only).
  * `TokenPrincipal<{ plan: 'gold' | 'free' }>` types an issuer's own claims.
  */
-export type TokenPrincipal<Claims extends object = {}> = TokenClaims & Readonly<Claims>;
+export type TokenPrincipal<Claims extends object = Record<never, never>> = TokenClaims & Readonly<Claims>;
 
 /** Scopes granted by a token: `scope` (space-separated string) or `scp` (array or string). */
 const scopesOf = new WeakMap<TokenPrincipal, ReadonlySet<string>>();

@@ -17,7 +17,10 @@ export class ClientResponseDto {
     example: { keys: [{ kty: 'EC', crv: 'P-256', x: '…', y: '…', kid: 'k1', alg: 'ES256', use: 'sig' }] },
   })
   jwks?: { keys: object[] };
-  @ApiPropertyOptional({ example: 'https://billing.example.com/.well-known/jwks.json', description: 'private_key_jwt: where the keys are published' })
+  @ApiPropertyOptional({
+    example: 'https://billing.example.com/.well-known/jwks.json',
+    description: 'private_key_jwt: where the keys are published',
+  })
   jwksUri?: string;
   @ApiPropertyOptional({ example: true, description: 'RFC 9449 §5.2: tokens of this client are DPoP-bound only (present when true)' })
   dpopBoundAccessTokens?: true;
@@ -28,7 +31,8 @@ export class ClientResponseDto {
 export class CreatedClientResponseDto extends ClientResponseDto {
   @ApiPropertyOptional({
     example: 'tcs_Vb0…',
-    description: 'The client secret (256 random bits): shown in this answer only, store it now. Absent for private_key_jwt clients, which have none.',
+    description:
+      'The client secret (256 random bits): shown in this answer only, store it now. Absent for private_key_jwt clients, which have none.',
   })
   clientSecret?: string;
 }

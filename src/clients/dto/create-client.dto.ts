@@ -37,20 +37,29 @@ export class CreateClientDto {
   @ApiPropertyOptional({
     type: 'object',
     additionalProperties: true,
-    description: 'private_key_jwt: a JWK Set of PUBLIC keys (1–10; RSA 2048–4096, EC P-256/384/521, Ed25519). A key with private members is refused.',
+    description:
+      'private_key_jwt: a JWK Set of PUBLIC keys (1–10; RSA 2048–4096, EC P-256/384/521, Ed25519). A key with private members is refused.',
     example: { keys: [{ kty: 'EC', crv: 'P-256', x: '…', y: '…', kid: 'k1', alg: 'ES256' }] },
   })
   @IsOptional()
   @IsObject()
   jwks?: object;
 
-  @ApiPropertyOptional({ example: 'https://billing.example.com/.well-known/jwks.json', maxLength: 1024, description: 'private_key_jwt: an https URL serving the client’s JWKS (not on an internal address, unless OUTBOUND_ALLOWED_NETWORKS lists it)' })
+  @ApiPropertyOptional({
+    example: 'https://billing.example.com/.well-known/jwks.json',
+    maxLength: 1024,
+    description:
+      'private_key_jwt: an https URL serving the client’s JWKS (not on an internal address, unless OUTBOUND_ALLOWED_NETWORKS lists it)',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(1024)
   jwksUri?: string;
 
-  @ApiPropertyOptional({ example: false, description: 'RFC 9449 §5.2 dpop_bound_access_tokens: refuse this client’s token requests without a DPoP proof' })
+  @ApiPropertyOptional({
+    example: false,
+    description: 'RFC 9449 §5.2 dpop_bound_access_tokens: refuse this client’s token requests without a DPoP proof',
+  })
   @IsOptional()
   @IsBoolean()
   dpopBoundAccessTokens?: boolean;

@@ -2,9 +2,7 @@ import { createHash, createPublicKey, KeyObject } from 'node:crypto';
 
 /** The public members of a key, as in a JWKS entry without kid/alg/use. */
 export type PublicJwk =
-  | { kty: 'RSA'; n: string; e: string }
-  | { kty: 'EC'; crv: string; x: string; y: string }
-  | { kty: 'OKP'; crv: string; x: string };
+  { kty: 'RSA'; n: string; e: string } | { kty: 'EC'; crv: string; x: string; y: string } | { kty: 'OKP'; crv: string; x: string };
 
 /** The public members of a key object (private members are never exported). */
 export function toPublicJwk(key: KeyObject): PublicJwk {

@@ -39,7 +39,10 @@ export function describeErrorCode(code: ErrorCode): ErrorCodeInfo {
     case ErrorCode.UNAUTHENTICATED:
       return { status: 401, message: 'A valid X-Api-Key header is required' };
     case ErrorCode.FORWARDED_REQUEST_CONFLICT:
-      return { status: 400, message: 'The forwarded request headers disagree: the proxy must set those of FORWARD_AUTH_SOURCE and clear the others' };
+      return {
+        status: 400,
+        message: 'The forwarded request headers disagree: the proxy must set those of FORWARD_AUTH_SOURCE and clear the others',
+      };
     case ErrorCode.FORWARDED_URI_TOO_LONG:
       return { status: 414, message: 'The forwarded path is too long' };
     case ErrorCode.TENANT_FORBIDDEN:

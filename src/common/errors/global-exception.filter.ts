@@ -65,7 +65,13 @@ export class GlobalExceptionFilter implements ExceptionFilter {
     }
     if (isOAuth) {
       const error: OAuthErrorCode =
-        resolved.status === 503 ? 'temporarily_unavailable' : resolved.status >= 500 ? 'server_error' : resolved.status === 401 ? 'invalid_client' : 'invalid_request';
+        resolved.status === 503
+          ? 'temporarily_unavailable'
+          : resolved.status >= 500
+            ? 'server_error'
+            : resolved.status === 401
+              ? 'invalid_client'
+              : 'invalid_request';
       this.send(reply, resolved.status, resolved.headers, { error, error_description: resolved.message });
       return;
     }
@@ -97,18 +103,32 @@ export class GlobalExceptionFilter implements ExceptionFilter {
     if (typeof fastifyError?.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
       const status = fastifyError.statusCode;
       const code = STATUS_CODES[status] ?? ErrorCode.VALIDATION_FAILED;
-      const message = fastifyError.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || /JSON/i.test(fastifyError.message ?? '')
-        ? 'Request body is not valid JSON'
-        : describeErrorCode(code).message;
+      const message =
+        fastifyError.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || /JSON/i.test(fastifyError.message ?? '')
+          ? 'Request body is not valid JSON'
+          : describeErrorCode(code).message;
       return { status, code, message, headers: {} };
     }
     if (isInvalidInputData(exception)) {
       // Never the database's message: it may quote the value.
-      this.logger.warn({ err: { type: (exception as Error)?.name, code: (exception as { code?: string })?.code } }, 'A request value was refused by the database');
-      return { status: 400, code: ErrorCode.VALIDATION_FAILED, message: 'Invalid request: a value cannot be stored (control character, invalid text or out of range)', headers: {} };
+      this.logger.warn(
+        { err: { type: (exception as Error)?.name, code: (exception as { code?: string })?.code } },
+        'A request value was refused by the database',
+      );
+      return {
+        status: 400,
+        code: ErrorCode.VALIDATION_FAILED,
+        message: 'Invalid request: a value cannot be stored (control character, invalid text or out of range)',
+        headers: {},
+      };
     }
     if (isDatabaseUnavailable(exception)) {
-      return { status: 503, code: ErrorCode.SERVICE_UNAVAILABLE, message: describeErrorCode(ErrorCode.SERVICE_UNAVAILABLE).message, headers: { 'retry-after': '5' } };
+      return {
+        status: 503,
+        code: ErrorCode.SERVICE_UNAVAILABLE,
+        message: describeErrorCode(ErrorCode.SERVICE_UNAVAILABLE).message,
+        headers: { 'retry-after': '5' },
+      };
     }
     return { status: 500, code: ErrorCode.INTERNAL_ERROR, message: describeErrorCode(ErrorCode.INTERNAL_ERROR).message, headers: {} };
   }

@@ -25,7 +25,11 @@ export function isUtf8OrNoCharset(contentType: string): boolean {
   for (const param of contentType.split(';').slice(1)) {
     const eq = param.indexOf('=');
     if (eq < 0 || param.slice(0, eq).trim().toLowerCase() !== 'charset') continue;
-    const value = param.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1').toLowerCase();
+    const value = param
+      .slice(eq + 1)
+      .trim()
+      .replace(/^"(.*)"$/, '$1')
+      .toLowerCase();
     if (value !== 'utf-8' && value !== 'utf8') return false;
   }
   return true;
@@ -38,7 +42,8 @@ export function jsonDepthExceeds(text: string, limit: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) {
       inString = true;
@@ -80,27 +85,31 @@ const invalidJson = (message: string) => new AppException(ErrorCode.VALIDATION_F
  */
 export function registerHostileInputDefences(fastify: FastifyInstance, bodyLimit: number): void {
   fastify.removeContentTypeParser('application/json');
-  fastify.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, (_request: FastifyRequest, body: string | Buffer, done) => {
-    // RFC 8259 §8.1: JSON is UTF-8; invalid bytes would otherwise become U+FFFD and be stored as such.
-    if (Buffer.isBuffer(body) && !isUtf8(body)) {
-      done(invalidJson('Request body is not valid UTF-8'), undefined);
-      return;
-    }
-    const text = String(body);
-    if (text.length === 0) {
-      done(invalidJson('Request body is empty: send a JSON object'), undefined);
-      return;
-    }
-    if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
-      done(invalidJson(`Request body is nested deeper than ${MAX_JSON_DEPTH} levels`), undefined);
-      return;
-    }
-    try {
-      done(null, sjson.parse(text, refuseHostileStrings, { protoAction: 'error', constructorAction: 'error' }));
-    } catch (error) {
-      done(error instanceof AppException ? error : invalidJson('Request body is not valid JSON'), undefined);
-    }
-  });
+  fastify.addContentTypeParser(
+    'application/json',
+    { parseAs: 'buffer', bodyLimit },
+    (_request: FastifyRequest, body: string | Buffer, done) => {
+      // RFC 8259 §8.1: JSON is UTF-8; invalid bytes would otherwise become U+FFFD and be stored as such.
+      if (Buffer.isBuffer(body) && !isUtf8(body)) {
+        done(invalidJson('Request body is not valid UTF-8'), undefined);
+        return;
+      }
+      const text = String(body);
+      if (text.length === 0) {
+        done(invalidJson('Request body is empty: send a JSON object'), undefined);
+        return;
+      }
+      if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
+        done(invalidJson(`Request body is nested deeper than ${MAX_JSON_DEPTH} levels`), undefined);
+        return;
+      }
+      try {
+        done(null, sjson.parse(text, refuseHostileStrings, { protoAction: 'error', constructorAction: 'error' }));
+      } catch (error) {
+        done(error instanceof AppException ? error : invalidJson('Request body is not valid JSON'), undefined);
+      }
+    },
+  );
 
   fastify.addHook('onRequest', (request, _reply, done) => {
     const contentType = request.headers['content-type'];
@@ -114,8 +123,11 @@ export function registerHostileInputDefences(fastify: FastifyInstance, bodyLimit
   // After routing and body parsing, before any guard, pipe or handler sees the values. Form
   // bodies (/oauth/* only) are flat strings like a query, and none of their values holds a control.
   fastify.addHook('preValidation', (request, _reply, done) => {
-    const isForm = String(request.headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded');
-    const name = findHostileValue(request.params) ?? findHostileValue(request.query) ?? (isForm ? findHostileValue(request.body) : undefined);
+    const isForm = String(request.headers['content-type'] ?? '')
+      .toLowerCase()
+      .startsWith('application/x-www-form-urlencoded');
+    const name =
+      findHostileValue(request.params) ?? findHostileValue(request.query) ?? (isForm ? findHostileValue(request.body) : undefined);
     if (name !== undefined) {
       done(new AppException(ErrorCode.VALIDATION_FAILED, `Invalid request: ${name} contains a control character or invalid UTF-8`));
       return;

@@ -50,12 +50,22 @@ describe('outbound address policy', () => {
       expect(refusedAddressReason(address)).toBeDefined();
     });
 
-    it.each(['8.8.8.8', '1.1.1.1', '172.32.0.1', '100.128.0.1', '169.255.0.1', '11.0.0.1', '2001:4860:4860::8888', '2606:4700::1111', '::ffff:8.8.8.8', '64:ff9b::808:808', '2002:0808:0808::1', 'fe00::1'])(
-      'allows the public address %s',
-      (address) => {
-        expect(refusedAddressReason(address)).toBeUndefined();
-      },
-    );
+    it.each([
+      '8.8.8.8',
+      '1.1.1.1',
+      '172.32.0.1',
+      '100.128.0.1',
+      '169.255.0.1',
+      '11.0.0.1',
+      '2001:4860:4860::8888',
+      '2606:4700::1111',
+      '::ffff:8.8.8.8',
+      '64:ff9b::808:808',
+      '2002:0808:0808::1',
+      'fe00::1',
+    ])('allows the public address %s', (address) => {
+      expect(refusedAddressReason(address)).toBeUndefined();
+    });
   });
 
   describe('OutboundAddressPolicy', () => {

@@ -69,7 +69,10 @@ export class OutboundHttp {
         headers: { accept: options.accept ?? 'application/json', 'accept-encoding': 'identity' },
         signal: options.signal,
       });
-      const timer = setTimeout(() => req.destroy(new Error(`no complete answer within ${options.timeoutMs ?? OUTBOUND_TIMEOUT_MS} ms`)), options.timeoutMs ?? OUTBOUND_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => req.destroy(new Error(`no complete answer within ${options.timeoutMs ?? OUTBOUND_TIMEOUT_MS} ms`)),
+        options.timeoutMs ?? OUTBOUND_TIMEOUT_MS,
+      );
       const fail = (error: Error) => {
         clearTimeout(timer);
         reject(error);

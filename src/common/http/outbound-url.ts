@@ -7,7 +7,11 @@ import { isIP } from 'node:net';
  * what it resolves to can change after registration; OutboundHttp checks every resolved
  * address when it connects, which is the real control.
  */
-export function outboundUrlProblem(value: string, what: string, policy: { refusal(address: string): string | undefined }): string | undefined {
+export function outboundUrlProblem(
+  value: string,
+  what: string,
+  policy: { refusal(address: string): string | undefined },
+): string | undefined {
   let url: URL;
   try {
     url = new URL(value);
@@ -17,5 +21,7 @@ export function outboundUrlProblem(value: string, what: string, policy: { refusa
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (!isIP(host)) return undefined;
   const reason = policy.refusal(host);
-  return reason ? `${what} must not point at ${host}: it is ${reason}, which Tessera does not fetch (operators: OUTBOUND_ALLOWED_NETWORKS)` : undefined;
+  return reason
+    ? `${what} must not point at ${host}: it is ${reason}, which Tessera does not fetch (operators: OUTBOUND_ALLOWED_NETWORKS)`
+    : undefined;
 }

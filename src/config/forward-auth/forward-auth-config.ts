@@ -28,15 +28,32 @@ const CLAIM_NAME = /^[A-Za-z0-9_.:-]{1,100}$/;
 const METHOD = /^([A-Z]+|\*)$/;
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]{1,200}$/; // RFC 6749 §3.3 scope-token
 // Headers a gateway or the upstream relies on, which a claim must never overwrite.
-const RESERVED_HEADERS = new Set(['content-length', 'content-type', 'transfer-encoding', 'connection', 'cache-control', 'set-cookie', 'www-authenticate', 'location', 'host', 'x-request-id']);
+const RESERVED_HEADERS = new Set([
+  'content-length',
+  'content-type',
+  'transfer-encoding',
+  'connection',
+  'cache-control',
+  'set-cookie',
+  'www-authenticate',
+  'location',
+  'host',
+  'x-request-id',
+]);
 
 /** Parses `claim:header,claim:header`: lower-cased header names, each header once. */
 export function parseClaimHeaders(text: string): ClaimHeader[] {
   const mappings: ClaimHeader[] = [];
-  for (const item of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const colon = item.lastIndexOf(':');
     const claim = item.slice(0, colon).trim();
-    const header = item.slice(colon + 1).trim().toLowerCase();
+    const header = item
+      .slice(colon + 1)
+      .trim()
+      .toLowerCase();
     if (colon <= 0 || !CLAIM_NAME.test(claim) || !HEADER_NAME.test(header)) {
       throw new ForwardAuthConfigError(`entry "${item.slice(0, 60)}" must be claim:header-name, e.g. sub:x-user-id`);
     }
@@ -67,7 +84,8 @@ export function loadForwardAuthRules(file: string): ForwardAuthRule[] {
 export function parseForwardAuthRules(value: unknown): ForwardAuthRule[] {
   if (!Array.isArray(value)) throw new ForwardAuthConfigError('must hold a JSON array of {"method", "path", "scopes"} rules');
   // Default deny: an empty file would refuse every path; unsetting FORWARD_AUTH_RULES_FILE is the way to check none.
-  if (value.length === 0) throw new ForwardAuthConfigError('holds no rule: every path would be refused (unset FORWARD_AUTH_RULES_FILE to check no paths)');
+  if (value.length === 0)
+    throw new ForwardAuthConfigError('holds no rule: every path would be refused (unset FORWARD_AUTH_RULES_FILE to check no paths)');
   if (value.length > MAX_FORWARD_AUTH_RULES) throw new ForwardAuthConfigError(`may hold at most ${MAX_FORWARD_AUTH_RULES} rules`);
   return value.map((rule: unknown, i) => {
     const at = `rule ${i}`;
@@ -75,7 +93,7 @@ export function parseForwardAuthRules(value: unknown): ForwardAuthRule[] {
     const { method, path, scopes, ...rest } = rule as Record<string, unknown>;
     const unknown = Object.keys(rest);
     if (unknown.length > 0) throw new ForwardAuthConfigError(`${at} has an unknown field "${unknown[0].slice(0, 40)}"`);
-    const m = typeof method === 'string' ? method.toUpperCase() : method ?? '*';
+    const m = typeof method === 'string' ? method.toUpperCase() : (method ?? '*');
     if (typeof m !== 'string' || !METHOD.test(m)) throw new ForwardAuthConfigError(`${at}: method must be an HTTP method or "*"`);
     if (typeof path !== 'string' || !path.startsWith('/') || path.length > 1000 || /[\s?#]/.test(path)) {
       throw new ForwardAuthConfigError(`${at}: path must be a string starting with "/" (no query, no spaces), e.g. "/orders/*"`);

@@ -26,21 +26,52 @@ export class ForwardedSourceError extends Error {}
 
 const HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]{1,100}$/;
 // Headers that mean something else to Tessera or to HTTP: never the carrier of the forwarded request.
-const RESERVED = new Set(['authorization', 'cookie', 'host', 'content-length', 'content-type', 'transfer-encoding', 'connection', 'x-forwarded-for', 'x-request-id']);
+const RESERVED = new Set([
+  'authorization',
+  'cookie',
+  'host',
+  'content-length',
+  'content-type',
+  'transfer-encoding',
+  'connection',
+  'x-forwarded-for',
+  'x-request-id',
+]);
 
 export function parseForwardedSource(text: string): ForwardedSource {
   const value = text.trim();
   const lower = value.toLowerCase();
   if (lower === 'nginx') {
-    return { name: 'nginx', pathForm: false, methodHeader: 'x-original-method', uriHeader: 'x-original-uri', protoHeader: 'x-forwarded-proto', hostHeader: 'x-forwarded-host' };
+    return {
+      name: 'nginx',
+      pathForm: false,
+      methodHeader: 'x-original-method',
+      uriHeader: 'x-original-uri',
+      protoHeader: 'x-forwarded-proto',
+      hostHeader: 'x-forwarded-host',
+    };
   }
   if (lower === 'traefik') {
-    return { name: 'traefik', pathForm: false, methodHeader: 'x-forwarded-method', uriHeader: 'x-forwarded-uri', protoHeader: 'x-forwarded-proto', hostHeader: 'x-forwarded-host' };
+    return {
+      name: 'traefik',
+      pathForm: false,
+      methodHeader: 'x-forwarded-method',
+      uriHeader: 'x-forwarded-uri',
+      protoHeader: 'x-forwarded-proto',
+      hostHeader: 'x-forwarded-host',
+    };
   }
   if (lower === 'envoy') return { name: 'envoy', pathForm: true, protoHeader: 'x-forwarded-proto', hostHeader: 'host' };
   if (lower.startsWith('headers:')) {
-    const names = lower.slice('headers:'.length).split(',').map((s) => s.trim());
-    if ((names.length !== 2 && names.length !== 4) || names.some((n) => !HEADER_NAME.test(n) || RESERVED.has(n)) || new Set(names).size !== names.length) {
+    const names = lower
+      .slice('headers:'.length)
+      .split(',')
+      .map((s) => s.trim());
+    if (
+      (names.length !== 2 && names.length !== 4) ||
+      names.some((n) => !HEADER_NAME.test(n) || RESERVED.has(n)) ||
+      new Set(names).size !== names.length
+    ) {
       throw new ForwardedSourceError(
         'must be nginx, traefik, envoy or headers:<method-header>,<uri-header>[,<proto-header>,<host-header>] with distinct header names other than Authorization, Cookie, Host, X-Forwarded-For',
       );

@@ -44,7 +44,8 @@ export class PathPattern {
         groups.push([]);
         return;
       }
-      if (segment.includes('**')) throw new PathPatternError('"**" must be a whole segment (e.g. /orders/**/items); a trailing "*" is already a prefix match');
+      if (segment.includes('**'))
+        throw new PathPatternError('"**" must be a whole segment (e.g. /orders/**/items); a trailing "*" is already a prefix match');
       current.push(segment.split('*'));
       if (i === segments.length - 1 && segment.endsWith('*')) groups.push([]);
     });

@@ -25,7 +25,9 @@ export class CreateAuditEvents1764000006000 implements MigrationInterface {
         RAISE EXCEPTION 'audit_events is append-only';
       END
       $$`);
-    await q.query(`CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events FOR EACH ROW EXECUTE FUNCTION audit_events_immutable()`);
+    await q.query(
+      `CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events FOR EACH ROW EXECUTE FUNCTION audit_events_immutable()`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

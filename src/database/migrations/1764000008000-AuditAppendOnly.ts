@@ -23,8 +23,12 @@ export class AuditAppendOnly1764000008000 implements MigrationInterface {
         RAISE EXCEPTION 'audit_events is append-only: % refused', TG_OP;
       END
       $$`);
-    await q.query(`CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events FOR EACH ROW EXECUTE FUNCTION audit_events_immutable()`);
-    await q.query(`CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events FOR EACH STATEMENT EXECUTE FUNCTION audit_events_immutable()`);
+    await q.query(
+      `CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events FOR EACH ROW EXECUTE FUNCTION audit_events_immutable()`,
+    );
+    await q.query(
+      `CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events FOR EACH STATEMENT EXECUTE FUNCTION audit_events_immutable()`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -57,7 +57,9 @@ export class SecretlessClients1796119900000 implements MigrationInterface {
     await q.query(`DROP TABLE client_assertion_jtis`);
     await q.query(`DROP TABLE trusted_issuers`);
     await q.query(`DELETE FROM clients WHERE secret_hash IS NULL`);
-    await q.query(`ALTER TABLE clients DROP CONSTRAINT clients_auth_method_check, DROP COLUMN jwks_uri, DROP COLUMN jwks, DROP COLUMN token_endpoint_auth_method`);
+    await q.query(
+      `ALTER TABLE clients DROP CONSTRAINT clients_auth_method_check, DROP COLUMN jwks_uri, DROP COLUMN jwks, DROP COLUMN token_endpoint_auth_method`,
+    );
     await q.query(`ALTER TABLE clients ALTER COLUMN secret_hash SET NOT NULL`);
   }
 }

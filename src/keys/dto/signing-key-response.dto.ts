@@ -28,7 +28,11 @@ export class SigningKeyResponseDto {
 export class RotationResponseDto {
   @ApiProperty({ example: 'b1Wz0m3A0l7mHcN6vB9T3JQn0S3W4q0d2m9fQe8xk2U' })
   kid: string;
-  @ApiProperty({ enum: ['pending', 'active'], example: 'pending', description: '`active` only for ?immediate=true (or KEY_PUBLISH_DELAY=0)' })
+  @ApiProperty({
+    enum: ['pending', 'active'],
+    example: 'pending',
+    description: '`active` only for ?immediate=true (or KEY_PUBLISH_DELAY=0)',
+  })
   status: string;
   @ApiProperty({ format: 'date-time', description: 'When the new key starts signing' })
   activatesAt: string;

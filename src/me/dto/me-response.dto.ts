@@ -8,7 +8,10 @@ export class MeResponseDto {
   @ApiPropertyOptional({ example: 'user-42' })
   sub?: string;
 
-  @ApiPropertyOptional({ oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }], example: 'https://tessera.example.com' })
+  @ApiPropertyOptional({
+    oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+    example: 'https://tessera.example.com',
+  })
   aud?: string | string[];
 
   @ApiProperty({ example: 1764003600 })

@@ -8,13 +8,19 @@ export class IntrospectionResponseDto {
   @ApiProperty({ example: true })
   active: boolean;
 
-  @ApiPropertyOptional({ example: 'https://tessera.example.com', description: 'Present when the token has one (registered-key tokens may not)' })
+  @ApiPropertyOptional({
+    example: 'https://tessera.example.com',
+    description: 'Present when the token has one (registered-key tokens may not)',
+  })
   iss?: string;
 
   @ApiPropertyOptional({ example: 'user-42' })
   sub?: string;
 
-  @ApiPropertyOptional({ oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }], example: 'https://tessera.example.com' })
+  @ApiPropertyOptional({
+    oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+    example: 'https://tessera.example.com',
+  })
   aud?: string | string[];
 
   @ApiPropertyOptional({ example: 1764003600 })

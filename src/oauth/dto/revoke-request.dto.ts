@@ -14,9 +14,15 @@ export class RevokeRequestDto {
   @ApiPropertyOptional({ description: 'client_secret_post; never together with an Authorization: Basic header' })
   client_secret?: string;
 
-  @ApiPropertyOptional({ enum: ['urn:ietf:params:oauth:client-assertion-type:jwt-bearer'], description: 'RFC 7521 §4.2: with client_assertion (private_key_jwt or a trusted issuer’s token)' })
+  @ApiPropertyOptional({
+    enum: ['urn:ietf:params:oauth:client-assertion-type:jwt-bearer'],
+    description: 'RFC 7521 §4.2: with client_assertion (private_key_jwt or a trusted issuer’s token)',
+  })
   client_assertion_type?: string;
 
-  @ApiPropertyOptional({ description: 'A JWT authenticating the client: a private_key_jwt assertion (iss = sub = client id) or a trusted issuer’s token; single use (jti)' })
+  @ApiPropertyOptional({
+    description:
+      'A JWT authenticating the client: a private_key_jwt assertion (iss = sub = client id) or a trusted issuer’s token; single use (jti)',
+  })
   client_assertion?: string;
 }

@@ -23,7 +23,11 @@ export class ClientCredentialsGrant implements TokenGrant {
 
   async handle({ params, client, dpop }: TokenRequest): Promise<IssuedTokenResponseDto> {
     // §4.4.2: this grant is only for confidential clients, which must authenticate.
-    if (!client) throw new OAuthException('invalid_client', 'client_credentials requires client authentication (client_secret_basic or client_secret_post)');
+    if (!client)
+      throw new OAuthException(
+        'invalid_client',
+        'client_credentials requires client authentication (client_secret_basic or client_secret_post)',
+      );
     const scope = grantedScope(params.scope, client.scopes, client.scopes);
     const tenant = await this.tenants.settings(client.tenantId);
     assertDpopPolicy(tenant, { dpop });

@@ -1,10 +1,10 @@
-import { SecretlessAuthenticator } from '../../trusted-issuers/secretless-authenticator.service';
+import { TokenError } from '@tessera/nest-guard';
 import { Clock } from '../../common/clock';
 import { OAuthException } from '../../common/errors/oauth.exception';
 import { AppConfig } from '../../config/app-config';
-import { TokenError } from '@tessera/nest-guard';
 import { TenantsService } from '../../tenants/tenants.service';
 import { AccessTokenService } from '../../tokens/access-token.service';
+import { SecretlessAuthenticator } from '../../trusted-issuers/secretless-authenticator.service';
 import { TokenVerifierService } from '../../verification/token-verifier.service';
 import { JwtBearerJtiRepository } from './jwt-bearer-jti.repository';
 import { JwtBearerGrant } from './jwt-bearer.grant';
@@ -13,7 +13,9 @@ const NOW = new Date('2030-01-01T00:00:00Z');
 const EXP = NOW.getTime() / 1000 + 60;
 
 function setup(claims: Record<string, unknown> = {}) {
-  const verifyAssertion = jest.fn().mockResolvedValue({ kind: 'registered', tenantId: 't1', kid: 'k1', claims: { sub: 'u', jti: 'j1', exp: EXP, ...claims } });
+  const verifyAssertion = jest
+    .fn()
+    .mockResolvedValue({ kind: 'registered', tenantId: 't1', kid: 'k1', claims: { sub: 'u', jti: 'j1', exp: EXP, ...claims } });
   const consume = jest.fn().mockResolvedValue(true);
   const mint = jest.fn(async (input: { ttlSeconds: number }) => ({ accessToken: 'a.b.c', expiresIn: input.ttlSeconds, jti: 'x', exp: 1 }));
   const settings = jest.fn().mockResolvedValue({ id: 't1', isDisabled: false, accessTokenMaxTtl: 120, registeredTokenMaxTtl: 600 });
@@ -99,7 +101,10 @@ describe('JwtBearerGrant', () => {
       [42, undefined, undefined, 'invalid_grant'],
     ])('scope claim %p, scope param %p, client scopes %p → %p', async (claim, param, clientScopes, expected) => {
       const { grant, consume } = setup(claim === undefined ? {} : { scope: claim });
-      const request = { params: { assertion: 'jwt', scope: param as string | undefined }, client: clientScopes ? client(clientScopes) : undefined };
+      const request = {
+        params: { assertion: 'jwt', scope: param as string | undefined },
+        client: clientScopes ? client(clientScopes) : undefined,
+      };
       if (['invalid_scope', 'invalid_grant'].includes(expected as string)) {
         expect(await oauthError(grant.handle(request))).toBe(expected);
         // A refused scope does not use the assertion up.

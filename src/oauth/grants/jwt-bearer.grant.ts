@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
+import { TokenError } from '@tessera/nest-guard';
 import { parseScope } from '../../clients/scope';
 import { Clock } from '../../common/clock';
 import { OAuthException } from '../../common/errors/oauth.exception';
 import { AppConfig } from '../../config/app-config';
-import { TokenError } from '@tessera/nest-guard';
 import { TenantsService } from '../../tenants/tenants.service';
-import { SecretlessAuthenticator } from '../../trusted-issuers/secretless-authenticator.service';
 import { AccessTokenService } from '../../tokens/access-token.service';
 import { IssuedTokenResponseDto } from '../../tokens/dto/token-response.dto';
+import { SecretlessAuthenticator } from '../../trusted-issuers/secretless-authenticator.service';
 import { MAX_ASSERTION_LIFETIME_SECONDS, TokenVerifierService } from '../../verification/token-verifier.service';
 import { JwtBearerJtiRepository } from './jwt-bearer-jti.repository';
 import { assertDpopPolicy, grantedScope, requiredParam, tokenTypeOf, TokenGrant, TokenRequest } from './token-grant';
@@ -45,7 +45,8 @@ export class JwtBearerGrant implements TokenGrant {
     try {
       verified = await this.verifier.verifyAssertion(assertion);
     } catch (error) {
-      if (error instanceof TokenError) throw new OAuthException('invalid_grant', `The assertion was refused: ${error.code}: ${error.message}`);
+      if (error instanceof TokenError)
+        throw new OAuthException('invalid_grant', `The assertion was refused: ${error.code}: ${error.message}`);
       throw error;
     }
     const { tenantId, claims, kid } = verified;
@@ -64,7 +65,10 @@ export class JwtBearerGrant implements TokenGrant {
     const ttlSeconds = jwtBearerTtlSeconds(claims.exp as number, now, this.config.accessTokenTtlSeconds);
     // Kept until the assertion could no longer pass verification (exp plus the clock tolerance).
     const usableUntil = new Date(((claims.exp as number) + this.config.clockToleranceSeconds) * 1000);
-    const [firstUse, tenant] = await Promise.all([this.jtis.consume(tenantId, jti, kid, usableUntil, now), this.tenants.settings(tenantId)]);
+    const [firstUse, tenant] = await Promise.all([
+      this.jtis.consume(tenantId, jti, kid, usableUntil, now),
+      this.tenants.settings(tenantId),
+    ]);
     if (!firstUse) throw new OAuthException('invalid_grant', 'The assertion was already used (its jti is single-use)');
     if (tenant.isDisabled) throw new OAuthException('invalid_grant', 'The tenant is disabled');
     assertDpopPolicy(tenant, request);
@@ -122,13 +126,18 @@ export class JwtBearerGrant implements TokenGrant {
  * `invalid_scope`. Whoever holds a bearer token must never turn it into a wider one. Default
  * (no `scope` parameter): the assertion's scope within the client's, else none.
  */
-export function jwtBearerScope(requested: string | undefined, assertionScope: unknown, clientScopes: readonly string[] | undefined): string {
+export function jwtBearerScope(
+  requested: string | undefined,
+  assertionScope: unknown,
+  clientScopes: readonly string[] | undefined,
+): string {
   let fromAssertion: string[] | undefined;
   if (assertionScope !== undefined) {
     fromAssertion = typeof assertionScope === 'string' ? parseScope(assertionScope) : undefined;
     if (!fromAssertion) throw new OAuthException('invalid_grant', "The assertion's scope claim must be space-separated scope tokens");
   }
-  const allowed = fromAssertion && clientScopes ? fromAssertion.filter((s) => clientScopes.includes(s)) : (fromAssertion ?? clientScopes ?? []);
+  const allowed =
+    fromAssertion && clientScopes ? fromAssertion.filter((s) => clientScopes.includes(s)) : (fromAssertion ?? clientScopes ?? []);
   const asked = requested ?? (fromAssertion ? allowed.join(' ') : undefined);
   return grantedScope(asked, allowed, []);
 }

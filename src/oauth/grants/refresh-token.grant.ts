@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { parseScope } from '../../clients/scope';
 import { RefreshTokensService } from '../../refresh/refresh-tokens.service';
+import { TenantsService } from '../../tenants/tenants.service';
 import { AccessTokenService } from '../../tokens/access-token.service';
 import { IssuedTokenResponseDto } from '../../tokens/dto/token-response.dto';
-import { TenantsService } from '../../tenants/tenants.service';
 import { assertDpopPolicy, grantedScope, requiredParam, tokenTypeOf, TokenGrant, TokenRequest } from './token-grant';
 
 /**
@@ -30,7 +30,13 @@ export class RefreshTokenGrant implements TokenGrant {
     const asked = request.params.scope === undefined ? null : parseScope(request.params.scope)!;
     const jkt = request.dpop?.jkt ?? null;
     // A bound family (RFC 9449 §5) rotates only with a proof of its key: checked inside the rotation statement.
-    const rotated = await this.refreshTokens.rotate(presented, request.client?.clientId ?? null, request.client?.tenantId ?? null, asked, jkt);
+    const rotated = await this.refreshTokens.rotate(
+      presented,
+      request.client?.clientId ?? null,
+      request.client?.tenantId ?? null,
+      asked,
+      jkt,
+    );
     const { context } = rotated;
     assertDpopPolicy(await this.tenants.settings(context.tenantId), request);
     // §6: a narrower scope may be asked for the new access token; the family keeps its scope.

@@ -2,14 +2,18 @@ import type { FastifyRequest } from 'fastify';
 import { OAuthException } from '../../common/errors/oauth.exception';
 import { DpopService } from '../../dpop/dpop.service';
 import { OAuthClientAuthenticator } from '../client-authentication';
-import { TokenGrant } from './token-grant';
 import { TokenEndpointService } from './token-endpoint.service';
+import { TokenGrant } from './token-grant';
 
 const RESPONSE = { access_token: 'a.b.c', token_type: 'Bearer' as const, expires_in: 60, scope: '' };
 
 function setup(client?: object) {
   const grant: TokenGrant = { grantType: 'client_credentials', params: ['scope'], handle: jest.fn().mockResolvedValue(RESPONSE) };
-  const other: TokenGrant = { grantType: 'refresh_token', params: ['refresh_token', 'scope'], handle: jest.fn().mockResolvedValue(RESPONSE) };
+  const other: TokenGrant = {
+    grantType: 'refresh_token',
+    params: ['refresh_token', 'scope'],
+    handle: jest.fn().mockResolvedValue(RESPONSE),
+  };
   const authenticate = jest.fn().mockResolvedValue(client);
   const dpop = { proofOf: () => undefined } as unknown as DpopService;
   const service = new TokenEndpointService([grant, other], { authenticate } as unknown as OAuthClientAuthenticator, dpop);
@@ -33,7 +37,9 @@ describe('TokenEndpointService', () => {
     it('dispatches to the grant named by grant_type with its declared parameters only and the authenticated client', async () => {
       const client = { clientId: 'c', tenantId: 't', scopes: [] };
       const { service, grant, other } = setup(client);
-      expect(await service.handle(request, { grant_type: 'client_credentials', scope: 'a', refresh_token: 'ignored', extra: 'x' })).toBe(RESPONSE);
+      expect(await service.handle(request, { grant_type: 'client_credentials', scope: 'a', refresh_token: 'ignored', extra: 'x' })).toBe(
+        RESPONSE,
+      );
       expect(grant.handle).toHaveBeenCalledWith({ params: { scope: 'a' }, client });
       expect(other.handle).not.toHaveBeenCalled();
       await service.handle(request, { grant_type: 'refresh_token', refresh_token: 'r', scope: '' });
@@ -48,7 +54,8 @@ describe('TokenEndpointService', () => {
 
     it('answers invalid_request for a missing grant_type or a body that is not an object', async () => {
       const { service } = setup();
-      for (const body of [{}, undefined, null, { grant_type: '' }]) expect(await oauthError(service.handle(request, body))).toBe('invalid_request');
+      for (const body of [{}, undefined, null, { grant_type: '' }])
+        expect(await oauthError(service.handle(request, body))).toBe('invalid_request');
       for (const body of [[], 'grant_type=x', 5]) expect(await oauthError(service.handle(request, body))).toBe('invalid_request');
       expect(await oauthError(service.handle(request, { grant_type: 'client_credentials', scope: ['a', 'b'] }))).toBe('invalid_request');
     });

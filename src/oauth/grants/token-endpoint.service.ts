@@ -32,7 +32,8 @@ export class TokenEndpointService {
 
   async handle(request: FastifyRequest, body: unknown): Promise<IssuedTokenResponseDto> {
     if (body === undefined || body === null) body = {};
-    if (typeof body !== 'object' || Array.isArray(body)) throw new OAuthException('invalid_request', 'The body must be form parameters or a JSON object');
+    if (typeof body !== 'object' || Array.isArray(body))
+      throw new OAuthException('invalid_request', 'The body must be form parameters or a JSON object');
     const fields = body as Record<string, unknown>;
     const grantType = singleParam(fields, 'grant_type');
     if (grantType === undefined) throw new OAuthException('invalid_request', 'grant_type is required');
@@ -42,7 +43,10 @@ export class TokenEndpointService {
     const client = await this.authenticator.authenticate(request, fields);
     const dpop = await this.verifyProof(request);
     if (client?.dpopBoundAccessTokens && !dpop) {
-      throw new OAuthException('invalid_dpop_proof', 'This client’s tokens are DPoP-bound (dpopBoundAccessTokens): send a DPoP proof header (RFC 9449 §5.2)');
+      throw new OAuthException(
+        'invalid_dpop_proof',
+        'This client’s tokens are DPoP-bound (dpopBoundAccessTokens): send a DPoP proof header (RFC 9449 §5.2)',
+      );
     }
     return grant.handle({ params, client, dpop });
   }

@@ -27,7 +27,12 @@ export class CreateRegisteredKeyDto {
   @ApiPropertyOptional({
     type: 'object',
     additionalProperties: true,
-    example: { kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0' },
+    example: {
+      kty: 'EC',
+      crv: 'P-256',
+      x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU',
+      y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0',
+    },
     description: 'Public JWK (RFC 7517); private members (d, p, q, …) are refused. Exactly one of publicKeyPem or jwk.',
   })
   @IsOptional()
@@ -36,7 +41,8 @@ export class CreateRegisteredKeyDto {
 
   @ApiPropertyOptional({
     maxLength: MAX_KEY_PROOF_LENGTH,
-    example: 'eyJhbGciOiJSUzI1NiIsInR5cCI6InRlc3NlcmEta2V5LXByb29mK2p3dCJ9.eyJ0ZW5hbnRfaWQiOiLigKYiLCJqa3QiOiLigKYiLCJpYXQiOjE3OTYxMTkyMDB9.…',
+    example:
+      'eyJhbGciOiJSUzI1NiIsInR5cCI6InRlc3NlcmEta2V5LXByb29mK2p3dCJ9.eyJ0ZW5hbnRfaWQiOiLigKYiLCJqa3QiOiLigKYiLCJpYXQiOjE3OTYxMTkyMDB9.…',
     description:
       `Proof of possession: a compact JWS signed by this key's private half with \`algorithm\`, header \`{"alg", "typ": "${KEY_PROOF_TYP}"}\`, ` +
       'payload exactly `{"tenant_id": <this tenant>, "jkt": <RFC 7638 SHA-256 thumbprint of the key>, "iat": <now>}` (within 300 s). ' +

@@ -2,7 +2,10 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { REGISTERED_KEY_ALGORITHMS, type RegisteredKeyAlgorithm } from '../public-key';
 
 export class RegisteredKeyResponseDto {
-  @ApiProperty({ example: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs', description: 'RFC 7638 JWK thumbprint (SHA-256); the `kid` of tokens signed with this key' })
+  @ApiProperty({
+    example: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs',
+    description: 'RFC 7638 JWK thumbprint (SHA-256); the `kid` of tokens signed with this key',
+  })
   kid: string;
   @ApiProperty({ example: 'orders backend 2026' })
   label: string;
@@ -14,7 +17,11 @@ export class RegisteredKeyResponseDto {
   fingerprint: string;
   @ApiProperty({ format: 'date-time' })
   createdAt: string;
-  @ApiProperty({ example: true, description: 'The registration carried a proof of possession; an unproven key gives way to a proven registration of the same key by another tenant' })
+  @ApiProperty({
+    example: true,
+    description:
+      'The registration carried a proof of possession; an unproven key gives way to a proven registration of the same key by another tenant',
+  })
   proven: boolean;
 }
 

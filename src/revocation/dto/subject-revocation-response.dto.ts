@@ -8,7 +8,8 @@ export class SubjectRevocationResponseDto {
   @ApiProperty({
     format: 'date-time',
     example: '2026-11-25T16:04:05.123Z',
-    description: 'The cut-off: tokens of this subject with iat at or before this second are revoked (a token issued within the same second counts as before)',
+    description:
+      'The cut-off: tokens of this subject with iat at or before this second are revoked (a token issued within the same second counts as before)',
   })
   notBefore: string;
 }

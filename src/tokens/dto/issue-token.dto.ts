@@ -8,7 +8,8 @@ const IsOptional = () => ValidateIf((_object, value) => value !== undefined);
 export const MAX_AUDIENCES = 5;
 export const MAX_AUDIENCE_LENGTH = 256;
 
-const isAudienceValue = (v: unknown): boolean => typeof v === 'string' && v.length > 0 && v.length <= MAX_AUDIENCE_LENGTH && !/[\x00-\x1f\x7f]/.test(v);
+const isAudienceValue = (v: unknown): boolean =>
+  typeof v === 'string' && v.length > 0 && v.length <= MAX_AUDIENCE_LENGTH && !/[\x00-\x1f\x7f]/.test(v);
 
 /** A non-empty string, or an array of 1..MAX_AUDIENCES such strings. */
 const IsAudience = () =>
@@ -16,7 +17,8 @@ const IsAudience = () =>
     name: 'isAudience',
     validator: {
       validate: (value: unknown) =>
-        isAudienceValue(value) || (Array.isArray(value) && value.length > 0 && value.length <= MAX_AUDIENCES && value.every(isAudienceValue)),
+        isAudienceValue(value) ||
+        (Array.isArray(value) && value.length > 0 && value.length <= MAX_AUDIENCES && value.every(isAudienceValue)),
       defaultMessage: () =>
         `audience must be a string or an array of 1 to ${MAX_AUDIENCES} strings, each 1 to ${MAX_AUDIENCE_LENGTH} characters without control characters`,
     },
@@ -39,7 +41,10 @@ export class IssueTokenDto {
   @MaxLength(4096)
   scope?: string;
 
-  @ApiPropertyOptional({ example: 'tcl_5f0c9a1e2b3d4c5e6f708192', description: 'One of the tenant’s live clients; becomes `client_id` (default: the tenant id)' })
+  @ApiPropertyOptional({
+    example: 'tcl_5f0c9a1e2b3d4c5e6f708192',
+    description: 'One of the tenant’s live clients; becomes `client_id` (default: the tenant id)',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(64)
@@ -67,7 +72,8 @@ export class IssueTokenDto {
   @ApiPropertyOptional({
     example: 300,
     minimum: 10,
-    description: 'Access-token lifetime in whole seconds, 10 to the tenant’s accessTokenMaxTtl. Default: ACCESS_TOKEN_TTL capped by that maximum.',
+    description:
+      'Access-token lifetime in whole seconds, 10 to the tenant’s accessTokenMaxTtl. Default: ACCESS_TOKEN_TTL capped by that maximum.',
   })
   @IsOptional()
   @IsInt()

@@ -17,7 +17,8 @@ export const SUPPORTED_ALGORITHMS: readonly string[] = [...HMAC_ALGORITHMS, ...A
  * key outside 2048–4096 bits or with a public exponent that is even, below 3 or above 2^32 — a
  * huge exponent turns every verification into milliseconds of CPU (issue 17.2); never used.
  */
-export type KeyFamily = 'secret' | 'rsa' | 'rsa-pss' | 'ec-P-256' | 'ec-P-384' | 'ec-P-521' | 'ed25519' | 'ed448' | 'unacceptable' | 'other';
+export type KeyFamily =
+  'secret' | 'rsa' | 'rsa-pss' | 'ec-P-256' | 'ec-P-384' | 'ec-P-521' | 'ed25519' | 'ed448' | 'unacceptable' | 'other';
 
 export interface JwsAlgorithmProfile {
   /** node:crypto digest name; null for EdDSA (the curve fixes it). */
@@ -119,7 +120,10 @@ export function familyFitsAlgorithm(family: KeyFamily, alg: string): boolean {
  * R || S (IEEE P1363), PS* use PSS with the digest-length salt. Built once per key and algorithm
  * by the callers that can (the verification core caches it with the key).
  */
-export function jwsKeyInput(alg: AsymmetricAlgorithm, key: KeyObject): KeyObject & (SignKeyObjectInput | SignPrivateKeyInput | VerifyKeyObjectInput) {
+export function jwsKeyInput(
+  alg: AsymmetricAlgorithm,
+  key: KeyObject,
+): KeyObject & (SignKeyObjectInput | SignPrivateKeyInput | VerifyKeyObjectInput) {
   const profile = JWS_PROFILES[alg];
   if (profile.signatureLength !== undefined) return { key, dsaEncoding: 'ieee-p1363' } as never;
   if (profile.padding !== undefined) return { key, padding: profile.padding, saltLength: profile.saltLength } as never;

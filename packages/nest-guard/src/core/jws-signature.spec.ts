@@ -31,7 +31,8 @@ describe('verifyJwsSignature (the one signature check)', () => {
       ['ES384', sign('sha384', data, { key: p384.privateKey, dsaEncoding: 'ieee-p1363' }), p384.publicKey],
       ['EdDSA', sign(null, data, ed.privateKey), ed.publicKey],
     ];
-    for (const [alg, signature, key] of cases) expect([alg, codeOf(() => verifyJwsSignature(alg, key, INPUT, signature))]).toEqual([alg, 'valid']);
+    for (const [alg, signature, key] of cases)
+      expect([alg, codeOf(() => verifyJwsSignature(alg, key, INPUT, signature))]).toEqual([alg, 'valid']);
   });
 
   it('refuses PSS with a salt length other than the digest length, and PKCS#1 v1.5 under PS256', () => {
@@ -41,7 +42,9 @@ describe('verifyJwsSignature (the one signature check)', () => {
   });
 
   it('refuses a DER-encoded ECDSA signature, r = s = 0, a signature of the wrong length and a wrong or truncated MAC', () => {
-    expect(codeOf(() => verifyJwsSignature('ES256', p256.publicKey, INPUT, sign('sha256', data, p256.privateKey)))).toBe('INVALID_SIGNATURE');
+    expect(codeOf(() => verifyJwsSignature('ES256', p256.publicKey, INPUT, sign('sha256', data, p256.privateKey)))).toBe(
+      'INVALID_SIGNATURE',
+    );
     expect(codeOf(() => verifyJwsSignature('ES256', p256.publicKey, INPUT, Buffer.alloc(64)))).toBe('INVALID_SIGNATURE');
     expect(codeOf(() => verifyJwsSignature('ES256', p256.publicKey, INPUT, Buffer.alloc(0)))).toBe('INVALID_SIGNATURE');
     const mac = createHmac('sha256', secret).update(data).digest();
@@ -63,7 +66,9 @@ describe('verifyJwsSignature (the one signature check)', () => {
 
   it('never runs the RSA operation for a key outside 2048–4096 bits or with a huge public exponent (issue 17.2)', () => {
     const small = generateKeyPairSync('rsa', { modulusLength: 1024 });
-    expect(codeOf(() => verifyJwsSignature('RS256', small.publicKey, INPUT, sign('sha256', data, small.privateKey)))).toBe('ALGORITHM_NOT_ALLOWED');
+    expect(codeOf(() => verifyJwsSignature('RS256', small.publicKey, INPUT, sign('sha256', data, small.privateKey)))).toBe(
+      'ALGORITHM_NOT_ALLOWED',
+    );
     // A 2048-bit modulus with a 2048-bit exponent (only a JWK can carry one): ~3 ms per check if it were run.
     const jwk = rsa.publicKey.export({ format: 'jwk' });
     const hugeE = createPublicKey({ key: { ...jwk, e: Buffer.alloc(256, 0xff).toString('base64url') }, format: 'jwk' });

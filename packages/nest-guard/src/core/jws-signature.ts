@@ -9,7 +9,13 @@ import { familyFitsAlgorithm, isJwsAlgorithm, JWS_PROFILES, jwsKeyInput, KeyFami
  * ALGORITHM_NOT_ALLOWED) as defence in depth, never falls back to another algorithm, and turns
  * every crypto failure into INVALID_SIGNATURE. `family` is the key's, when the caller cached it.
  */
-export function verifyJwsSignature(alg: string, key: KeyObject, signingInput: string, signature: Buffer, family: KeyFamily = keyFamily(key)): void {
+export function verifyJwsSignature(
+  alg: string,
+  key: KeyObject,
+  signingInput: string,
+  signature: Buffer,
+  family: KeyFamily = keyFamily(key),
+): void {
   if (!isJwsAlgorithm(alg) || key.type === 'private' || !familyFitsAlgorithm(family, alg)) {
     throw new TokenError('ALGORITHM_NOT_ALLOWED', 'Token algorithm does not fit the key');
   }
@@ -17,10 +23,12 @@ export function verifyJwsSignature(alg: string, key: KeyObject, signingInput: st
   if (signature.length === 0 || (profile.signatureLength !== undefined && signature.length !== profile.signatureLength)) {
     throw new TokenError('INVALID_SIGNATURE', 'Token signature is invalid');
   }
-  let valid = false;
+  let valid: boolean;
   try {
     if (profile.minimumSecretBytes !== undefined) {
-      const expected = createHmac(profile.digest as string, key).update(signingInput, 'latin1').digest();
+      const expected = createHmac(profile.digest as string, key)
+        .update(signingInput, 'latin1')
+        .digest();
       valid = expected.length === signature.length && timingSafeEqual(expected, signature);
     } else {
       // OpenSSL refuses ES* r or s = 0 or ≥ n, and a PSS signature with another salt length.

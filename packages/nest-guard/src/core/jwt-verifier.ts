@@ -68,7 +68,8 @@ export class JwtVerifier {
     const { header, payload } = jwt;
     const issuer = typeof payload.iss === 'string' ? this.issuers.get(payload.iss) : undefined;
     if (!issuer) throw new TokenError('INVALID_ISSUER', 'Token issuer is not accepted');
-    if (!issuer.options.algorithms.includes(header.alg as string)) throw new TokenError('ALGORITHM_NOT_ALLOWED', 'Token algorithm is not allowed');
+    if (!issuer.options.algorithms.includes(header.alg as string))
+      throw new TokenError('ALGORITHM_NOT_ALLOWED', 'Token algorithm is not allowed');
     if (issuer.keys.requiresKid && header.kid === undefined) throw new TokenError('UNKNOWN_KEY', 'Token header has no key id');
     return issuer;
   }
@@ -85,5 +86,8 @@ function rulesOf(issuer: NormalizedIssuer): VerificationRules {
 }
 
 function isNormalized(options: JwtGuardModuleOptions | NormalizedGuardOptions): options is NormalizedGuardOptions {
-  return typeof (options as NormalizedGuardOptions).maxTokenBytes === 'number' && (options as NormalizedGuardOptions).issuers.every((i) => 'keySource' in i);
+  return (
+    typeof (options as NormalizedGuardOptions).maxTokenBytes === 'number' &&
+    (options as NormalizedGuardOptions).issuers.every((i) => 'keySource' in i)
+  );
 }

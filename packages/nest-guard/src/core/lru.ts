@@ -4,7 +4,7 @@ import { LRUCache } from 'lru-cache';
 const WALL_CLOCK = { now: () => Date.now() };
 
 /** The package's one cache: lru-cache bounded by `max`, with a TTL per entry (`set(key, value, { ttl })`). */
-export function lruCache<V extends {}>(max: number): LRUCache<string, V> {
+export function lruCache<V extends NonNullable<unknown>>(max: number): LRUCache<string, V> {
   // ttlResolution 0: read the clock on every check (a Date.now() costs nanoseconds; a cached one can be stale).
   return new LRUCache<string, V>({ max, perf: WALL_CLOCK, ttlResolution: 0 });
 }

@@ -45,18 +45,47 @@ describe('verifyJwt (the verification core)', () => {
     expect(codeOf(token(claims({ aud: ['api', 'https://other/oauth/token'] })), forbidding)).toBe('ok');
     expect(codeOf(token(claims({ aud: ['https://iss/oauth/token', 'api'] })), { ...rules, forbiddenAudiences: [] })).toBe('ok');
     // Unsigned: the signature is judged first, so a forger learns nothing about the forbidden list.
-    expect(codeOf(`${token(claims({ aud: ['https://iss/oauth/token', 'api'] })).split('.').slice(0, 2).join('.')}.AAAA`, forbidding)).toBe('INVALID_SIGNATURE');
+    expect(
+      codeOf(
+        `${token(claims({ aud: ['https://iss/oauth/token', 'api'] }))
+          .split('.')
+          .slice(0, 2)
+          .join('.')}.AAAA`,
+        forbidding,
+      ),
+    ).toBe('INVALID_SIGNATURE');
   });
 
   it('judges exp, nbf and iat before the signature: an expired or future token costs no RSA operation (issue 17.2)', () => {
     // A key whose use by the signature check throws: reaching it would not give a TokenError code.
-    const untouchable = { ...key, keyObject: new Proxy(rsa.publicKey, { get: () => { throw new Error('signature check reached'); } }) };
+    const untouchable = {
+      ...key,
+      keyObject: new Proxy(rsa.publicKey, {
+        get: () => {
+          throw new Error('signature check reached');
+        },
+      }),
+    };
     expect(codeOf(token(claims({ exp: NOW - 60 })), rules, untouchable)).toBe('TOKEN_EXPIRED');
     expect(codeOf(token(claims({ nbf: NOW + 120 })), rules, untouchable)).toBe('TOKEN_NOT_YET_VALID');
     expect(codeOf(token(claims({ iat: NOW + 120 })), rules, untouchable)).toBe('TOKEN_NOT_YET_VALID');
     expect(codeOf(token(claims()), rules, untouchable)).toBeUndefined(); // the probe works: a live token reaches it
     // A forged (unsigned) token learns it is expired, nothing about audiences or issuers.
-    expect(codeOf(`${token(claims({ exp: NOW - 60, aud: 'x' })).split('.').slice(0, 2).join('.')}.AAAA`)).toBe('TOKEN_EXPIRED');
-    expect(codeOf(`${token(claims({ aud: 'x' })).split('.').slice(0, 2).join('.')}.AAAA`)).toBe('INVALID_SIGNATURE');
+    expect(
+      codeOf(
+        `${token(claims({ exp: NOW - 60, aud: 'x' }))
+          .split('.')
+          .slice(0, 2)
+          .join('.')}.AAAA`,
+      ),
+    ).toBe('TOKEN_EXPIRED');
+    expect(
+      codeOf(
+        `${token(claims({ aud: 'x' }))
+          .split('.')
+          .slice(0, 2)
+          .join('.')}.AAAA`,
+      ),
+    ).toBe('INVALID_SIGNATURE');
   });
 });

@@ -55,10 +55,18 @@ export function checkSignatureAndClaims(jwt: InspectedJwt, key: PinnedKey, rules
   verifyJwsSignature(alg, key.keyObject, jwt.signingInput, jwt.signature, key.family);
   const { payload } = jwt;
   if (rules.issuer !== undefined && payload.iss !== rules.issuer) throw new TokenError('INVALID_ISSUER', 'Token issuer is not accepted');
-  if (rules.audiences !== undefined && !(payload.aud === undefined && rules.audienceOptional === true) && !audienceAccepted(payload.aud, rules.audiences)) {
+  if (
+    rules.audiences !== undefined &&
+    !(payload.aud === undefined && rules.audienceOptional === true) &&
+    !audienceAccepted(payload.aud, rules.audiences)
+  ) {
     throw new TokenError('INVALID_AUDIENCE', 'Token audience is not accepted');
   }
-  if (rules.forbiddenAudiences !== undefined && rules.forbiddenAudiences.length > 0 && audienceAccepted(payload.aud, rules.forbiddenAudiences)) {
+  if (
+    rules.forbiddenAudiences !== undefined &&
+    rules.forbiddenAudiences.length > 0 &&
+    audienceAccepted(payload.aud, rules.forbiddenAudiences)
+  ) {
     throw new TokenError('INVALID_AUDIENCE', 'Token audience names a token endpoint: it is an assertion, not an access token');
   }
 }

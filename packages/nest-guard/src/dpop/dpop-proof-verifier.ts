@@ -40,7 +40,13 @@ export class DpopProofVerifier {
     const verified = verifyDpopProof(proof, expect, this.rules);
     if (this.nonces && !this.nonces.check(verified.nonce)) {
       const current = this.nonces.current();
-      throw new DpopError('use_dpop_nonce', verified.nonce === undefined ? 'A DPoP nonce is required: retry with the DPoP-Nonce value' : 'DPoP nonce is stale: retry with the DPoP-Nonce value', current);
+      throw new DpopError(
+        'use_dpop_nonce',
+        verified.nonce === undefined
+          ? 'A DPoP nonce is required: retry with the DPoP-Nonce value'
+          : 'DPoP nonce is stale: retry with the DPoP-Nonce value',
+        current,
+      );
     }
     const fresh = this.store.use(verified.jkt, verified.jti, verified.expiresAtMs);
     if (fresh === true) return verified;

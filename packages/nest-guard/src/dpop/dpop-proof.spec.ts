@@ -2,8 +2,8 @@ import { createHash, generateKeyPairSync, KeyObject, sign } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, SignJWT } from 'jose';
 import { DpopError } from './dpop-error';
 import { normalizeHtu } from './dpop-htu';
-import { DpopProofVerifier } from './dpop-proof-verifier';
 import { accessTokenHash, verifyDpopProof } from './dpop-proof';
+import { DpopProofVerifier } from './dpop-proof-verifier';
 import { jwkThumbprint } from './jwk-thumbprint';
 
 const URL_ = 'https://api.example.com/orders/1';
@@ -16,7 +16,11 @@ interface Keys {
 
 function keys(type: 'ec' | 'ed25519' | 'rsa' = 'ec'): Keys {
   const pair =
-    type === 'ec' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : type === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ed25519');
+    type === 'ec'
+      ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      : type === 'rsa'
+        ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+        : generateKeyPairSync('ed25519');
   return { privateKey: pair.privateKey, publicJwk: pair.publicKey.export({ format: 'jwk' }) as Record<string, unknown> };
 }
 
@@ -46,7 +50,7 @@ const expectInvalid = (fn: () => unknown, message: RegExp) => {
 };
 
 describe('jwkThumbprint', () => {
-  it('is the RFC 7638 thumbprint (the RFC\'s own example, and jose on EC and OKP keys)', async () => {
+  it("is the RFC 7638 thumbprint (the RFC's own example, and jose on EC and OKP keys)", async () => {
     // RFC 7638 §3.1.
     const rfc = {
       kty: 'RSA',
@@ -74,7 +78,12 @@ describe('normalizeHtu', () => {
 describe('verifyDpopProof', () => {
   it('accepts a fresh proof for this request (ES256, PS256, EdDSA) and answers the key thumbprint', async () => {
     for (const k of [ec, keys('rsa'), keys('ed25519')]) {
-      const verified = verifyDpopProof(await proof(k, { ath: accessTokenHash(TOKEN) }), { method: 'GET', url: `${URL_}?page=2`, accessToken: TOKEN, jkt: jwkThumbprint(k.publicJwk) });
+      const verified = verifyDpopProof(await proof(k, { ath: accessTokenHash(TOKEN) }), {
+        method: 'GET',
+        url: `${URL_}?page=2`,
+        accessToken: TOKEN,
+        jkt: jwkThumbprint(k.publicJwk),
+      });
       expect(verified.jkt).toBe(jwkThumbprint(k.publicJwk));
     }
   });
@@ -107,7 +116,10 @@ describe('verifyDpopProof', () => {
     const noAth = await proof();
     expectInvalid(() => verifyDpopProof(noAth, { method: 'GET', url: URL_, accessToken: TOKEN }), /ath/);
     const byOther = await proof(other, { ath: accessTokenHash(TOKEN) });
-    expectInvalid(() => verifyDpopProof(byOther, { method: 'GET', url: URL_, accessToken: TOKEN, jkt: jwkThumbprint(ec.publicJwk) }), /not signed with the key/);
+    expectInvalid(
+      () => verifyDpopProof(byOther, { method: 'GET', url: URL_, accessToken: TOKEN, jkt: jwkThumbprint(ec.publicJwk) }),
+      /not signed with the key/,
+    );
   });
 
   it('refuses a proof whose signature is not by the embedded key', async () => {

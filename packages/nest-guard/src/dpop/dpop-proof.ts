@@ -1,8 +1,8 @@
 import { createHash, createPublicKey, KeyObject } from 'node:crypto';
 import type { LRUCache } from 'lru-cache';
-import { lruCache } from '../core/lru';
 import { ASYMMETRIC_ALGORITHMS, familyFitsAlgorithm, isAsymmetricAlgorithm, KeyFamily, keyFamily } from '../core/jws-algorithms';
 import { verifyJwsSignature } from '../core/jws-signature';
+import { lruCache } from '../core/lru';
 import { DpopError } from './dpop-error';
 import { normalizeHtu } from './dpop-htu';
 import { jwkThumbprint, PRIVATE_JWK_MEMBERS, publicJwkMembers } from './jwk-thumbprint';
@@ -89,7 +89,8 @@ export function verifyDpopProof(proof: unknown, expect: DpopExpectations, rules:
   const jwk = header.jwk;
   if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw invalid('DPoP proof header must carry the public key as jwk');
   const jwkObject = jwk as Record<string, unknown>;
-  if (PRIVATE_JWK_MEMBERS.some((m) => jwkObject[m] !== undefined)) throw invalid('DPoP proof jwk must be a public key: it carries private key material');
+  if (PRIVATE_JWK_MEMBERS.some((m) => jwkObject[m] !== undefined))
+    throw invalid('DPoP proof jwk must be a public key: it carries private key material');
   const members = publicJwkMembers(jwkObject);
   if (!members) throw invalid('DPoP proof jwk must be an RSA, EC or OKP public key');
   const jkt = jwkThumbprint(members);
@@ -104,7 +105,8 @@ export function verifyDpopProof(proof: unknown, expect: DpopExpectations, rules:
   }
 
   const { jti, htm, htu, iat } = payload;
-  if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH) throw invalid(`DPoP proof jti must be a string of 1 to ${MAX_JTI_LENGTH} characters`);
+  if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH)
+    throw invalid(`DPoP proof jti must be a string of 1 to ${MAX_JTI_LENGTH} characters`);
   if (typeof htm !== 'string' || htm !== expect.method.toUpperCase()) throw invalid('DPoP proof htm does not match the request method');
   if (typeof htu !== 'string') throw invalid('DPoP proof htu is required');
   const expectedHtu = normalizeHtu(expect.url);
@@ -114,9 +116,11 @@ export function verifyDpopProof(proof: unknown, expect: DpopExpectations, rules:
   const maxAge = rules.maxAgeSec ?? 60;
   const tolerance = rules.clockToleranceSec ?? 5;
   if (iat > nowSec + tolerance) throw invalid('DPoP proof iat is in the future: check the client clock');
-  if (iat < nowSec - maxAge - tolerance) throw invalid(`DPoP proof is too old: make a new proof for every request (iat within ${maxAge} s)`);
+  if (iat < nowSec - maxAge - tolerance)
+    throw invalid(`DPoP proof is too old: make a new proof for every request (iat within ${maxAge} s)`);
   const nonce = payload.nonce;
-  if (nonce !== undefined && (typeof nonce !== 'string' || nonce.length === 0 || nonce.length > MAX_NONCE_LENGTH)) throw invalid('DPoP proof nonce must be a string');
+  if (nonce !== undefined && (typeof nonce !== 'string' || nonce.length === 0 || nonce.length > MAX_NONCE_LENGTH))
+    throw invalid('DPoP proof nonce must be a string');
 
   if (expect.accessToken !== undefined) {
     // §4.3 check 12 / §7.1: ath binds the proof to this one token.

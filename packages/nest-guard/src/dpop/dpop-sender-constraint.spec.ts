@@ -30,12 +30,23 @@ function token(cnf?: Record<string, unknown>) {
 }
 
 function proof(at: string, claims: Record<string, unknown> = {}) {
-  return new SignJWT({ htm: 'GET', htu: `${ORIGIN}/orders`, jti: `j-${Math.random()}`, iat: Math.floor(Date.now() / 1000), ath: accessTokenHash(at), ...claims })
+  return new SignJWT({
+    htm: 'GET',
+    htu: `${ORIGIN}/orders`,
+    jti: `j-${Math.random()}`,
+    iat: Math.floor(Date.now() / 1000),
+    ath: accessTokenHash(at),
+    ...claims,
+  })
     .setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk } as never)
     .sign(privateKey);
 }
 
-const request = (authorization: string, dpop?: string, url = '/orders?page=1') => ({ method: 'GET', url, headers: { authorization, ...(dpop ? { dpop } : {}) } });
+const request = (authorization: string, dpop?: string, url = '/orders?page=1') => ({
+  method: 'GET',
+  url,
+  headers: { authorization, ...(dpop ? { dpop } : {}) },
+});
 
 async function refusal(outcome: () => unknown): Promise<BearerAuthException> {
   try {
@@ -63,7 +74,9 @@ describe('DpopSenderConstraint in the guard', () => {
     await g.authenticate(request(`DPoP ${at}`, p));
     const error = await refusal(() => g.authenticate(request(`DPoP ${at}`, p)));
     expect(error.code).toBe('INVALID_DPOP_PROOF');
-    expect(error.headers['www-authenticate']).toMatch(/^DPoP algs="[^"]*ES256[^"]*", error="invalid_dpop_proof", error_description="DPoP proof jti was already used/);
+    expect(error.headers['www-authenticate']).toMatch(
+      /^DPoP algs="[^"]*ES256[^"]*", error="invalid_dpop_proof", error_description="DPoP proof jti was already used/,
+    );
   });
 
   it('refuses a bound token sent as Bearer, a missing proof, and an unbound token sent as DPoP', async () => {
@@ -83,8 +96,12 @@ describe('DpopSenderConstraint in the guard', () => {
   it('refuses a proof for another URL or method, and asks for the nonce when nonces are on', async () => {
     const g = guard();
     const at = await token({ jkt: JKT });
-    expect((await refusal(async () => g.authenticate(request(`DPoP ${at}`, await proof(at), '/other'))))).toMatchObject({ code: 'INVALID_DPOP_PROOF' });
-    expect((await refusal(async () => g.authenticate(request(`DPoP ${at}`, await proof(at, { htm: 'POST' })))))).toMatchObject({ code: 'INVALID_DPOP_PROOF' });
+    expect(await refusal(async () => g.authenticate(request(`DPoP ${at}`, await proof(at), '/other')))).toMatchObject({
+      code: 'INVALID_DPOP_PROOF',
+    });
+    expect(await refusal(async () => g.authenticate(request(`DPoP ${at}`, await proof(at, { htm: 'POST' }))))).toMatchObject({
+      code: 'INVALID_DPOP_PROOF',
+    });
     const withNonces = guard({ nonces: { check: (n) => n === 'n1', current: () => 'n1' } });
     const asked = await refusal(async () => withNonces.authenticate(request(`DPoP ${at}`, await proof(at))));
     expect(asked.code).toBe('USE_DPOP_NONCE');
@@ -94,9 +111,13 @@ describe('DpopSenderConstraint in the guard', () => {
   });
 
   it('without a DPoP check, Authorization: DPoP is not read as a token', async () => {
-    const plain = new JwtGuardService({ issuers: [{ issuer: 'https://as.example.com', audience: 'api', algorithms: ['HS256'], secret: SECRET }] });
+    const plain = new JwtGuardService({
+      issuers: [{ issuer: 'https://as.example.com', audience: 'api', algorithms: ['HS256'], secret: SECRET }],
+    });
     const at = await token({ jkt: JKT });
     const p = await proof(at);
-    await expect(Promise.resolve().then(() => plain.authenticate(request(`DPoP ${at}`, p)))).rejects.toMatchObject({ code: 'MISSING_TOKEN' });
+    await expect(Promise.resolve().then(() => plain.authenticate(request(`DPoP ${at}`, p)))).rejects.toMatchObject({
+      code: 'MISSING_TOKEN',
+    });
   });
 });

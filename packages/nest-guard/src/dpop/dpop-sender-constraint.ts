@@ -55,18 +55,22 @@ export class DpopSenderConstraint implements SenderConstraintCheck {
 
   constructor(options: DpopGuardOptions = {}) {
     this.verifier = new DpopProofVerifier(options);
-    this.origin = options.origin === undefined ? undefined : typeof options.origin === 'function' ? options.origin : options.origin.replace(/\/+$/, '');
+    this.origin =
+      options.origin === undefined ? undefined : typeof options.origin === 'function' ? options.origin : options.origin.replace(/\/+$/, '');
     this.required = options.required === true;
   }
 
   check(claims: TokenPrincipal, request: GuardRequest, token: string): void | Promise<void> {
     const jkt = boundJkt(claims);
     if (authorizationScheme(request.headers) !== 'dpop') {
-      if (jkt !== undefined) throw this.refuseToken('A DPoP-bound token must be sent as Authorization: DPoP <token> with a DPoP proof header');
-      if (this.required) throw this.refuseToken('This resource accepts DPoP-bound tokens only (RFC 9449): ask for a token with a DPoP proof');
+      if (jkt !== undefined)
+        throw this.refuseToken('A DPoP-bound token must be sent as Authorization: DPoP <token> with a DPoP proof header');
+      if (this.required)
+        throw this.refuseToken('This resource accepts DPoP-bound tokens only (RFC 9449): ask for a token with a DPoP proof');
       return undefined;
     }
-    if (jkt === undefined) throw this.refuseToken('The token is not DPoP-bound: send it as Authorization: Bearer, or ask for a DPoP-bound token');
+    if (jkt === undefined)
+      throw this.refuseToken('The token is not DPoP-bound: send it as Authorization: Bearer, or ask for a DPoP-bound token');
     const proof = request.headers.dpop;
     if (Array.isArray(proof)) throw this.refuse(new DpopError('invalid_dpop_proof', 'Exactly one DPoP header is allowed'));
     let outcome;

@@ -37,7 +37,14 @@ describe('JwksKeySource: cached keys through failed fetches', () => {
   afterEach(() => jest.restoreAllMocks());
 
   const source = (options: Partial<JwtIssuerOptions> = {}) => {
-    const issuer = { issuer: 'https://idp.test', audience: 'api', algorithms: ['RS256'], jwksUri: 'https://idp.test/jwks.json', jwksRequestsPerMinute: 1000, ...options };
+    const issuer = {
+      issuer: 'https://idp.test',
+      audience: 'api',
+      algorithms: ['RS256'],
+      jwksUri: 'https://idp.test/jwks.json',
+      jwksRequestsPerMinute: 1000,
+      ...options,
+    };
     return new JwksKeySource(normalizeGuardOptions({ issuers: [issuer] }).issuers[0], () => undefined, fetchImpl);
   };
   const codeOf = async (keys: JwksKeySource) => {
@@ -49,36 +56,39 @@ describe('JwksKeySource: cached keys through failed fetches', () => {
     }
   };
 
-  it.each([404, 503])('keeps a key while the JWKS answers %i for less than jwksMaxStaleMs (default 15 min), then refuses it until a fetch succeeds', async (status) => {
-    const keys = source(); // jwksCacheMaxAgeMs 10 min, jwksMaxStaleMs 15 min
-    expect(await codeOf(keys)).toBe('ok');
-    const { keyObject } = await keys.resolve('key-a', 'RS256');
-    answer = { status };
+  it.each([404, 503])(
+    'keeps a key while the JWKS answers %i for less than jwksMaxStaleMs (default 15 min), then refuses it until a fetch succeeds',
+    async (status) => {
+      const keys = source(); // jwksCacheMaxAgeMs 10 min, jwksMaxStaleMs 15 min
+      expect(await codeOf(keys)).toBe('ok');
+      const { keyObject } = await keys.resolve('key-a', 'RS256');
+      answer = { status };
 
-    await at(T0 + 11 * MINUTE); // stale: re-fetched, the fetch fails, the key is kept
-    expect(await codeOf(keys)).toBe('ok');
-    expect(fetches).toBe(2);
-    expect(keys.holds('key-a', keyObject, 'RS256', clock)).toBe(true);
+      await at(T0 + 11 * MINUTE); // stale: re-fetched, the fetch fails, the key is kept
+      expect(await codeOf(keys)).toBe('ok');
+      expect(fetches).toBe(2);
+      expect(keys.holds('key-a', keyObject, 'RS256', clock)).toBe(true);
 
-    await at(T0 + 14 * MINUTE + 59_000);
-    expect(await codeOf(keys)).toBe('ok');
+      await at(T0 + 14 * MINUTE + 59_000);
+      expect(await codeOf(keys)).toBe('ok');
 
-    await at(T0 + 15 * MINUTE); // jwksMaxStaleMs after the last successful fetch
-    expect(await codeOf(keys)).toBe('UNKNOWN_KEY');
-    expect(keys.holds('key-a', keyObject, 'RS256', clock)).toBe(false);
-    const fetchesAtExpiry = fetches;
-    await at(clock + 1000); // within the failure back-off: refused without another fetch
-    expect(await codeOf(keys)).toBe('UNKNOWN_KEY');
-    expect(fetches).toBe(fetchesAtExpiry);
+      await at(T0 + 15 * MINUTE); // jwksMaxStaleMs after the last successful fetch
+      expect(await codeOf(keys)).toBe('UNKNOWN_KEY');
+      expect(keys.holds('key-a', keyObject, 'RS256', clock)).toBe(false);
+      const fetchesAtExpiry = fetches;
+      await at(clock + 1000); // within the failure back-off: refused without another fetch
+      expect(await codeOf(keys)).toBe('UNKNOWN_KEY');
+      expect(fetches).toBe(fetchesAtExpiry);
 
-    await at(clock + 10_000); // still failing after the back-off: refused again
-    expect(await codeOf(keys)).toBe('UNKNOWN_KEY');
+      await at(clock + 10_000); // still failing after the back-off: refused again
+      expect(await codeOf(keys)).toBe('UNKNOWN_KEY');
 
-    answer = { status: 200, keys: [jwk] }; // the JWKS answers again: the key verifies again
-    await at(clock + 10_000);
-    expect(await codeOf(keys)).toBe('ok');
-    expect(keys.holds('key-a', (await keys.resolve('key-a', 'RS256')).keyObject, 'RS256', clock)).toBe(true);
-  });
+      answer = { status: 200, keys: [jwk] }; // the JWKS answers again: the key verifies again
+      await at(clock + 10_000);
+      expect(await codeOf(keys)).toBe('ok');
+      expect(keys.holds('key-a', (await keys.resolve('key-a', 'RS256')).keyObject, 'RS256', clock)).toBe(true);
+    },
+  );
 
   it('honours a configured jwksMaxStaleMs', async () => {
     const keys = source({ jwksCacheMaxAgeMs: MINUTE, jwksMaxStaleMs: 2 * MINUTE });
@@ -103,7 +113,11 @@ describe('JwksKeySource: cached keys through failed fetches', () => {
     expect(await codeOf(keys)).toBe('ok');
     answer = { status: 0 } as never;
     const throwing = keys as unknown as { fetchImpl: typeof fetch };
-    Object.defineProperty(throwing, 'fetchImpl', { value: (async () => { throw new Error('ECONNREFUSED'); }) as typeof fetch });
+    Object.defineProperty(throwing, 'fetchImpl', {
+      value: (async () => {
+        throw new Error('ECONNREFUSED');
+      }) as typeof fetch,
+    });
     await at(T0 + 11 * MINUTE);
     expect(await codeOf(keys)).toBe('ok');
     await at(T0 + 16 * MINUTE);

@@ -1,11 +1,11 @@
 import { createPublicKey, KeyObject } from 'node:crypto';
 import { JwksClient } from 'jwks-rsa';
-import { lruCache } from '../core/lru';
 import { keyFamily } from '../core/jws-algorithms';
+import { lruCache } from '../core/lru';
 import { DEFAULT_JWKS_MAX_STALE_MS, NormalizedIssuer } from '../jwt-guard.options';
+import { TokenError } from '../token-errors';
 import type { KeySource } from './key-sources';
 import { checkPinnedKey, PinnedKey } from './pinned-key';
-import { TokenError } from '../token-errors';
 
 /** After a failed JWKS fetch, cached keys are served without another attempt for this long. */
 const FAILURE_BACKOFF_MS = 5000;
@@ -92,13 +92,17 @@ export class JwksKeySource implements KeySource {
         throw unknownKey();
       }
       const fetchesBefore = this.successfulFetches;
-      lookup = this.client.getSigningKey(kid).then(
-        () => undefined,
-        () => undefined, // not found, rate limited or unreachable: decided below from the key set
-      ).then(() => {
-        this.inFlight.delete(kid);
-        if (!this.keys.has(kid) && this.successfulFetches > fetchesBefore) this.unknownKids.set(kid, true, { ttl: Math.min(this.maxAgeMs, UNKNOWN_KID_TTL_MS) });
-      });
+      lookup = this.client
+        .getSigningKey(kid)
+        .then(
+          () => undefined,
+          () => undefined, // not found, rate limited or unreachable: decided below from the key set
+        )
+        .then(() => {
+          this.inFlight.delete(kid);
+          if (!this.keys.has(kid) && this.successfulFetches > fetchesBefore)
+            this.unknownKids.set(kid, true, { ttl: Math.min(this.maxAgeMs, UNKNOWN_KID_TTL_MS) });
+        });
       this.inFlight.set(kid, lookup);
     }
     await lookup;
@@ -125,7 +129,10 @@ export class JwksKeySource implements KeySource {
   /** jwks-rsa's transport: fetch, check, and make the document the new key set. */
   private async fetchJwks(uri: string): Promise<{ keys: unknown[] }> {
     try {
-      const response = await (this.fetchImpl ?? fetch)(uri, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(this.timeoutMs) });
+      const response = await (this.fetchImpl ?? fetch)(uri, {
+        headers: { accept: 'application/json' },
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
       if (!response.ok) throw new Error(`JWKS endpoint answered ${response.status}`);
       const text = await response.text();
       if (text.length > MAX_JWKS_BYTES) throw new Error('JWKS document is too large');

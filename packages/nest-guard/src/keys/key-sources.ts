@@ -83,7 +83,11 @@ class ResolverKeySource implements KeySource {
     } catch {
       return false;
     }
-    if (isPromise(found)) return found.then((answer) => sameKey(answer, key, alg), () => false);
+    if (isPromise(found))
+      return found.then(
+        (answer) => sameKey(answer, key, alg),
+        () => false,
+      );
     return sameKey(found, key, alg);
   }
 }

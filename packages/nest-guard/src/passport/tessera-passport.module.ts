@@ -23,7 +23,9 @@ export class TesseraPassportModule {
       providers: [
         TesseraStrategy,
         TesseraAuthGuard,
-        ...(options.authDecorator === true ? [PassportRouteAuthenticator, { provide: ROUTE_AUTHENTICATOR, useExisting: PassportRouteAuthenticator }] : []),
+        ...(options.authDecorator === true
+          ? [PassportRouteAuthenticator, { provide: ROUTE_AUTHENTICATOR, useExisting: PassportRouteAuthenticator }]
+          : []),
       ],
       exports: [TesseraStrategy, TesseraAuthGuard, ...(options.authDecorator === true ? [ROUTE_AUTHENTICATOR] : [])],
     };

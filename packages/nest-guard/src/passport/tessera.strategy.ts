@@ -58,14 +58,19 @@ export class TesseraStrategy extends PassportStrategy(JwtStrategy, TESSERA_STRAT
     } catch (error) {
       return this.settle(error);
     }
-    if (outcome instanceof Promise) outcome.then((principal) => this.success(principal), (error: unknown) => this.settle(error));
+    if (outcome instanceof Promise)
+      outcome.then(
+        (principal) => this.success(principal),
+        (error: unknown) => this.settle(error),
+      );
     else this.success(outcome);
   }
 
   onModuleDestroy(): void {
     passport.unuse(this.uniqueName);
     // Only if 'tessera' is still this instance's (another app in the process may have replaced it).
-    if ((passport as unknown as { _strategy(name: string): unknown })._strategy(TESSERA_STRATEGY) === this) passport.unuse(TESSERA_STRATEGY);
+    if ((passport as unknown as { _strategy(name: string): unknown })._strategy(TESSERA_STRATEGY) === this)
+      passport.unuse(TESSERA_STRATEGY);
   }
 
   private settle(this: TesseraStrategy & StrategyActions, error: unknown): void {

@@ -217,14 +217,34 @@ describe('tesseraIntrospection', () => {
   it.each<[string, () => unknown, RegExp]>([
     ['no url', () => new TesseraIntrospection({ apiKey: 'k' } as never), /url is not a URL/],
     ['a non-http url', () => new TesseraIntrospection({ url: 'file:///etc/passwd', apiKey: 'k' }), /must be http/],
-    ['credentials in the url', () => new TesseraIntrospection({ url: 'https://u:p@tessera.test/oauth/introspect', apiKey: 'k' }), /not in the url/],
+    [
+      'credentials in the url',
+      () => new TesseraIntrospection({ url: 'https://u:p@tessera.test/oauth/introspect', apiKey: 'k' }),
+      /not in the url/,
+    ],
     ['no credentials', () => new TesseraIntrospection({ url: 'https://tessera.test' } as never), /either apiKey or clientId/],
-    ['both credentials', () => new TesseraIntrospection({ url: 'https://tessera.test', apiKey: 'k', clientId: 'c', clientSecret: 's' } as never), /either apiKey or clientId/],
-    ['a client without secret', () => new TesseraIntrospection({ url: 'https://tessera.test', clientId: 'c' } as never), /clientId and clientSecret/],
+    [
+      'both credentials',
+      () => new TesseraIntrospection({ url: 'https://tessera.test', apiKey: 'k', clientId: 'c', clientSecret: 's' } as never),
+      /either apiKey or clientId/,
+    ],
+    [
+      'a client without secret',
+      () => new TesseraIntrospection({ url: 'https://tessera.test', clientId: 'c' } as never),
+      /clientId and clientSecret/,
+    ],
     ['an API key with a newline', () => new TesseraIntrospection({ url: 'https://tessera.test', apiKey: 'k\nx' }), /visible ASCII/],
-    ['a bad onError', () => new TesseraIntrospection({ url: 'https://tessera.test', apiKey: 'k' }, { onError: 'ignore' as never }), /onError/],
+    [
+      'a bad onError',
+      () => new TesseraIntrospection({ url: 'https://tessera.test', apiKey: 'k' }, { onError: 'ignore' as never }),
+      /onError/,
+    ],
     ['a zero timeout', () => new TesseraIntrospection({ url: 'https://tessera.test', apiKey: 'k' }, { timeoutMs: 0 }), /timeoutMs/],
-    ['a negative cacheTtlMs', () => new TesseraIntrospection({ url: 'https://tessera.test', apiKey: 'k' }, { cacheTtlMs: -1 }), /cacheTtlMs/],
+    [
+      'a negative cacheTtlMs',
+      () => new TesseraIntrospection({ url: 'https://tessera.test', apiKey: 'k' }, { cacheTtlMs: -1 }),
+      /cacheTtlMs/,
+    ],
   ])('refuses %s at start', (_name, build, message) => {
     expect(build).toThrow(JwtGuardConfigError);
     expect(build).toThrow(message);

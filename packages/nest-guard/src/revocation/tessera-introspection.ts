@@ -96,9 +96,14 @@ export class TesseraIntrospection {
       throw new JwtGuardConfigError(`${where}: url is not a URL`);
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new JwtGuardConfigError(`${where}: url must be http(s)`);
-    if (url.username || url.password) throw new JwtGuardConfigError(`${where}: put credentials in apiKey or clientId/clientSecret, not in the url`);
+    if (url.username || url.password)
+      throw new JwtGuardConfigError(`${where}: put credentials in apiKey or clientId/clientSecret, not in the url`);
     this.url = url.href;
-    this.headers = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', ...credentialHeaders(endpoint, where) };
+    this.headers = {
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+      ...credentialHeaders(endpoint, where),
+    };
     this.cacheTtlMs = integer(options.cacheTtlMs, 5000, 0, `${where}: cacheTtlMs`);
     this.timeoutMs = integer(options.timeoutMs, 2000, 1, `${where}: timeoutMs`);
     this.failureBackoffMs = integer(options.failureBackoffMs, 1000, 0, `${where}: failureBackoffMs`);
@@ -184,8 +189,15 @@ export class TesseraIntrospection {
       // Once per failed request, which failureBackoffMs bounds; never the token or a credential.
       // Duck-typed: fetch's DOMException and TypeError may come from another realm.
       const { name, message } = (error ?? {}) as { name?: unknown; message?: unknown };
-      const reason = name === 'TimeoutError' ? `timed out after ${this.timeoutMs} ms` : typeof message === 'string' && message ? message : 'unknown error';
-      this.logger.warn(`Token introspection at ${this.url} failed: ${reason}; ${this.allowOnError ? 'verified tokens are let through' : 'requests answer 503'}`);
+      const reason =
+        name === 'TimeoutError'
+          ? `timed out after ${this.timeoutMs} ms`
+          : typeof message === 'string' && message
+            ? message
+            : 'unknown error';
+      this.logger.warn(
+        `Token introspection at ${this.url} failed: ${reason}; ${this.allowOnError ? 'verified tokens are let through' : 'requests answer 503'}`,
+      );
     }
     if (this.allowOnError) return false;
     throw new IntrospectionUnavailableError(error === undefined ? 'recent failure' : 'request failed');
@@ -198,7 +210,8 @@ function credentialHeaders(endpoint: IntrospectionEndpoint, where: string): Reco
   const hasClient = clientId !== undefined || clientSecret !== undefined;
   if ((apiKey !== undefined) === hasClient) throw new JwtGuardConfigError(`${where}: give either apiKey or clientId and clientSecret`);
   if (apiKey !== undefined) {
-    if (typeof apiKey !== 'string' || apiKey.length === 0 || !/^[\x21-\x7e]+$/.test(apiKey)) throw new JwtGuardConfigError(`${where}: apiKey must be a non-empty visible ASCII string`);
+    if (typeof apiKey !== 'string' || apiKey.length === 0 || !/^[\x21-\x7e]+$/.test(apiKey))
+      throw new JwtGuardConfigError(`${where}: apiKey must be a non-empty visible ASCII string`);
     return { 'x-api-key': apiKey };
   }
   if (typeof clientId !== 'string' || clientId.length === 0 || typeof clientSecret !== 'string' || clientSecret.length === 0) {
