@@ -1,9 +1,10 @@
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitFor } from './process';
+import { ensureDebianPackage, startDaemon } from './debian-daemon';
+import { freePort } from './process';
 
 const HAPROXY = '/usr/sbin/haproxy';
 
@@ -26,15 +27,7 @@ const installed = (): boolean => !spawnSync(HAPROXY, ['-v'], { stdio: 'ignore' }
 
 /** The test set-up installs Debian's haproxy when it is missing, as CI does; without root or apt it says what to run. */
 export function ensureHaproxyInstalled(): void {
-  if (installed()) return;
-  process.stdout.write('rolling-restart e2e: installing Debian haproxy…\n');
-  const apt = (args: string[]) =>
-    spawnSync('apt-get', args, { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 180_000 });
-  if (apt(['install', '-y', '-qq', 'haproxy']).status !== 0) {
-    apt(['update', '-qq']);
-    apt(['install', '-y', '-qq', 'haproxy']);
-  }
-  if (!installed()) throw new Error('This test needs Debian haproxy and could not install it: run `apt-get install -y haproxy` as root');
+  ensureDebianPackage('haproxy', installed, 'haproxy', 'rolling-restart e2e');
 }
 
 /**
@@ -102,12 +95,6 @@ export async function startHaproxy(backends: HaproxyBackend[], listenPort?: numb
   const check = spawnSync(HAPROXY, ['-c', '-q', '-f', file], { encoding: 'utf8' });
   if (check.status !== 0) throw new Error(`haproxy refused its configuration: ${check.stderr}${check.stdout}`);
 
-  const child: ChildProcess = spawn(HAPROXY, ['-db', '-f', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += String(d)));
-  child.stderr!.on('data', (d) => (out += String(d)));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-
   const serverStates = async (): Promise<Record<string, string>> => {
     const csv = await adminCommand(socket, 'show stat');
     const states: Record<string, string> = {};
@@ -118,22 +105,14 @@ export async function startHaproxy(backends: HaproxyBackend[], listenPort?: numb
     }
     return states;
   };
-  try {
-    await waitFor(() => child.exitCode === null && canConnect(port), 10_000, `haproxy on port ${port}: ${out}`);
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw error;
-  }
+  const daemon = await startDaemon('haproxy', HAPROXY, ['-db', '-f', file], port);
   return {
     port,
     url: `http://127.0.0.1:${port}`,
     config,
-    output: () => out,
+    output: daemon.output,
     serverStates,
-    stop: async () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
-    },
+    stop: daemon.stop,
   };
 }
 
@@ -145,16 +124,5 @@ function adminCommand(socket: string, command: string): Promise<string> {
     s.on('data', (d) => (data += String(d)));
     s.once('end', () => resolve(data));
     s.once('error', reject);
-  });
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
   });
 }

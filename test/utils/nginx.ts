@@ -1,9 +1,9 @@
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort, waitFor } from './process';
+import { ensureDebianPackage, startDaemon } from './debian-daemon';
+import { freePort } from './process';
 
 export interface RunningNginx {
   port: number;
@@ -23,18 +23,7 @@ const hasAuthRequest = (): boolean => {
  * missing, as CI does; where that is impossible (no root, no apt) it says what to run.
  */
 export function ensureNginxInstalled(): void {
-  if (hasAuthRequest()) return;
-  process.stdout.write('forward-auth e2e: installing Debian nginx-light for the auth_request test…\n');
-  const apt = (args: string[]) =>
-    spawnSync('apt-get', args, { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 180_000 });
-  if (apt(['install', '-y', '-qq', 'nginx-light']).status !== 0) {
-    apt(['update', '-qq']);
-    apt(['install', '-y', '-qq', 'nginx-light']);
-  }
-  if (!hasAuthRequest())
-    throw new Error(
-      'This test needs Debian nginx with auth_request and could not install it: run `apt-get install -y nginx-light` as root',
-    );
+  ensureDebianPackage('nginx-light', hasAuthRequest, 'nginx with auth_request', 'forward-auth e2e');
 }
 
 /**
@@ -83,40 +72,13 @@ ${httpBlock(port)}
 }
 `,
   );
-  const child: ChildProcess = spawn(NGINX, ['-c', conf, '-p', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += String(d)));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const errorLog = () => {
+  const errorFile = () => {
     try {
-      return stderr + readFileSync(join(dir, 'error.log'), 'utf8');
+      return readFileSync(join(dir, 'error.log'), 'utf8');
     } catch {
-      return stderr;
+      return '';
     }
   };
-  try {
-    await waitFor(() => child.exitCode === null && canConnect(port), 10_000, `nginx on port ${port}: ${errorLog()}`);
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw error;
-  }
-  return {
-    port,
-    errorLog,
-    stop: async () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
+  const daemon = await startDaemon('nginx', NGINX, ['-c', conf, '-p', dir], port, errorFile);
+  return { port, errorLog: daemon.output, stop: daemon.stop };
 }

@@ -1,9 +1,9 @@
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitFor } from './process';
+import { ensureDebianPackage, startDaemon } from './debian-daemon';
+import { freePort } from './process';
 
 export interface RunningPgBouncer {
   port: number;
@@ -22,16 +22,7 @@ const installed = (): boolean => !spawnSync(PGBOUNCER, ['--version']).error;
  * impossible (no root, no apt) it says what to run.
  */
 export function ensurePgBouncerInstalled(): void {
-  if (installed()) return;
-  process.stdout.write('pgbouncer e2e: installing Debian pgbouncer…\n');
-  const apt = (args: string[]) =>
-    spawnSync('apt-get', args, { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 180_000 });
-  if (apt(['install', '-y', '-qq', 'pgbouncer']).status !== 0) {
-    apt(['update', '-qq']);
-    apt(['install', '-y', '-qq', 'pgbouncer']);
-  }
-  if (!installed())
-    throw new Error('This test needs Debian pgbouncer and could not install it: run `apt-get install -y pgbouncer` as root');
+  ensureDebianPackage('pgbouncer', installed, 'pgbouncer', 'pgbouncer e2e');
 }
 
 /**
@@ -83,23 +74,14 @@ admin_users = ${user}
   );
   chmodSync(ini, 0o644);
   const args = userInfo().uid === 0 ? ['-u', 'postgres', ini] : [ini];
-  const child: ChildProcess = spawn(PGBOUNCER, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += String(d)));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const log = () => {
+  const logFile = () => {
     try {
-      return stderr + readFileSync(join(dir, 'pgbouncer.log'), 'utf8');
+      return readFileSync(join(dir, 'pgbouncer.log'), 'utf8');
     } catch {
-      return stderr;
+      return '';
     }
   };
-  try {
-    await waitFor(() => child.exitCode === null && canConnect(port), 10_000, `pgbouncer on port ${port}: ${log()}`);
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw error;
-  }
+  const daemon = await startDaemon('pgbouncer', PGBOUNCER, args, port, logFile);
   return {
     port,
     through: (url: string) => {
@@ -108,22 +90,10 @@ admin_users = ${user}
       parsed.port = String(port);
       return parsed.toString();
     },
-    log,
+    log: daemon.output,
     stop: async () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
+      await daemon.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
