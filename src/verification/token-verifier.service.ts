@@ -1,7 +1,7 @@
 import { Injectable, Optional } from '@nestjs/common';
 import {
   checkBeforeSignature,
-  checkSignatureAndClaims,
+  checkSignatureAndClaimsOffLoop,
   familyOf,
   InspectedJwt,
   inspectJwt,
@@ -115,7 +115,7 @@ export class TokenVerifierService {
     if (own) {
       const rules = checkAudience ? this.rules.access : this.rules.accessAnyAudience;
       checkBeforeSignature(jwt, rules, this.nowSeconds());
-      checkSignatureAndClaims(jwt, { keyObject: own.keyObject, family: familyOf(own.keyObject), alg: own.alg }, rules);
+      await checkSignatureAndClaimsOffLoop(jwt, { keyObject: own.keyObject, family: familyOf(own.keyObject), alg: own.alg }, rules);
       verified = this.ownPolicy(jwt, kid);
     } else {
       verified = await this.verifyRegistered(jwt, kid, checkAudience ? 'bearer' : 'revocation');
@@ -157,7 +157,7 @@ export class TokenVerifierService {
     checkBeforeSignature(jwt, rules, this.nowSeconds());
     const key = await this.registeredKey(kid);
     const pinned: PinnedKey = { keyObject: key.keyObject, family: familyOf(key.keyObject), alg: key.algorithm };
-    checkSignatureAndClaims(jwt, pinned, rules);
+    await checkSignatureAndClaimsOffLoop(jwt, pinned, rules);
     const verified = this.registeredPolicy(jwt, key, purpose);
     // A client_id naming another tenant's Tessera client is refused (docs/adr/0013-registered-token-trust.md).
     await this.registeredClaims?.check(verified.tenantId, verified.claims);

@@ -1,7 +1,7 @@
 // The verification core: framework-free, used by the guard, the passport strategy and Tessera's server.
 export { JwtVerifier } from './jwt-verifier';
 export type { JwtVerifierHooks, VerifiedJwt, VerifierIssuer } from './jwt-verifier';
-export { checkBeforeSignature, checkSignatureAndClaims, verifyJwt } from './verify-jwt';
+export { checkBeforeSignature, checkSignatureAndClaims, checkSignatureAndClaimsOffLoop, verifyJwt } from './verify-jwt';
 export type { VerificationRules } from './verify-jwt';
 export { audienceAccepted, audiencesOf, checkTimes, checkTyp, typSet } from './claims';
 export { verifyJwsSignature } from './jws-signature';

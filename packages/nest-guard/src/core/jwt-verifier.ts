@@ -4,7 +4,7 @@ import { createKeySource, KeySource } from '../keys/key-sources';
 import { TokenError } from '../token-errors';
 import { inspectJwt, InspectedJwt } from '../token-inspection';
 import type { TokenPrincipal } from '../token-principal';
-import { checkBeforeSignature, checkSignatureAndClaims, VerificationRules } from './verify-jwt';
+import { checkBeforeSignature, checkSignatureAndClaimsOffLoop, VerificationRules } from './verify-jwt';
 
 /** One configured issuer at run time: its options, its key source and the rules its tokens must meet. */
 export interface VerifierIssuer {
@@ -60,7 +60,7 @@ export class JwtVerifier {
     const kid = jwt.header.kid as string | undefined;
     const alg = jwt.header.alg as string;
     const key = await issuer.keys.resolve(kid, alg);
-    checkSignatureAndClaims(jwt, key, issuer.rules);
+    await checkSignatureAndClaimsOffLoop(jwt, key, issuer.rules);
     return { claims: Object.freeze(jwt.payload) as TokenPrincipal, header: jwt.header, issuer, kid, alg, key: key.keyObject };
   }
 

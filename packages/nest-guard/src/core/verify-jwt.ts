@@ -53,6 +53,18 @@ export function checkSignatureAndClaims(jwt: InspectedJwt, key: PinnedKey, rules
   const alg = jwt.header.alg as string;
   checkPinnedKey(key, alg);
   verifyJwsSignature(alg, key.keyObject, jwt.signingInput, jwt.signature, key.family);
+  checkClaims(jwt, rules);
+}
+
+/** checkSignatureAndClaims with the asymmetric signature checked on libuv's thread pool, off the event loop. */
+export async function checkSignatureAndClaimsOffLoop(jwt: InspectedJwt, key: PinnedKey, rules: VerificationRules): Promise<void> {
+  const alg = jwt.header.alg as string;
+  checkPinnedKey(key, alg);
+  await verifyJwsSignature(alg, key.keyObject, jwt.signingInput, jwt.signature, key.family, true);
+  checkClaims(jwt, rules);
+}
+
+function checkClaims(jwt: InspectedJwt, rules: VerificationRules): void {
   const { payload } = jwt;
   if (rules.issuer !== undefined && payload.iss !== rules.issuer) throw new TokenError('INVALID_ISSUER', 'Token issuer is not accepted');
   if (
