@@ -3,6 +3,7 @@ import { decodeJwt, exportJWK, SignJWT } from 'jose';
 import * as oidc from 'openid-client';
 import { freePort } from './utils/process';
 import { startTestApp, TestApp } from './utils/test-app';
+import { createTenant } from './utils/verification-fixtures';
 
 /**
  * openid-client v6's DPoP support as the client, against the real app on a real port: a
@@ -26,9 +27,7 @@ describe.each([
     issuer = `http://127.0.0.1:${port}`;
     t = await startTestApp({ env: { PUBLIC_URL: issuer, REFRESH_REUSE_GRACE_SECONDS: '0', DPOP_NONCE_REQUIRED: String(nonces) } });
     await t.tessera.app.listen({ port, host: '127.0.0.1' });
-    const created = await t.http.post('/v1/tenants').set({ 'x-api-key': t.adminKey }).send({ name: 'interop' }).expect(201);
-    const key = await t.http.post(`/v1/tenants/${created.body.id}/api-keys`).set({ 'x-api-key': t.adminKey }).send({}).expect(201);
-    tenant = { id: created.body.id, apiKey: { 'x-api-key': key.body.key } };
+    tenant = await createTenant(t, 'interop');
     client = (
       await t.http
         .post(`/v1/tenants/${tenant.id}/clients`)

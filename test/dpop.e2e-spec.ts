@@ -3,6 +3,7 @@ import { calculateJwkThumbprint, decodeJwt, exportJWK, SignJWT } from 'jose';
 import { accessTokenHash } from '@tessera/nest-guard';
 import { freePort } from './utils/process';
 import { startTestApp, TestApp } from './utils/test-app';
+import { createTenant } from './utils/verification-fixtures';
 
 /**
  * DPoP (RFC 9449) end to end on real Postgres, with proofs built by hand with jose: issuance at
@@ -64,9 +65,7 @@ describe('DPoP (e2e)', () => {
     base = `http://127.0.0.1:${port}`;
     t = await startTestApp({ env: { PUBLIC_URL: base, KEY_ENCRYPTION_KEY: keyEncryptionKey, REFRESH_REUSE_GRACE_SECONDS: '0' } });
     await t.tessera.app.listen({ port, host: '127.0.0.1' });
-    const created = await t.http.post('/v1/tenants').set({ 'x-api-key': t.adminKey }).send({ name: 'dpop' }).expect(201);
-    const key = await t.http.post(`/v1/tenants/${created.body.id}/api-keys`).set({ 'x-api-key': t.adminKey }).send({}).expect(201);
-    tenant = { id: created.body.id, apiKey: { 'x-api-key': key.body.key } };
+    tenant = await createTenant(t, 'dpop');
     client = (
       await t.http
         .post(`/v1/tenants/${tenant.id}/clients`)

@@ -33,6 +33,9 @@ async function start(env: Record<string, string> = {}, databaseUrl?: string) {
   };
 }
 
+/** Every asymmetric JWS algorithm, in the order discovery lists them (client assertions and DPoP proofs). */
+const ASYMMETRIC_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+
 describe('signing keys (e2e)', () => {
   const opened: TestApp[] = [];
   afterAll(async () => {
@@ -202,48 +205,15 @@ describe('signing keys (e2e)', () => {
       introspection_endpoint: 'https://auth.example.test/oauth/introspect',
       grant_types_supported: ['client_credentials', 'refresh_token', 'urn:ietf:params:oauth:grant-type:jwt-bearer'],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
-      token_endpoint_auth_signing_alg_values_supported: [
-        'RS256',
-        'RS384',
-        'RS512',
-        'PS256',
-        'PS384',
-        'PS512',
-        'ES256',
-        'ES384',
-        'ES512',
-        'EdDSA',
-      ],
+      token_endpoint_auth_signing_alg_values_supported: ASYMMETRIC_ALGS,
       revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
-      revocation_endpoint_auth_signing_alg_values_supported: [
-        'RS256',
-        'RS384',
-        'RS512',
-        'PS256',
-        'PS384',
-        'PS512',
-        'ES256',
-        'ES384',
-        'ES512',
-        'EdDSA',
-      ],
+      revocation_endpoint_auth_signing_alg_values_supported: ASYMMETRIC_ALGS,
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
-      introspection_endpoint_auth_signing_alg_values_supported: [
-        'RS256',
-        'RS384',
-        'RS512',
-        'PS256',
-        'PS384',
-        'PS512',
-        'ES256',
-        'ES384',
-        'ES512',
-        'EdDSA',
-      ],
+      introspection_endpoint_auth_signing_alg_values_supported: ASYMMETRIC_ALGS,
       response_types_supported: [],
       service_documentation: 'https://auth.example.test/docs',
       access_token_signing_alg_values_supported: ['RS256'],
-      dpop_signing_alg_values_supported: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'],
+      dpop_signing_alg_values_supported: ASYMMETRIC_ALGS,
     });
     await t.http.get('/.well-known/openid-configuration').expect(200, res.body);
   });
