@@ -153,7 +153,7 @@ export class JwtGuardService implements OnModuleDestroy {
     };
     const principal = await this.afterVerification(entry, undefined, request);
     const ttl = ttlUntil(Math.min(entry.principal.exp * 1000, now + this.options.verifiedCacheTtlMs), now);
-    if (this.verified && cacheKey !== undefined && ttl !== undefined) this.verified.set(cacheKey, entry, { ttl });
+    if (this.verified && cacheKey !== undefined && ttl !== undefined) this.verified.set(cacheKey, entry, { ttl, start: now });
     return principal;
   }
 
@@ -207,7 +207,7 @@ export class JwtGuardService implements OnModuleDestroy {
       // A revocation is final: remember it until the token expires. "Not revoked" is only reused briefly.
       const now = Date.now();
       const ttl = ttlUntil(revoked ? entry.principal.exp * 1000 : now + runtime.cacheTtlMs, now);
-      if (ttl !== undefined) runtime.answers.set(jti, revoked, { ttl });
+      if (ttl !== undefined) runtime.answers.set(jti, revoked, { ttl, start: now });
     }
     if (revoked) {
       if (cacheKey !== undefined) this.verified?.delete(cacheKey);

@@ -10,6 +10,9 @@ export function lruCache<V extends NonNullable<unknown>>(max: number): LRUCache<
 }
 
 /**
+ * Pass `start: nowMs` to `set` with it: the TTL then counts from the same instant as `nowMs`, not
+ * from lru-cache's own later clock read (a millisecond apart on a busy machine, which kept an
+ * entry one tick past `expiresAtMs`).
  * The `ttl` that keeps an entry until just before `expiresAtMs` (lru-cache serves an entry while
  * its age is ≤ ttl, and 0 would mean "forever"), or undefined when it should not be stored.
  */

@@ -154,7 +154,7 @@ export class TesseraIntrospection {
     const now = Date.now();
     const expiresAtMs = Math.min(now + this.cacheTtlMs, expSec === undefined ? Number.POSITIVE_INFINITY : expSec * 1000);
     const ttl = this.cacheTtlMs > 0 ? ttlUntil(expiresAtMs, now) : undefined;
-    if (ttl !== undefined) this.answers?.set(key, !active, { ttl });
+    if (ttl !== undefined) this.answers?.set(key, !active, { ttl, start: now });
     return !active;
   }
 
